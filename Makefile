@@ -1,0 +1,49 @@
+# Two commands matter: `make run` (the app with demo data on http://127.0.0.1:8000) and
+# `make test` (the whole suite on real PostgreSQL, Redis, Celery and Chromium).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+
+.PHONY: run test install install-dev lint check bench worker beat clean
+
+$(VENV)/.installed: requirements.txt
+	scripts/install-system-packages.sh run
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	scripts/install-system-packages.sh test
+	$(PIP) install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	mkdir -p var
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: install-dev
+	scripts/with-test-services.sh $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+
+check: install-dev
+	$(PY) manage.py makemigrations --check --dry-run
+	DEBUG=false SECRET_KEY=$$($(PY) -c 'import secrets;print(secrets.token_urlsafe(60))') \
+	  ALLOWED_HOSTS=commissioning.example.org PSEUDONYMISATION_KEY=check-only \
+	  $(PY) manage.py check --deploy --fail-level WARNING
+
+worker: install
+	$(VENV)/bin/celery -A commissioning worker --loglevel=INFO --concurrency=2
+
+beat: install
+	$(VENV)/bin/celery -A commissioning beat --loglevel=INFO
+
+clean:
+	rm -rf $(VENV) var

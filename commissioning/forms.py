@@ -1,0 +1,167 @@
+"""The GOV.UK base for every form in the service, and the core app's own forms."""
+
+from __future__ import annotations
+
+from crispy_forms_gds.helper import FormHelper
+from django import forms
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth import password_validation
+
+from commissioning.models import Organisation, Role, User
+
+
+class GovUKFormMixin:
+    """Gives a form the crispy-forms-gds helper; the template renders <form> and buttons.
+
+    Number-like inputs use ``inputmode="numeric"`` on a text input, as GOV.UK recommends.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper(self)
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+
+class GovUKForm(GovUKFormMixin, forms.Form):
+    pass
+
+
+class GovUKModelForm(GovUKFormMixin, forms.ModelForm):
+    pass
+
+
+class SignInForm(GovUKFormMixin, auth_forms.AuthenticationForm):
+    username = forms.EmailField(
+        label="Email address",
+        widget=forms.EmailInput(attrs={"autocomplete": "username", "spellcheck": "false"}),
+        error_messages={"required": "Enter your email address", "invalid": "Enter an email "
+                        "address in the correct format, like name@example.org"},
+    )
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Enter your password"},
+    )
+    error_messages = {
+        "invalid_login": "Enter a correct email address and password. If you have forgotten your "
+        "password, reset it.",
+        "inactive": "This account is not active. Contact your administrator.",
+    }
+
+
+class PasswordResetRequestForm(GovUKFormMixin, auth_forms.PasswordResetForm):
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={"required": "Enter your email address",
+                        "invalid": "Enter an email address in the correct format, "
+                        "like name@example.org"},
+    )
+
+    def get_users(self, email):
+        # Custom user model: match the e-mail case-insensitively, active users only.
+        return User.objects.filter(email__iexact=email, is_active=True)
+
+
+class NewPasswordForm(GovUKFormMixin, auth_forms.SetPasswordForm):
+    """Set a password (reset link or invitation)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].label = "New password"
+        self.fields["new_password1"].help_text = (
+            "Use at least 12 characters. Avoid common passwords and anything like your name "
+            "or email address."
+        )
+        self.fields["new_password2"].label = "Confirm new password"
+        self.fields["new_password1"].error_messages["required"] = "Enter a new password"
+        self.fields["new_password2"].error_messages["required"] = "Confirm your new password"
+
+
+class ChangePasswordForm(GovUKFormMixin, auth_forms.PasswordChangeForm):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["old_password"].label = "Current password"
+        self.fields["old_password"].error_messages["required"] = "Enter your current password"
+        self.fields["new_password1"].label = "New password"
+        self.fields["new_password1"].help_text = "Use at least 12 characters."
+        self.fields["new_password2"].label = "Confirm new password"
+
+
+class InvitationForm(GovUKForm):
+    full_name = forms.CharField(
+        label="Full name", max_length=150,
+        error_messages={"required": "Enter the person's full name"},
+    )
+    email = forms.EmailField(
+        label="Email address",
+        error_messages={"required": "Enter the person's email address",
+                        "invalid": "Enter an email address in the correct format, "
+                        "like name@example.org"},
+    )
+    organisation = forms.ModelChoiceField(
+        label="Organisation", queryset=Organisation.objects.none(),
+        error_messages={"required": "Select the organisation",
+                        "invalid_choice": "Select an organisation from the list"},
+    )
+    role = forms.ChoiceField(
+        label="Role", choices=Role.choices, widget=forms.RadioSelect,
+        error_messages={"required": "Select a role",
+                        "invalid_choice": "Select a role from the list"},
+    )
+
+    def __init__(self, *args, organisations, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean(self):
+        cleaned = super().clean()
+        organisation = cleaned.get("organisation")
+        role = cleaned.get("role")
+        if organisation and role:
+            from commissioning.models import PROVIDER_ROLES
+
+            if organisation.is_commissioner == (role in PROVIDER_ROLES):
+                side = "a provider" if organisation.is_commissioner else "a commissioning"
+                self.add_error(
+                    "role",
+                    f"Select a role that fits {organisation.display_name}: "
+                    f"{organisation.display_name} is not {side} organisation",
+                )
+        return cleaned
+
+
+class AcceptInvitationForm(GovUKForm):
+    new_password1 = forms.CharField(
+        label="Create a password", strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="Use at least 12 characters. Avoid common passwords.",
+        error_messages={"required": "Enter a password"},
+    )
+    new_password2 = forms.CharField(
+        label="Confirm password", strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": "Confirm your password"},
+    )
+
+    def __init__(self, *args, email: str, full_name: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._probe_user = User(email=email, full_name=full_name)
+
+    def clean(self):
+        cleaned = super().clean()
+        first, second = cleaned.get("new_password1"), cleaned.get("new_password2")
+        if first and second and first != second:
+            self.add_error("new_password2", "The passwords do not match")
+        elif first:
+            try:
+                password_validation.validate_password(first, self._probe_user)
+            except forms.ValidationError as error:
+                self.add_error("new_password1", error)
+        return cleaned

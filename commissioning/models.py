@@ -1,0 +1,306 @@
+"""Organisations, partnerships, people and their roles."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+
+class OrganisationKind(models.TextChoices):
+    LOCAL_AUTHORITY = "local_authority", "Local authority"
+    NHS_COMMISSIONER = "nhs_commissioner", "NHS commissioner (ICB, formerly CCG)"
+    NHS_TRUST = "nhs_trust", "NHS trust"
+    VCSE = "vcse", "Voluntary, community or social enterprise"
+    INDEPENDENT_PROVIDER = "independent_provider", "Independent provider"
+    OTHER_PUBLIC_BODY = "other_public_body", "Other public body"
+
+
+COMMISSIONING_KINDS = (OrganisationKind.LOCAL_AUTHORITY, OrganisationKind.NHS_COMMISSIONER)
+
+
+class Role(models.TextChoices):
+    COMMISSIONER = "commissioner", "Commissioner"
+    CONTRACT_MANAGER = "contract_manager", "Contract manager"
+    FINANCE_OFFICER = "finance_officer", "Finance officer"
+    REPORT_OFFICER = "report_officer", "Report officer"
+    PROVIDER_SUBMITTER = "provider_submitter", "Provider submitter"
+    PROVIDER_APPROVER = "provider_approver", "Provider approver"
+    READ_ONLY = "read_only", "Read only"
+    PARTNERSHIP_ADMIN = "partnership_admin", "Partnership administrator"
+
+
+COMMISSIONER_SIDE_ROLES = frozenset(
+    {
+        Role.COMMISSIONER,
+        Role.CONTRACT_MANAGER,
+        Role.FINANCE_OFFICER,
+        Role.REPORT_OFFICER,
+        Role.READ_ONLY,
+        Role.PARTNERSHIP_ADMIN,
+    }
+)
+PROVIDER_ROLES = frozenset({Role.PROVIDER_SUBMITTER, Role.PROVIDER_APPROVER})
+
+
+class OrganisationQuerySet(models.QuerySet):
+    def commissioners(self) -> OrganisationQuerySet:
+        return self.filter(kind__in=COMMISSIONING_KINDS)
+
+    def providers(self) -> OrganisationQuerySet:
+        return self.exclude(kind__in=COMMISSIONING_KINDS)
+
+
+class Organisation(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    short_name = models.CharField(max_length=60, blank=True)
+    kind = models.CharField(max_length=30, choices=OrganisationKind.choices)
+    ods_code = models.CharField(
+        "ODS code", max_length=10, blank=True, help_text="NHS Organisation Data Service code"
+    )
+    registration_number = models.CharField(
+        "Companies House or charity number", max_length=20, blank=True
+    )
+    is_sme = models.BooleanField("SME", default=False)
+    is_vcse = models.BooleanField("VCSE", default=False)
+    is_active = models.BooleanField("active", default=True)
+
+    objects = OrganisationQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ods_code"], condition=~Q(ods_code=""), name="organisation_unique_ods"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def display_name(self) -> str:
+        return self.short_name or self.name
+
+    @property
+    def is_commissioner(self) -> bool:
+        return self.kind in COMMISSIONING_KINDS
+
+
+class Partnership(models.Model):
+    """A joint commissioning partnership of two or more organisations."""
+
+    name = models.CharField(max_length=200, unique=True)
+    short_name = models.CharField(max_length=60, blank=True)
+    board_name = models.CharField(
+        max_length=200, blank=True, help_text="e.g. Integrated Commissioning Board"
+    )
+    organisations = models.ManyToManyField(
+        Organisation, through="PartnershipMember", related_name="partnerships"
+    )
+    is_active = models.BooleanField("active", default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def display_name(self) -> str:
+        return self.short_name or self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("partnership_detail", args=[self.pk])
+
+
+class PartnershipMember(models.Model):
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="members")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="partnership_memberships"
+    )
+    joined_on = models.DateField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partnership", "organisation"], name="partnership_member_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} in {self.partnership}"
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra):
+        if not email:
+            raise ValueError("Users must have an e-mail address")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        extra["is_staff"] = True
+        extra["is_superuser"] = True
+        return self._create_user(email, password, **extra)
+
+    def get_by_natural_key(self, username: str):
+        return self.get(email__iexact=username)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in with an e-mail address."""
+
+    email = models.EmailField("e-mail address", unique=True)
+    full_name = models.CharField(max_length=150)
+    job_title = models.CharField(max_length=150, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    is_staff = models.BooleanField(
+        "staff", default=False, help_text="Can sign in to the administration site."
+    )
+    is_active = models.BooleanField("active", default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["full_name", "email"]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class Membership(models.Model):
+    """A user's role in an organisation. A user may hold several roles and organisations."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=30, choices=Role.choices)
+    is_active = models.BooleanField("active", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["organisation__name", "role"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organisation", "role"], name="membership_unique_role"
+            )
+        ]
+        indexes = [models.Index(fields=["organisation", "role"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.get_role_display()} at {self.organisation}"
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class InvitationQuerySet(models.QuerySet):
+    def pending(self) -> InvitationQuerySet:
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True)
+
+
+class Invitation(models.Model):
+    """A one-time link an administrator sends so a new user can set a password.
+
+    Only a hash of the token is stored: a database leak does not reveal live links.
+    """
+
+    email = models.EmailField("e-mail address")
+    full_name = models.CharField(max_length=150)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="invitations"
+    )
+    role = models.CharField(max_length=30, choices=Role.choices)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="invitations_sent"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invitations_accepted",
+    )
+
+    objects = InvitationQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["token_hash"])
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation for {self.email}"
+
+    @staticmethod
+    def new_token() -> tuple[str, str]:
+        token = secrets.token_urlsafe(32)
+        return token, _hash_token(token)
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return _hash_token(token)
+
+    @staticmethod
+    def default_expiry():
+        return timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS)
+
+    @property
+    def is_expired(self) -> bool:
+        return timezone.now() >= self.expires_at
+
+    @property
+    def status(self) -> str:
+        if self.accepted_at:
+            return "Accepted"
+        if self.revoked_at:
+            return "Revoked"
+        if self.is_expired:
+            return "Expired"
+        return "Pending"

@@ -1,0 +1,50 @@
+"""Template helpers for GOV.UK patterns: money, status tags, page titles."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django import template
+
+register = template.Library()
+
+# Status values across the service mapped to GOV.UK tag colours. Text always says the status,
+# so colour is never the only signal.
+TAG_COLOURS = {
+    "green": "green", "amber": "yellow", "red": "red",
+    "live": "green", "extended": "turquoise", "awarded": "blue", "planned": "grey",
+    "in_procurement": "purple", "expired": "grey", "terminated": "red",
+    "accepted": "green", "submitted": "blue", "queried": "orange", "draft": "grey",
+    "overdue": "red", "done": "green", "failed": "red", "queued": "grey", "running": "blue",
+    "pending": "blue", "revoked": "grey", "active": "green", "withdrawn": "grey",
+    "under_review": "yellow", "open": "green", "closed": "grey",
+}
+
+
+@register.inclusion_tag("includes/status_tag.html")
+def status_tag(value: str, label: str | None = None) -> dict:
+    key = str(value or "").lower().replace(" ", "_")
+    return {"colour": TAG_COLOURS.get(key, "grey"), "label": label or str(value or "")}
+
+
+@register.filter
+def money(value, places: int = 0) -> str:
+    """£1,234 (or £1,234.56 with ``|money:2``); negative as −£1,234; blank for None."""
+    if value is None or value == "":
+        return ""
+    try:
+        amount = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return str(value)
+    places = int(places)
+    text = f"{abs(amount):,.{places}f}"
+    return f"−£{text}" if amount < 0 else f"£{text}"
+
+
+@register.simple_tag(takes_context=True)
+def page_title(context, title: str) -> str:
+    """The <title>: 'Error: ' first when the page shows form errors, as GOV.UK asks."""
+    form = context.get("form")
+    has_errors = bool(form is not None and getattr(form, "errors", None))
+    service = context.get("service_name", "")
+    return f"{'Error: ' if has_errors else ''}{title} – {service}"

@@ -1,0 +1,50 @@
+"""The one place where the apps are wired together."""
+
+from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+
+from commissioning import views
+from monitoring import views as monitoring_views
+
+admin.site.site_header = "Joint commissioning administration"
+admin.site.site_title = "Joint commissioning administration"
+
+urlpatterns = [
+    path("", monitoring_views.dashboard, name="dashboard"),
+    # Sign-in and account
+    path("sign-in/", login_not_required(views.SignInView.as_view()), name="login"),
+    path("sign-out/", views.SignOutView.as_view(), name="logout"),
+    path("password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/sent/", views.PasswordResetDoneView.as_view(),
+         name="password_reset_done"),
+    path("password-reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(),
+         name="password_reset_confirm"),
+    path("password-reset/complete/", views.PasswordResetCompleteView.as_view(),
+         name="password_reset_complete"),
+    path("account/", views.account, name="account"),
+    path("account/password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("invitation/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("organisation/switch/", views.switch_organisation, name="switch_organisation"),
+    # Partnerships and people
+    path("partnerships/", views.partnership_list, name="partnership_list"),
+    path("partnerships/<int:pk>/", views.partnership_detail, name="partnership_detail"),
+    path("people/", views.people, name="people"),
+    path("people/invite/", views.invite, name="invite"),
+    path("people/invitations/<int:pk>/revoke/", views.invitation_revoke,
+         name="invitation_revoke"),
+    path("history/<str:label>/<int:pk>/", views.object_history, name="object_history"),
+    # Public pages
+    path("accessibility/", views.accessibility_statement, name="accessibility"),
+    path("healthz/", views.healthcheck, name="healthcheck"),
+    # Apps
+    path("", include("contracts.urls")),
+    path("", include("funding.urls")),
+    path("", include("monitoring.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "commissioning.errors.page_not_found"
+handler500 = "commissioning.errors.server_error"
+handler403 = "commissioning.errors.permission_denied"
+handler400 = "commissioning.errors.bad_request"
