@@ -1,0 +1,139 @@
+"""Personas shared by every app's tests.
+
+Two partnerships (A: a council and an ICB; B: another council and ICB), two providers, and a
+person for each role. Every view test checks that the wrong persona is refused.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live_server + sync Playwright
+
+
+@dataclass
+class World:
+    council_a: object
+    icb_a: object
+    council_b: object
+    icb_b: object
+    provider_x: object
+    provider_y: object
+    partnership_a: object
+    partnership_b: object
+    commissioner_a: object
+    icb_commissioner_a: object
+    commissioner_b: object
+    contract_manager_a: object
+    finance_officer_a: object
+    report_officer_a: object
+    read_only_a: object
+    partnership_admin_a: object
+    provider_x_user: object
+    provider_x_approver: object
+    provider_y_user: object
+    outsider: object
+    staff_admin: object
+
+    def personas(self) -> dict[str, object]:
+        return {
+            "commissioner_a": self.commissioner_a,
+            "commissioner_b": self.commissioner_b,
+            "finance_officer_a": self.finance_officer_a,
+            "report_officer_a": self.report_officer_a,
+            "provider_x": self.provider_x_user,
+            "provider_y": self.provider_y_user,
+            "partnership_admin_a": self.partnership_admin_a,
+            "staff_admin": self.staff_admin,
+            "outsider": self.outsider,
+        }
+
+
+@pytest.fixture
+def world(db) -> World:
+    from commissioning.models import Role
+    from commissioning.tests import factories as f
+
+    council_a = f.CouncilFactory(name="London Borough of Bromley", short_name="Bromley Council")
+    icb_a = f.ICBFactory(name="NHS South East London ICB", short_name="SEL ICB")
+    council_b = f.CouncilFactory(name="London Borough of Merton", short_name="Merton Council")
+    icb_b = f.ICBFactory(name="NHS South West London ICB", short_name="SWL ICB")
+    provider_x = f.ProviderFactory(
+        name="Bromley Third Sector Enterprise", short_name="Bromley Well"
+    )
+    provider_y = f.ProviderFactory(name="Age UK Cambridgeshire", short_name="Age UK")
+    partnership_a = f.PartnershipFactory(
+        name="Bromley Council and NHS South East London ICB", organisations=[council_a, icb_a]
+    )
+    partnership_b = f.PartnershipFactory(
+        name="Merton Council and NHS South West London ICB", organisations=[council_b, icb_b]
+    )
+    staff_admin = f.UserFactory(
+        email="admin@example.org", full_name="Staff Admin", is_staff=True, is_superuser=True
+    )
+    return World(
+        council_a=council_a, icb_a=icb_a, council_b=council_b, icb_b=icb_b,
+        provider_x=provider_x, provider_y=provider_y,
+        partnership_a=partnership_a, partnership_b=partnership_b,
+        commissioner_a=f.user_with_role(council_a, Role.COMMISSIONER,
+                                        email="commissioner.a@example.org",
+                                        full_name="Cara Commissioner"),
+        icb_commissioner_a=f.user_with_role(icb_a, Role.COMMISSIONER,
+                                            email="icb.a@example.org", full_name="Ian ICB"),
+        commissioner_b=f.user_with_role(council_b, Role.COMMISSIONER,
+                                        email="commissioner.b@example.org",
+                                        full_name="Bea Merton"),
+        contract_manager_a=f.user_with_role(council_a, Role.CONTRACT_MANAGER,
+                                            email="manager.a@example.org",
+                                            full_name="Mo Manager"),
+        finance_officer_a=f.user_with_role(council_a, Role.FINANCE_OFFICER,
+                                           email="finance.a@example.org",
+                                           full_name="Fin Officer"),
+        report_officer_a=f.user_with_role(council_a, Role.REPORT_OFFICER,
+                                          email="reports.a@example.org",
+                                          full_name="Rita Reports"),
+        read_only_a=f.user_with_role(council_a, Role.READ_ONLY, email="viewer.a@example.org",
+                                     full_name="Vic Viewer"),
+        partnership_admin_a=f.user_with_role(council_a, Role.PARTNERSHIP_ADMIN,
+                                             email="padmin.a@example.org",
+                                             full_name="Pat Admin"),
+        provider_x_user=f.user_with_role(provider_x, Role.PROVIDER_SUBMITTER,
+                                         email="submitter.x@example.org",
+                                         full_name="Xena Provider"),
+        provider_x_approver=f.user_with_role(provider_x, Role.PROVIDER_APPROVER,
+                                             email="approver.x@example.org",
+                                             full_name="Xavier Approver"),
+        provider_y_user=f.user_with_role(provider_y, Role.PROVIDER_SUBMITTER,
+                                         email="submitter.y@example.org",
+                                         full_name="Yusuf Provider"),
+        outsider=f.UserFactory(email="outsider@example.org", full_name="Otto Outsider"),
+        staff_admin=staff_admin,
+    )
+
+
+@pytest.fixture
+def client_for(client):
+    """client_for(user) -> a test client signed in as that user."""
+    from django.test import Client
+
+    def make(user):
+        c = Client()
+        c.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return c
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium (never a downloaded browser), headless, with no background traffic."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-quic",
+                 "--no-first-run"],
+    }
