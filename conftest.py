@@ -52,6 +52,12 @@ class World:
         }
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Real hashing is deliberately slow; tests use a fast hasher for speed, nothing else."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def world(db) -> World:
     from commissioning.models import Role
@@ -137,3 +143,85 @@ def browser_type_launch_args(browser_type_launch_args):
                  "--disable-component-update", "--disable-sync", "--disable-quic",
                  "--no-first-run"],
     }
+
+
+def _require_real_services() -> str:
+    """The URL of the test Redis started by scripts/with-test-services.sh.
+
+    Outside that script (e.g. a quick SQLite run) these tests are skipped; in CI they must run.
+    """
+    url = os.environ.get("TEST_REDIS_URL")
+    on_postgres = os.environ.get("DATABASE_URL", "").startswith("postgres")
+    if not url or not on_postgres:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the suite through scripts/with-test-services.sh (make test)")
+        pytest.skip("needs PostgreSQL and Redis: run `make test`")
+    return url
+
+
+@pytest.fixture
+def celery_worker_process(live_server, tmp_path):
+    """A real Celery worker (separate process) on the test Redis and the test database.
+
+    Yields a handle with the e-mail folder the worker writes to. The producing side (this test
+    process) stops running tasks in-process for the duration.
+    """
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from django.db import connection
+
+    from commissioning.celery import app
+
+    redis_url = _require_real_services()
+    db = connection.settings_dict
+    database_url = (f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}")
+    mail_dir = tmp_path / "mail"
+    mail_dir.mkdir()
+    log = tmp_path / "worker.log"
+    env = {**os.environ, "DATABASE_URL": database_url, "CELERY_BROKER_URL": redis_url,
+           "CELERY_TASK_ALWAYS_EAGER": "false", "EMAIL_FILE_PATH": str(mail_dir),
+           "SITE_URL": live_server.url}
+    root = Path(__file__).resolve().parent
+    # Empty the queue so a previous test's leftovers never run here.
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "commissioning", "worker", "--concurrency=1",
+         "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO",
+         f"--logfile={log}"],
+        cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if log.exists() and "ready." in log.read_text():
+            break
+        if process.poll() is not None:
+            pytest.fail(f"Celery worker exited: {log.read_text() if log.exists() else ''}")
+        time.sleep(0.2)
+    else:
+        process.kill()
+        pytest.fail("Celery worker did not start within 60 s")
+
+    was_eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+
+    class Handle:
+        pass
+
+    handle = Handle()
+    handle.process, handle.mail_dir, handle.log, handle.env = process, mail_dir, log, env
+    try:
+        yield handle
+    finally:
+        app.conf.task_always_eager = was_eager
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from commissioning.models import Invitation, Membership, Organisation, User
+from commissioning.tasks import send_email
 
 
 class InvitationError(Exception):
@@ -36,9 +36,11 @@ def invitation_create(
             {"user": existing, "organisation": organisation, "membership": membership,
              "site_url": settings.SITE_URL, "service_name": settings.SERVICE_NAME},
         )
-        transaction.on_commit(lambda: send_mail(
-            f"You now have access to {organisation.display_name}", body, None, [existing.email]
-        ))
+        send_email.delay_on_commit(
+            subject=f"You now have access to {organisation.display_name}",
+            body=body,
+            to=[existing.email],
+        )
         return membership
 
     # A new invitation replaces any earlier pending one for the same person and organisation.
@@ -60,9 +62,9 @@ def invitation_create(
         "emails/invitation.txt",
         {"invitation": invitation, "link": link, "service_name": settings.SERVICE_NAME},
     )
-    transaction.on_commit(lambda: send_mail(
-        f"You have been invited to {settings.SERVICE_NAME}", body, None, [email]
-    ))
+    send_email.delay_on_commit(
+        subject=f"You have been invited to {settings.SERVICE_NAME}", body=body, to=[email]
+    )
     return invitation
 
 

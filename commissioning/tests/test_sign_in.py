@@ -1,0 +1,154 @@
+import re
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.test import Client
+from django.utils import timezone
+
+from commissioning import services
+from commissioning.models import Invitation, Membership, Role, User
+from commissioning.tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def sign_in(client: Client, email: str, password: str):
+    return client.post("/sign-in/", {"username": email, "password": password},
+                       REMOTE_ADDR="10.1.2.3")
+
+
+def test_it_sends_anonymous_people_to_sign_in(client):
+    response = client.get("/people/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/sign-in/")
+
+
+def test_it_signs_in_by_email_address_in_any_case(world, client):
+    response = sign_in(client, "Commissioner.A@Example.org", PASSWORD)
+    assert response.status_code == 302 and response["Location"] == "/"
+    page = client.get("/")
+    assert "Cara Commissioner" in page.content.decode()
+
+
+def test_it_explains_wrong_credentials_without_saying_which_was_wrong(world, client):
+    response = sign_in(client, "commissioner.a@example.org", "wrong-password")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "There is a problem" in body
+    assert "Enter a correct email address and password" in body
+    assert "<title>Error: Sign in" in body
+    unknown = sign_in(Client(), "nobody@example.org", "wrong-password")
+    assert "Enter a correct email address and password" in unknown.content.decode()
+
+
+def test_it_locks_an_account_after_repeated_failures(world, client):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, "commissioner.a@example.org", "wrong-password")
+    locked = sign_in(client, "commissioner.a@example.org", PASSWORD)
+    assert locked.status_code == 429
+    assert "Your account is locked" in locked.content.decode()
+    # The same person from another network is not locked out by someone else's failures.
+    other = Client().post("/sign-in/", {"username": "commissioner.a@example.org",
+                                        "password": PASSWORD}, REMOTE_ADDR="10.9.9.9")
+    assert other.status_code == 302
+
+
+def test_it_expires_sessions_after_inactivity():
+    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    assert settings.SESSION_COOKIE_AGE == settings.SESSION_IDLE_MINUTES * 60 <= 60 * 60
+
+
+def test_it_resets_a_password_through_a_one_time_link(world, client):
+    client.post("/password-reset/", {"email": "commissioner.a@example.org"})
+    assert len(mail.outbox) == 1
+    link = re.search(r"http://\S+/password-reset/\S+/", mail.outbox[0].body).group(0)
+    path = link.split("://", 1)[1].split("/", 1)[1]
+    form_page = client.get("/" + path, follow=True)
+    assert "Create a new password" in form_page.content.decode()
+    set_url = form_page.redirect_chain[-1][0]
+    weak = client.post(set_url, {"new_password1": "short", "new_password2": "short"})
+    assert "This password is too short" in weak.content.decode()
+    done = client.post(set_url, {"new_password1": "A-much-better-passphrase-77",
+                                 "new_password2": "A-much-better-passphrase-77"})
+    assert done.status_code == 302
+    assert User.objects.get(email="commissioner.a@example.org").check_password(
+        "A-much-better-passphrase-77")
+    again = client.get("/" + path, follow=True)
+    assert "This link has expired" in again.content.decode()
+
+
+def test_it_does_not_reveal_whether_an_email_has_an_account(world, client):
+    known = client.post("/password-reset/", {"email": "commissioner.a@example.org"})
+    unknown = client.post("/password-reset/", {"email": "nobody@example.org"})
+    assert known.status_code == unknown.status_code == 302
+    assert known["Location"] == unknown["Location"]
+
+
+class TestInvitations:
+    def invite(self, world, **overrides):
+        data = {"invited_by": world.partnership_admin_a, "email": "new.person@example.org",
+                "full_name": "New Person", "organisation": world.council_a,
+                "role": Role.CONTRACT_MANAGER} | overrides
+        return services.invitation_create(**data)
+
+    def token_from_outbox(self) -> str:
+        return re.search(r"/invitation/([\w-]+)/", mail.outbox[-1].body).group(1)
+
+    def test_it_lets_an_invited_person_set_a_password_and_sign_in(self, world, client,
+                                                                  django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=True):
+            self.invite(world)
+        token = self.token_from_outbox()
+        assert Invitation.objects.get().token_hash != token  # only a hash is stored
+        page = client.get(f"/invitation/{token}/")
+        assert "Create your account" in page.content.decode()
+        response = client.post(f"/invitation/{token}/", {"new_password1": "Bromley-well-2026!",
+                                                         "new_password2": "Bromley-well-2026!"})
+        assert response.status_code == 302
+        user = User.objects.get(email="new.person@example.org")
+        assert user.check_password("Bromley-well-2026!")
+        assert Membership.objects.filter(user=user, organisation=world.council_a,
+                                         role=Role.CONTRACT_MANAGER).exists()
+        reused = Client().get(f"/invitation/{token}/")
+        assert reused.status_code == 410
+        assert "already been used" in reused.content.decode()
+
+    def test_it_refuses_an_expired_link(self, world, client, django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=True):
+            invitation = self.invite(world)
+        Invitation.objects.filter(pk=invitation.pk).update(
+            expires_at=timezone.now() - timedelta(minutes=1))
+        response = client.get(f"/invitation/{self.token_from_outbox()}/")
+        assert response.status_code == 410
+        assert "expired" in response.content.decode()
+        assert not User.objects.filter(email="new.person@example.org").exists()
+
+    def test_it_refuses_a_made_up_or_revoked_link(self, world, client,
+                                                  django_capture_on_commit_callbacks):
+        assert client.get("/invitation/made-up-token/").status_code == 410
+        with django_capture_on_commit_callbacks(execute=True):
+            invitation = self.invite(world)
+        services.invitation_revoke(invitation=invitation)
+        assert client.get(f"/invitation/{self.token_from_outbox()}/").status_code == 410
+
+    def test_it_keeps_the_form_when_passwords_do_not_match(self, world, client,
+                                                           django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=True):
+            self.invite(world)
+        token = self.token_from_outbox()
+        response = client.post(f"/invitation/{token}/", {"new_password1": "Bromley-well-2026!",
+                                                         "new_password2": "Different-2026!"})
+        assert "The passwords do not match" in response.content.decode()
+        assert not User.objects.filter(email="new.person@example.org").exists()
+
+    def test_it_gives_an_existing_user_the_role_at_once(self, world,
+                                                        django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=True):
+            self.invite(world, email="icb.a@example.org", organisation=world.council_a,
+                        role=Role.READ_ONLY)
+        assert Membership.objects.filter(user=world.icb_commissioner_a,
+                                         organisation=world.council_a).exists()
+        assert not Invitation.objects.exists()
+        assert "You now have access" in mail.outbox[-1].subject
