@@ -1,5 +1,23 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from contracts import views
 
 app_name = "contracts"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("contracts/", views.contract_list, name="list"),
+    path("contracts/new/", views.contract_create_start, name="create"),
+    path("contracts/new/check/", views.contract_create_check, name="create_check"),
+    path("contracts/new/<slug:step>/", views.contract_create_step, name="create_step"),
+    path("contracts/<int:pk>/", views.contract_detail, name="detail"),
+    path("contracts/<int:pk>/edit/", views.contract_edit, name="edit"),
+    path("contracts/<int:pk>/status/", views.contract_status, name="status"),
+    path("contracts/<int:pk>/extension/", views.extension_exercise, name="extension"),
+    path("contracts/<int:pk>/decisions/new/", views.decision_record, name="decision"),
+    path("contracts/<int:pk>/variations/new/", views.variation_record, name="variation"),
+    path("contracts/<int:pk>/review-dates/new/", views.review_date_add, name="review_date"),
+    path("contracts/<int:pk>/shares/", views.shares_set, name="shares"),
+    path("contracts/<int:pk>/documents/new/", views.document_upload, name="document_upload"),
+    path("contracts/<int:pk>/documents/<int:document_pk>/", views.document_download,
+         name="document_download"),
+]

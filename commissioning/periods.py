@@ -1,0 +1,109 @@
+"""UK financial years, quarters, working days and month arithmetic: the one place for them.
+
+Financial years run 1 April to 31 March and are named "2025/26". Quarters are Q1 Apr–Jun,
+Q2 Jul–Sep, Q3 Oct–Dec, Q4 Jan–Mar. Working days exclude weekends and England and Wales bank
+holidays (from the ``govuk-bank-holidays`` package, which ships its own data, so nothing is
+fetched over the network).
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date, timedelta
+from functools import lru_cache
+
+from govuk_bank_holidays.bank_holidays import BankHolidays
+
+_LABEL = re.compile(r"^(\d{4})/(\d{2})$")
+
+
+def financial_year_start(day: date) -> int:
+    """The calendar year in which the financial year containing ``day`` starts."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def financial_year_for(day: date) -> str:
+    """``date(2025, 4, 1)`` -> ``"2025/26"``; ``date(2026, 3, 31)`` -> ``"2025/26"``."""
+    start = financial_year_start(day)
+    return f"{start}/{(start + 1) % 100:02d}"
+
+
+def financial_year_bounds(label: str) -> tuple[date, date]:
+    """``"2025/26"`` -> (1 April 2025, 31 March 2026). Raises ValueError for a bad label."""
+    match = _LABEL.match(label.strip())
+    if not match:
+        raise ValueError(f"{label!r} is not a financial year like 2025/26")
+    start = int(match.group(1))
+    if int(match.group(2)) != (start + 1) % 100:
+        raise ValueError(f"{label!r} is not a financial year like 2025/26")
+    return date(start, 4, 1), date(start + 1, 3, 31)
+
+
+def quarter_for(day: date) -> int:
+    """Financial quarter 1–4: Q1 April–June … Q4 January–March."""
+    return ((day.month - 4) % 12) // 3 + 1
+
+
+def quarter_label(day: date) -> str:
+    """``"2025/26 Q3"``."""
+    return f"{financial_year_for(day)} Q{quarter_for(day)}"
+
+
+def quarter_bounds(label: str, quarter: int) -> tuple[date, date]:
+    """First and last day of quarter ``quarter`` (1–4) of financial year ``label``."""
+    if quarter not in (1, 2, 3, 4):
+        raise ValueError("A quarter is 1, 2, 3 or 4")
+    start, _end = financial_year_bounds(label)
+    first = add_months(start, 3 * (quarter - 1))
+    return first, add_months(first, 3) - timedelta(days=1)
+
+
+def add_months(day: date, months: int) -> date:
+    """Calendar month arithmetic, clamping to the month's last day (31 Jan + 1 -> 28/29 Feb)."""
+    index = day.year * 12 + (day.month - 1) + months
+    year, month = divmod(index, 12)
+    month += 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def months_between(start: date, end: date) -> int:
+    """Whole calendar months from ``start`` to ``end`` (end exclusive, partial months dropped)."""
+    months = (end.year - start.year) * 12 + (end.month - start.month)
+    if add_months(start, months) > end:
+        months -= 1
+    return months
+
+
+@lru_cache(maxsize=1)
+def _bank_holidays() -> frozenset[date]:
+    holidays = BankHolidays(use_cached_holidays=True).get_holidays(
+        division=BankHolidays.ENGLAND_AND_WALES
+    )
+    return frozenset(item["date"] for item in holidays)
+
+
+def is_bank_holiday(day: date) -> bool:
+    return day in _bank_holidays()
+
+
+def is_working_day(day: date) -> bool:
+    """Monday to Friday and not an England and Wales bank holiday."""
+    return day.weekday() < 5 and not is_bank_holiday(day)
+
+
+def add_working_days(day: date, days: int) -> date:
+    """The date ``days`` working days after ``day`` (``day`` itself is not counted).
+
+    ``add_working_days(date(2026, 12, 23), 2)`` skips Christmas and Boxing Day (and the
+    weekend) and lands on Tuesday 29 December 2026.
+    """
+    if days < 0:
+        raise ValueError("days must not be negative")
+    current = day
+    remaining = days
+    while remaining:
+        current += timedelta(days=1)
+        if is_working_day(current):
+            remaining -= 1
+    return current

@@ -1,0 +1,147 @@
+"""The register's filters. Choices come only from organisations the user can already see."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from commissioning import access
+from commissioning.models import Organisation, PartnershipMember
+from commissioning.periods import add_months
+from contracts.models import (
+    CommissioningShare,
+    Contract,
+    ContractStatus,
+    ProcurementRegime,
+    ServiceArea,
+)
+
+EXPIRY_CHOICES = [("3", "3 months"), ("6", "6 months"), ("12", "12 months"),
+                  ("18", "18 months"), ("24", "24 months")]
+
+VALUE_BANDS = {
+    "under_5k": ("Under £5,000", None, Decimal("5000")),
+    "5k_100k": ("£5,000 to £99,999", Decimal("5000"), Decimal("100000")),
+    "100k_1m": ("£100,000 to £999,999", Decimal("100000"), Decimal("1000000")),
+    "1m_5m": ("£1 million to £4.99 million", Decimal("1000000"), Decimal("5000000")),
+    "over_5m": ("£5 million or more", Decimal("5000000"), None),
+}
+
+SORT_CHOICES = [
+    ("reference", "Reference (A to Z)"), ("-reference", "Reference (Z to A)"),
+    ("title", "Title (A to Z)"), ("provider", "Provider (A to Z)"),
+    ("end", "End date (soonest first)"), ("-end", "End date (latest first)"),
+    ("-value", "Annual value (highest first)"), ("value", "Annual value (lowest first)"),
+]
+
+
+def _visible_organisations(request, field: str) -> QuerySet[Organisation]:
+    user = request.user if request else None
+    if user is None:
+        return Organisation.objects.none()
+    visible = Contract.objects.for_user(user).values(field)
+    return Organisation.objects.filter(pk__in=visible).order_by("name")
+
+
+def _providers(request):
+    return _visible_organisations(request, "provider")
+
+
+def _leads(request):
+    return _visible_organisations(request, "lead_commissioner")
+
+
+def _partners(request):
+    user = request.user if request else None
+    if user is None:
+        return Organisation.objects.none()
+    if access.is_platform_admin(user):
+        return Organisation.objects.commissioners().order_by("name")
+    partnerships = Contract.objects.for_user(user).values("partnership")
+    return Organisation.objects.filter(
+        pk__in=PartnershipMember.objects.filter(partnership__in=partnerships).values(
+            "organisation"
+        )
+    ).order_by("name")
+
+
+def _select(**attrs):
+    return forms.Select(attrs={"class": "govuk-select", **attrs})
+
+
+class ContractFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label="Search", method="filter_search",
+        help_text="Reference, title or provider",
+        widget=forms.TextInput(attrs={"class": "govuk-input", "type": "search",
+                                      "spellcheck": "false"}),
+    )
+    status = django_filters.ChoiceFilter(choices=ContractStatus.choices, empty_label="Any",
+                                         widget=_select())
+    provider = django_filters.ModelChoiceFilter(queryset=_providers, empty_label="Any",
+                                                widget=_select())
+    lead_commissioner = django_filters.ModelChoiceFilter(
+        queryset=_leads, empty_label="Any", label="Lead commissioner", widget=_select()
+    )
+    partner = django_filters.ModelChoiceFilter(
+        queryset=_partners, empty_label="Any", label="Partner organisation",
+        method="filter_partner", widget=_select(),
+    )
+    service_area = django_filters.ChoiceFilter(choices=ServiceArea.choices, empty_label="Any",
+                                               widget=_select())
+    procurement_regime = django_filters.ChoiceFilter(
+        choices=ProcurementRegime.choices, empty_label="Any", label="Procurement regime",
+        widget=_select(),
+    )
+    expiring_within = django_filters.ChoiceFilter(
+        choices=EXPIRY_CHOICES, empty_label="Any time", label="Ending within",
+        method="filter_expiring", widget=_select(),
+    )
+    value_band = django_filters.ChoiceFilter(
+        choices=[(key, band[0]) for key, band in VALUE_BANDS.items()], empty_label="Any",
+        label="Annual value", method="filter_value_band", widget=_select(),
+    )
+    sort = django_filters.ChoiceFilter(
+        choices=SORT_CHOICES, empty_label=None, label="Sort by", method="filter_noop",
+        widget=_select(),
+    )
+
+    class Meta:
+        model = Contract
+        fields: list[str] = []
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(reference__icontains=value) | Q(title__icontains=value)
+            | Q(provider__name__icontains=value) | Q(provider__short_name__icontains=value)
+        )
+
+    def filter_partner(self, queryset, name, value):
+        shares = CommissioningShare.objects.filter(contract=OuterRef("pk"), organisation=value)
+        return queryset.filter(
+            Q(holder=value) | Q(lead_commissioner=value) | Exists(shares)
+        )
+
+    def filter_expiring(self, queryset, name, value):
+        today = timezone.localdate()
+        return queryset.filter(
+            current_end__gte=today, current_end__lte=add_months(today, int(value))
+        ).exclude(status__in=(ContractStatus.EXPIRED, ContractStatus.TERMINATED))
+
+    def filter_value_band(self, queryset, name, value):
+        _label, low, high = VALUE_BANDS[value]
+        if low is not None:
+            queryset = queryset.filter(annual_value__gte=low)
+        if high is not None:
+            queryset = queryset.filter(annual_value__lt=high)
+        return queryset
+
+    def filter_noop(self, queryset, name, value):
+        return queryset  # ordering is applied by the selector

@@ -1,0 +1,559 @@
+"""GOV.UK forms for the contract register. Forms parse and check input; services decide."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from crispy_forms_gds.helper import FormHelper
+from django import forms
+from django.core.exceptions import ValidationError
+
+from commissioning.forms import GovUKForm
+from commissioning.models import Organisation, PartnershipMember, User
+from contracts.models import (
+    ROUTES_BY_REGIME,
+    ContractStatus,
+    DecisionMaker,
+    DecisionPurpose,
+    DocumentKind,
+    ProcurementRegime,
+    ProcurementRoute,
+    ServiceArea,
+    route_belongs_to_regime,
+)
+from contracts.services import DecisionInput, ShareInput
+
+DATE_FORMATS = ["%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%d %m %Y", "%Y-%m-%d"]
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+def _yes_no(value: object) -> bool:
+    return value in (True, "yes", "True", "true", "on", "1")
+
+
+class UKDateField(forms.DateField):
+    """A UK date typed as dd/mm/yyyy (a single text input with a hint)."""
+
+    def __init__(self, *, label: str, required: bool = True, noun: str | None = None,
+                 **kwargs) -> None:
+        noun = noun or label[0].lower() + label[1:]
+        kwargs.setdefault("help_text", "For example, 27/03/2026")
+        super().__init__(
+            label=label, required=required, input_formats=DATE_FORMATS,
+            widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off",
+                                          "class": "govuk-input govuk-input--width-10"}),
+            error_messages={
+                "required": f"Enter the {noun}",
+                "invalid": f"Enter the {noun} as a real date, like 27/03/2026",
+            },
+            **kwargs,
+        )
+
+    def prepare_value(self, value):
+        if hasattr(value, "strftime"):
+            return value.strftime("%d/%m/%Y")
+        return value
+
+
+class MoneyField(forms.CharField):
+    """Pounds and pence typed as text: accepts "£1,234.50", "1234.5", "2.7m" is refused."""
+
+    def __init__(self, *, label: str, allow_negative: bool = False, noun: str | None = None,
+                 **kwargs) -> None:
+        self.noun = noun or label[0].lower() + label[1:]
+        self.allow_negative = allow_negative
+        kwargs.setdefault("help_text", "In pounds, for example £1,234.50")
+        super().__init__(
+            label=label,
+            widget=forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": "false",
+                                          "class": "govuk-input govuk-input--width-10"}),
+            error_messages={"required": f"Enter the {self.noun}"},
+            **kwargs,
+        )
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        if text in self.empty_values:
+            return None
+        cleaned = re.sub(r"[£,\s]", "", text)
+        if cleaned.startswith("-£"):
+            cleaned = "-" + cleaned[2:]
+        if not re.fullmatch(r"[-+]?\d+(\.\d{1,2})?|[-+]?\.\d{1,2}", cleaned):
+            raise ValidationError(
+                f"Enter the {self.noun} as an amount in pounds, like £1,234.50"
+            )
+        try:
+            amount = Decimal(cleaned)
+        except InvalidOperation as error:
+            raise ValidationError(
+                f"Enter the {self.noun} as an amount in pounds, like £1,234.50"
+            ) from error
+        if amount < 0 and not self.allow_negative:
+            raise ValidationError(f"The {self.noun} must be £0 or more")
+        if abs(amount) >= Decimal("1000000000000"):
+            raise ValidationError(f"The {self.noun} must be less than £1,000,000,000,000")
+        return amount.quantize(Decimal("0.01"))
+
+    def prepare_value(self, value):
+        if isinstance(value, Decimal):
+            return f"{value:,.2f}"
+        return value
+
+
+class WholeNumberField(forms.IntegerField):
+    def __init__(self, *, label: str, noun: str, min_value: int | None = 0,
+                 max_value: int | None = 600, **kwargs) -> None:
+        super().__init__(
+            label=label, min_value=min_value, max_value=max_value,
+            widget=forms.TextInput(attrs={"inputmode": "numeric",
+                                          "class": "govuk-input govuk-input--width-4"}),
+            error_messages={
+                "required": f"Enter the {noun}",
+                "invalid": f"Enter the {noun} as a whole number",
+                "min_value": f"The {noun} must be {min_value} or more",
+                "max_value": f"The {noun} must be {max_value} or fewer",
+            },
+            **kwargs,
+        )
+
+
+def route_choices() -> list:
+    """Routes grouped under their regime (optgroups), so the select reads as a tree."""
+    groups: list = [("", "Select a route")]
+    for regime, routes in ROUTES_BY_REGIME.items():
+        groups.append(
+            (ProcurementRegime(regime).label, [(r, ProcurementRoute(r).label) for r in routes])
+        )
+    return groups
+
+
+def rebuild_helper(form: forms.Form) -> None:
+    """Re-make the crispy helper after fields were removed (its layout lists the fields)."""
+    form.helper = FormHelper(form)
+    form.helper.form_tag = False
+    form.helper.disable_csrf = True
+
+
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's ValidationError next to the field it names (else at the top)."""
+    if hasattr(error, "error_dict"):
+        for name, messages in error.message_dict.items():
+            form.add_error(name if name in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+# --- Create journey pages --------------------------------------------------------------------
+
+class ContractDetailsForm(GovUKForm):
+    reference = forms.CharField(
+        label="Contract reference", max_length=50,
+        help_text="Unique within the organisation that holds the contract",
+        widget=forms.TextInput(attrs={"class": "govuk-input govuk-input--width-20",
+                                      "spellcheck": "false"}),
+        error_messages={"required": "Enter the contract reference",
+                        "max_length": "The contract reference must be 50 characters or fewer"},
+    )
+    title = forms.CharField(
+        label="Title", max_length=250,
+        error_messages={"required": "Enter the contract title",
+                        "max_length": "The title must be 250 characters or fewer"},
+    )
+    description = forms.CharField(label="Description", required=False, widget=forms.Textarea)
+    service_area = forms.ChoiceField(
+        label="Service area", choices=ServiceArea.choices, widget=forms.RadioSelect,
+        error_messages={"required": "Select the service area",
+                        "invalid_choice": "Select a service area from the list"},
+    )
+
+    def clean_reference(self) -> str:
+        return self.cleaned_data["reference"].strip()
+
+
+class ContractPartiesForm(GovUKForm):
+    partnership = forms.ModelChoiceField(
+        label="Partnership", queryset=None, empty_label="Select a partnership",
+        help_text="Everyone in the partnership's organisations will see this contract",
+        error_messages={"required": "Select the partnership",
+                        "invalid_choice": "Select a partnership from the list"},
+    )
+    holder = forms.ModelChoiceField(
+        label="Contract holder", queryset=None, empty_label="Select an organisation",
+        help_text="The partner that signs the contract",
+        error_messages={"required": "Select the contract holder",
+                        "invalid_choice": "Select a contract holder from the list"},
+    )
+    lead_commissioner = forms.ModelChoiceField(
+        label="Lead commissioner", queryset=None, empty_label="Select an organisation",
+        error_messages={"required": "Select the lead commissioner",
+                        "invalid_choice": "Select a lead commissioner from the list"},
+    )
+    provider = forms.ModelChoiceField(
+        label="Provider", queryset=None, empty_label="Select a provider",
+        error_messages={"required": "Select the provider",
+                        "invalid_choice": "Select a provider from the list. If the provider "
+                                          "is not listed, ask an administrator to add it"},
+    )
+    contract_manager = forms.ModelChoiceField(
+        label="Contract manager (optional)", queryset=None, required=False,
+        empty_label="No contract manager yet",
+        help_text="They get the key-date alert e-mails",
+        error_messages={"invalid_choice": "Select a contract manager from the list"},
+    )
+
+    def __init__(self, *args, partnerships, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        partner_orgs = Organisation.objects.filter(
+            partnership_memberships__partnership__in=partnerships
+        ).distinct()
+        self.fields["partnership"].queryset = partnerships
+        self.fields["holder"].queryset = partner_orgs
+        self.fields["lead_commissioner"].queryset = partner_orgs
+        self.fields["provider"].queryset = Organisation.objects.providers().filter(
+            is_active=True
+        )
+        self.fields["contract_manager"].queryset = User.objects.filter(
+            is_active=True, memberships__is_active=True,
+            memberships__organisation__in=partner_orgs,
+        ).distinct()
+
+    def clean(self):
+        cleaned = super().clean()
+        partnership = cleaned.get("partnership")
+        if partnership:
+            members = set(
+                PartnershipMember.objects.filter(partnership=partnership).values_list(
+                    "organisation_id", flat=True
+                )
+            )
+            for name, label in (("holder", "contract holder"),
+                                ("lead_commissioner", "lead commissioner")):
+                org = cleaned.get(name)
+                if org and org.pk not in members:
+                    self.add_error(name, f"The {label} must be a partner in {partnership.name}")
+            manager = cleaned.get("contract_manager")
+            if manager and not manager.memberships.filter(
+                organisation_id__in=members, is_active=True
+            ).exists():
+                self.add_error("contract_manager",
+                               f"The contract manager must work for a partner in "
+                               f"{partnership.name}")
+        return cleaned
+
+
+class ContractProcurementForm(GovUKForm):
+    procurement_regime = forms.ChoiceField(
+        label="Procurement regime", choices=ProcurementRegime.choices, widget=forms.RadioSelect,
+        error_messages={"required": "Select the procurement regime",
+                        "invalid_choice": "Select a procurement regime from the list"},
+    )
+    procurement_route = forms.ChoiceField(
+        label="Procurement route", choices=route_choices,
+        error_messages={"required": "Select the procurement route",
+                        "invalid_choice": "Select a procurement route from the list"},
+    )
+    tendered = forms.ChoiceField(
+        label="Was the contract tendered?", choices=YES_NO, widget=forms.RadioSelect,
+        error_messages={"required": "Select yes if the contract was tendered"},
+    )
+    status = forms.ChoiceField(
+        label="Where is the contract now?", widget=forms.RadioSelect,
+        choices=[(s.value, s.label) for s in (ContractStatus.PLANNED,
+                                               ContractStatus.IN_PROCUREMENT,
+                                               ContractStatus.AWARDED, ContractStatus.LIVE)],
+        error_messages={"required": "Select where the contract is now",
+                        "invalid_choice": "Select a status from the list"},
+    )
+    awarded_on = UKDateField(label="Award date", required=False,
+                             help_text="If awarded: the date of the award decision, "
+                                       "for example 27/03/2026")
+
+    def clean(self):
+        cleaned = super().clean()
+        regime, route = cleaned.get("procurement_regime"), cleaned.get("procurement_route")
+        if regime and route and not route_belongs_to_regime(regime, route):
+            self.add_error(
+                "procurement_route",
+                f"{ProcurementRoute(route).label} is not a route under "
+                f"{ProcurementRegime(regime).label}",
+            )
+        if cleaned.get("status") == ContractStatus.AWARDED and not cleaned.get("awarded_on") \
+                and "awarded_on" not in self.errors:
+            self.add_error("awarded_on", "Enter the award date")
+        return cleaned
+
+
+def parse_option_lengths(text: str) -> list[int]:
+    parts = [p for p in re.split(r"[,\s]+", text.strip()) if p]
+    lengths = []
+    for part in parts:
+        if not part.isdigit() or not 0 < int(part) <= 120:
+            raise ValidationError(
+                "Enter each extension option as a number of months between 1 and 120, "
+                "separated by commas, like 12, 12"
+            )
+        lengths.append(int(part))
+    if len(lengths) > 10:
+        raise ValidationError("A contract can have up to 10 extension options")
+    return lengths
+
+
+class ContractDatesForm(GovUKForm):
+    start_date = UKDateField(label="Start date")
+    initial_end_date = UKDateField(label="End date of the initial term",
+                                   noun="end date of the initial term")
+    notice_period_months = WholeNumberField(
+        label="Notice period, in months", noun="notice period", max_value=60,
+        help_text="How long before the end date an extension must be decided",
+    )
+    extension_options = forms.CharField(
+        label="Extension options (optional)", required=False,
+        help_text="The length of each option in months, separated by commas. For '+ up to 2 "
+                  "years' as two 1-year options, enter 12, 12",
+        widget=forms.TextInput(attrs={"class": "govuk-input govuk-input--width-10",
+                                      "spellcheck": "false"}),
+    )
+
+    def clean_extension_options(self) -> list[int]:
+        return parse_option_lengths(self.cleaned_data.get("extension_options") or "")
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start_date"), cleaned.get("initial_end_date")
+        if start and end and end < start:
+            self.add_error("initial_end_date",
+                           "The end date must be the same as or after the start date")
+        return cleaned
+
+
+class ContractValuesForm(GovUKForm):
+    annual_value = MoneyField(label="Annual value")
+    vat_not_recoverable = MoneyField(
+        label="VAT not recoverable", required=False, noun="VAT not recoverable",
+        help_text="Leave blank if none. In pounds, for example £1,234.50",
+    )
+
+
+class ServiceLinesForm(GovUKForm):
+    service_lines = forms.CharField(
+        label="Service lines or pathways (optional)", required=False, widget=forms.Textarea,
+        help_text="One per line, for example 'Carers' Support Services'",
+    )
+
+    def clean_service_lines(self) -> list[str]:
+        lines = [line.strip() for line in self.cleaned_data["service_lines"].splitlines()]
+        lines = [line for line in lines if line]
+        if any(len(line) > 200 for line in lines):
+            raise ValidationError("Each service line must be 200 characters or fewer")
+        return lines
+
+
+class SharesForm(GovUKForm):
+    """One share and one joint-monitoring box per partner organisation."""
+
+    def __init__(self, *args, organisations, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.organisations = list(organisations)
+        for org in self.organisations:
+            self.fields[f"share_{org.pk}"] = forms.CharField(
+                label=f"{org.name}: share of the cost (%)", required=False,
+                widget=forms.TextInput(attrs={"inputmode": "numeric",
+                                              "class": "govuk-input govuk-input--width-5"}),
+            )
+            self.fields[f"monitor_{org.pk}"] = forms.BooleanField(
+                label=f"{org.display_name} jointly monitors the contract", required=False,
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        total = Decimal("0")
+        self.shares: list[ShareInput] = []
+        for org in self.organisations:
+            raw = (cleaned.get(f"share_{org.pk}") or "").strip().rstrip("%").strip()
+            if not raw:
+                continue
+            try:
+                percent = Decimal(raw)
+                if not percent.is_finite():
+                    raise InvalidOperation
+            except InvalidOperation:
+                self.add_error(f"share_{org.pk}",
+                               f"Enter {org.display_name}'s share as a percentage, like 50")
+                continue
+            if not Decimal("0") <= percent <= Decimal("100"):
+                self.add_error(f"share_{org.pk}",
+                               f"{org.display_name}'s share must be between 0% and 100%")
+                continue
+            if percent.as_tuple().exponent < -2:
+                self.add_error(f"share_{org.pk}",
+                               f"{org.display_name}'s share can have up to 2 decimal places")
+                continue
+            total += percent
+            self.shares.append(ShareInput(org, percent.quantize(Decimal("0.01")),
+                                          bool(cleaned.get(f"monitor_{org.pk}"))))
+        if not self.errors:
+            if not self.shares:
+                self.add_error(None, "Enter each partner's share of the cost")
+            elif total != Decimal("100"):
+                first = f"share_{self.organisations[0].pk}" if self.organisations else None
+                self.add_error(first, f"The shares must add up to 100%. They add up to "
+                                      f"{total.normalize():f}%")
+        return cleaned
+
+
+# --- Forms on an existing contract -----------------------------------------------------------
+
+class ContractEditForm(ContractDetailsForm, ContractDatesForm, ContractValuesForm):
+    """Details, dates and values of an existing contract, with its version for locking."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    provider = forms.ModelChoiceField(
+        label="Provider", queryset=Organisation.objects.providers(),
+        error_messages={"required": "Select the provider",
+                        "invalid_choice": "Select a provider from the list"},
+    )
+    procurement_regime = ContractProcurementForm.base_fields["procurement_regime"]
+    procurement_route = ContractProcurementForm.base_fields["procurement_route"]
+    tendered = forms.BooleanField(label="The contract was tendered", required=False)
+    works = forms.BooleanField(label="This is a works contract (15% modification threshold)",
+                               required=False)
+
+    field_order = ["reference", "title", "description", "service_area", "provider",
+                   "procurement_regime", "procurement_route", "tendered", "works",
+                   "start_date", "initial_end_date", "notice_period_months", "annual_value",
+                   "vat_not_recoverable", "version"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["extension_options"]
+        rebuild_helper(self)
+
+    def clean_extension_options(self) -> list[int]:  # not on this form
+        return []
+
+    def clean(self):
+        cleaned = super().clean()
+        regime, route = cleaned.get("procurement_regime"), cleaned.get("procurement_route")
+        if regime and route and not route_belongs_to_regime(regime, route):
+            self.add_error("procurement_route",
+                           f"{ProcurementRoute(route).label} is not a route under "
+                           f"{ProcurementRegime(regime).label}")
+        return cleaned
+
+
+class StatusForm(GovUKForm):
+    status = forms.ChoiceField(
+        label="New status", choices=ContractStatus.choices, widget=forms.RadioSelect,
+        error_messages={"required": "Select the new status",
+                        "invalid_choice": "Select a status from the list"},
+    )
+    on = UKDateField(label="Date of the change", noun="date of the change",
+                     help_text="For an award, the date of the award decision. "
+                               "For example, 27/03/2026")
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class DecisionForm(GovUKForm):
+    purpose = forms.ChoiceField(
+        label="What was decided about?", choices=DecisionPurpose.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select what the decision was about"},
+    )
+    decision_maker = forms.ChoiceField(
+        label="Decision maker", choices=DecisionMaker.choices, widget=forms.RadioSelect,
+        error_messages={"required": "Select who made the decision",
+                        "invalid_choice": "Select a decision maker from the list"},
+    )
+    body_name = forms.CharField(label="Committee or body (optional)", required=False,
+                                max_length=200,
+                                help_text="For example, Care Services PDS Committee")
+    meeting_date = UKDateField(label="Date of decision", noun="date of the decision")
+    report_reference = forms.CharField(
+        label="Report reference (optional)", required=False, max_length=50,
+        help_text="For example, CS17033",
+        widget=forms.TextInput(attrs={"class": "govuk-input govuk-input--width-10",
+                                      "spellcheck": "false"}),
+    )
+    is_key = forms.BooleanField(label="Key decision", required=False)
+    is_urgent = forms.BooleanField(label="Urgent decision", required=False)
+    call_in_applies = forms.BooleanField(label="Call-in applies", required=False)
+    outcome = forms.CharField(label="What was decided", widget=forms.Textarea,
+                              error_messages={"required": "Enter what was decided"})
+
+    def decision_input(self) -> DecisionInput:
+        c = self.cleaned_data
+        return DecisionInput(
+            decision_maker=c["decision_maker"], meeting_date=c["meeting_date"],
+            outcome=c["outcome"], body_name=c.get("body_name", ""),
+            report_reference=c.get("report_reference", ""), is_key=c.get("is_key", False),
+            is_urgent=c.get("is_urgent", False), call_in_applies=c.get("call_in_applies", False),
+        )
+
+
+class ExtensionForm(DecisionForm):
+    option = forms.ModelChoiceField(
+        label="Extension option to exercise", queryset=None, widget=forms.RadioSelect,
+        empty_label=None,
+        error_messages={"required": "Select the extension option",
+                        "invalid_choice": "Select an extension option from the list"},
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    field_order = ["option"]
+
+    def __init__(self, *args, contract, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["purpose"]
+        rebuild_helper(self)
+        self.fields["option"].queryset = contract.extension_options.filter(exercised=False)
+        self.fields["option"].label_from_instance = (
+            lambda o: f"Option {o.sequence}: {o.length_months} months"
+        )
+
+
+class VariationForm(GovUKForm):
+    date = UKDateField(label="Date of the variation", noun="date of the variation")
+    description = forms.CharField(label="What changed", widget=forms.Textarea,
+                                  error_messages={"required": "Describe the variation"})
+    value_change = MoneyField(
+        label="Change in whole-life value", noun="change in value", allow_negative=True,
+        required=False,
+        help_text="In pounds. Use a minus sign for a reduction, for example -£25,000",
+    )
+    term_change_months = WholeNumberField(
+        label="Change in term, in months (optional)", noun="change in term", required=False,
+        min_value=-120, max_value=120,
+        help_text="Use a minus sign to shorten the term. Leave blank if the term is unchanged",
+    )
+    decision = forms.ModelChoiceField(
+        label="Decision that authorised it (optional)", queryset=None, required=False,
+        empty_label="No decision recorded",
+        error_messages={"invalid_choice": "Select a decision from the list"},
+    )
+
+    def __init__(self, *args, contract, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["decision"].queryset = contract.decisions.all()
+
+
+class DocumentForm(GovUKForm):
+    kind = forms.ChoiceField(label="Kind of document", choices=DocumentKind.choices,
+                             widget=forms.RadioSelect,
+                             error_messages={"required": "Select what kind of document this is"})
+    file = forms.FileField(
+        label="Upload a file",
+        help_text="PDF, Word (DOCX), Excel (XLSX), OpenDocument text (ODT), CSV or text",
+        error_messages={"required": "Select a file",
+                        "empty": "The selected file is empty",
+                        "invalid": "Select a file"},
+    )
+
+
+class ReviewDateForm(GovUKForm):
+    date = UKDateField(label="Review date")
+    description = forms.CharField(label="What will be reviewed", max_length=200,
+                                  error_messages={"required": "Enter what will be reviewed"})
+
+
+def bool_from(value: object) -> bool:
+    return _yes_no(value)

@@ -1,0 +1,598 @@
+"""The contract register: contracts, their lines, shares, options, decisions and changes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from commissioning import access
+from commissioning.models import Organisation, Partnership, PartnershipMember
+from commissioning.periods import add_months, months_between
+
+PENNY = Decimal("0.01")
+
+
+class ServiceArea(models.TextChoices):
+    ADULT_SOCIAL_CARE = "adult_social_care", "Adult social care"
+    CHILDRENS_SERVICES = "childrens_services", "Children's services"
+    PUBLIC_HEALTH = "public_health", "Public health"
+    MENTAL_HEALTH = "mental_health", "Mental health"
+    LEARNING_DISABILITY = "learning_disability", "Learning disability"
+    CARERS = "carers", "Carers"
+    COMMUNITY_HEALTH = "community_health", "Community health"
+    OTHER = "other", "Other"
+
+
+class ProcurementRegime(models.TextChoices):
+    PCR_2015 = "pcr_2015", "Public Contracts Regulations 2015"
+    PA_2023 = "pa_2023", "Procurement Act 2023"
+    PSR = "psr", "Provider Selection Regime"
+    GRANT = "grant", "Grant"
+    SPOT_PURCHASE = "spot_purchase", "Spot purchase"
+
+
+class ProcurementRoute(models.TextChoices):
+    PCR_OPEN = "pcr_open", "Open procedure"
+    PCR_RESTRICTED = "pcr_restricted", "Restricted procedure"
+    PCR_COMPETITIVE_DIALOGUE = "pcr_competitive_dialogue", "Competitive dialogue"
+    PCR_LIGHT_TOUCH = "pcr_light_touch", "Light touch regime"
+    PCR_NEGOTIATED_WITHOUT_NOTICE = (
+        "pcr_negotiated_without_notice", "Negotiated procedure without prior publication"
+    )
+    PA_OPEN = "pa_open", "Open procedure"
+    PA_COMPETITIVE_FLEXIBLE = "pa_competitive_flexible", "Competitive flexible procedure"
+    PA_DIRECT_AWARD = "pa_direct_award", "Direct award"
+    PA_FRAMEWORK_CALL_OFF = "pa_framework_call_off", "Framework call-off"
+    PSR_DIRECT_AWARD_A = "psr_direct_award_a", "Direct Award A"
+    PSR_DIRECT_AWARD_B = "psr_direct_award_b", "Direct Award B"
+    PSR_DIRECT_AWARD_C = "psr_direct_award_c", "Direct Award C"
+    PSR_MOST_SUITABLE_PROVIDER = "psr_most_suitable_provider", "Most Suitable Provider"
+    PSR_COMPETITIVE_PROCESS = "psr_competitive_process", "Competitive Process"
+    GRANT = "grant", "Grant agreement"
+    SPOT_PURCHASE = "spot_purchase", "Spot purchase"
+
+
+R = ProcurementRoute
+ROUTES_BY_REGIME: dict[str, tuple[str, ...]] = {
+    ProcurementRegime.PCR_2015: (R.PCR_OPEN, R.PCR_RESTRICTED, R.PCR_COMPETITIVE_DIALOGUE,
+                                 R.PCR_LIGHT_TOUCH, R.PCR_NEGOTIATED_WITHOUT_NOTICE),
+    ProcurementRegime.PA_2023: (R.PA_OPEN, R.PA_COMPETITIVE_FLEXIBLE, R.PA_DIRECT_AWARD,
+                                R.PA_FRAMEWORK_CALL_OFF),
+    ProcurementRegime.PSR: (R.PSR_DIRECT_AWARD_A, R.PSR_DIRECT_AWARD_B, R.PSR_DIRECT_AWARD_C,
+                            R.PSR_MOST_SUITABLE_PROVIDER, R.PSR_COMPETITIVE_PROCESS),
+    ProcurementRegime.GRANT: (R.GRANT,),
+    ProcurementRegime.SPOT_PURCHASE: (R.SPOT_PURCHASE,),
+}
+
+
+def route_belongs_to_regime(regime: str, route: str) -> bool:
+    return route in ROUTES_BY_REGIME.get(regime, ())
+
+
+class ContractStatus(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    IN_PROCUREMENT = "in_procurement", "In procurement"
+    AWARDED = "awarded", "Awarded (standstill)"
+    LIVE = "live", "Live"
+    EXTENDED = "extended", "Extended"
+    EXPIRED = "expired", "Expired"
+    TERMINATED = "terminated", "Terminated"
+
+
+ACTIVE_STATUSES = (ContractStatus.AWARDED, ContractStatus.LIVE, ContractStatus.EXTENDED)
+
+
+class TermEnd(models.Func):
+    """SQL for a contract's current end date: the day before (initial end + 1 day + N months).
+
+    Month arithmetic clamps to the month's last day on both databases, exactly like
+    ``commissioning.periods.add_months``, so filtering and sorting in SQL agree with Python.
+    """
+
+    output_field = models.DateField()
+    arity = 2
+
+    def as_sql(self, compiler, connection, **extra_context):  # pragma: no cover - per vendor
+        raise NotImplementedError(f"TermEnd is not implemented for {connection.vendor}")
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        day_sql, day_params = compiler.compile(self.source_expressions[0])
+        months_sql, months_params = compiler.compile(self.source_expressions[1])
+        sql = (
+            f"((({day_sql}) + 1) + make_interval(months => ({months_sql})::integer)"
+            " - interval '1 day')::date"
+        )
+        return sql, (*day_params, *months_params)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        day_sql, day_params = compiler.compile(self.source_expressions[0])
+        months_sql, months_params = compiler.compile(self.source_expressions[1])
+        start = f"date({day_sql}, '+1 day')"
+        start_params = list(day_params)
+        # date(start of month + N months + (day - 1) days), clamped to that month's last day.
+        shifted = (
+            f"date({start}, 'start of month', '+' || ({months_sql}) || ' months', "
+            f"'+' || (CAST(strftime('%%d', {start}) AS INTEGER) - 1) || ' days')"
+        )
+        shifted_params = [*start_params, *months_params, *start_params]
+        month_end = (
+            f"date({start}, 'start of month', '+' || (({months_sql}) + 1) || ' months', "
+            "'-1 day')"
+        )
+        month_end_params = [*start_params, *months_params]
+        sql = f"date(MIN({shifted}, {month_end}), '-1 day')"
+        return sql, (*shifted_params, *month_end_params)
+
+
+class ContractQuerySet(models.QuerySet):
+    def for_user(self, user) -> ContractQuerySet:
+        """Contracts the user may see (the one visibility rule for contracts).
+
+        Commissioner-side users see the contracts of every partnership their current
+        organisation belongs to; provider users only contracts their organisation delivers;
+        platform administrators everything; anyone else nothing.
+        """
+        if access.is_platform_admin(user):
+            return self.all()
+        organisation = access.current_organisation(user)
+        if organisation is None:
+            return self.none()
+        if access.is_commissioner_side(user):
+            return self.filter(
+                partnership_id__in=PartnershipMember.objects.filter(
+                    organisation=organisation
+                ).values("partnership_id")
+            )
+        if access.is_provider_user(user):
+            return self.filter(provider=organisation)
+        return self.none()
+
+    def with_term(self) -> ContractQuerySet:
+        """Annotate ``extra_months`` (exercised options + term variations) and ``current_end``
+        so lists can filter and sort on the derived end date without loading related rows."""
+        exercised = (
+            ExtensionOption.objects.filter(contract=OuterRef("pk"), exercised=True)
+            .order_by()
+            .values("contract")
+            .annotate(total=Sum("length_months"))
+            .values("total")
+        )
+        varied = (
+            Variation.objects.filter(contract=OuterRef("pk"))
+            .order_by()
+            .values("contract")
+            .annotate(total=Sum("term_change_months"))
+            .values("total")
+        )
+        return self.annotate(
+            extra_months=Coalesce(Subquery(exercised), 0) + Coalesce(Subquery(varied), 0)
+        ).annotate(current_end=TermEnd(F("initial_end_date"), F("extra_months")))
+
+
+class Contract(models.Model):
+    reference = models.CharField(max_length=50)
+    title = models.CharField(max_length=250)
+    description = models.TextField(blank=True)
+    service_area = models.CharField(max_length=30, choices=ServiceArea.choices)
+    provider = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="contracts_provided"
+    )
+    holder = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="contracts_held",
+        verbose_name="contract holder", help_text="The partner that signs the contract",
+    )
+    lead_commissioner = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="contracts_led"
+    )
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.PROTECT, related_name="contracts"
+    )
+    contract_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="contracts_managed",
+    )
+    procurement_regime = models.CharField(max_length=20, choices=ProcurementRegime.choices)
+    procurement_route = models.CharField(max_length=40, choices=ProcurementRoute.choices)
+    tendered = models.BooleanField(default=False)
+    works = models.BooleanField(
+        "works contract", default=False,
+        help_text="Works contracts have a 15% modification threshold instead of 10%",
+    )
+    start_date = models.DateField()
+    initial_end_date = models.DateField()
+    notice_period_months = models.PositiveSmallIntegerField(default=0)
+    annual_value = models.DecimalField(max_digits=14, decimal_places=2)
+    vat_not_recoverable = models.DecimalField(
+        "VAT not recoverable", max_digits=14, decimal_places=2, default=Decimal("0")
+    )
+    status = models.CharField(
+        max_length=20, choices=ContractStatus.choices, default=ContractStatus.PLANNED
+    )
+    awarded_on = models.DateField(null=True, blank=True)
+    standstill_end_date = models.DateField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ContractQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["reference"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["holder", "reference"], name="contract_unique_reference_per_holder"
+            ),
+            models.CheckConstraint(
+                condition=Q(annual_value__gte=0), name="contract_annual_value_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(vat_not_recoverable__gte=0), name="contract_vat_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(initial_end_date__gte=F("start_date")),
+                name="contract_end_not_before_start",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["partnership", "status"]),
+            models.Index(fields=["provider"]),
+            models.Index(fields=["initial_end_date"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("contracts:detail", args=[self.pk])
+
+    # --- Derived values (never stored) ---------------------------------------------------
+
+    @property
+    def extra_term_months(self) -> int:
+        """Months added to the initial term by exercised options and term variations."""
+        annotated = getattr(self, "extra_months", None)
+        if annotated is not None:
+            return int(annotated)
+        options = sum(o.length_months for o in self.extension_options.all() if o.exercised)
+        return options + sum(v.term_change_months for v in self.variations.all())
+
+    @property
+    def current_end_date(self) -> date:
+        """Initial end date moved on by the exercised options (and term variations)."""
+        return add_months(self.initial_end_date + timedelta(days=1),
+                          self.extra_term_months) - timedelta(days=1)
+
+    @property
+    def maximum_end_date(self) -> date:
+        """The end date if every extension option were exercised."""
+        options = sum(o.length_months for o in self.extension_options.all())
+        varied = sum(v.term_change_months for v in self.variations.all())
+        return add_months(self.initial_end_date + timedelta(days=1), options + varied) - \
+            timedelta(days=1)
+
+    @property
+    def initial_term_months(self) -> int:
+        return months_between(self.start_date, self.initial_end_date + timedelta(days=1))
+
+    @property
+    def total_possible_term_months(self) -> int:
+        """Initial term plus every extension option, in whole months."""
+        return self.initial_term_months + sum(o.length_months for o in self.extension_options.all())
+
+    @property
+    def whole_life_value(self) -> Decimal:
+        """Annual value × total possible term (initial term and all options), exact in Decimal.
+
+        Whole months count as twelfths of a year; any days left over count pro rata over 365.
+        """
+        end = self.initial_end_date + timedelta(days=1)
+        months = months_between(self.start_date, end)
+        leftover_days = (end - add_months(self.start_date, months)).days
+        months += sum(o.length_months for o in self.extension_options.all())
+        years = Decimal(months) / Decimal(12) + Decimal(leftover_days) / Decimal(365)
+        return (self.annual_value * years).quantize(PENNY, rounding=ROUND_HALF_UP)
+
+    @property
+    def term_description(self) -> str:
+        """"3 years + up to 2 years" style summary."""
+        def years(months: int) -> str:
+            if months % 12 == 0:
+                count = months // 12
+                return f"{count} year{'s' if count != 1 else ''}"
+            return f"{months} month{'s' if months != 1 else ''}"
+
+        text = years(self.initial_term_months)
+        options = [o.length_months for o in self.extension_options.all()]
+        if options:
+            text += f" + up to {years(sum(options))}"
+        return text
+
+    @property
+    def next_option(self) -> ExtensionOption | None:
+        return next(
+            (o for o in sorted(self.extension_options.all(), key=lambda o: o.sequence)
+             if not o.exercised),
+            None,
+        )
+
+    @property
+    def modification_threshold_percent(self) -> Decimal:
+        return Decimal("15") if self.works else Decimal("10")
+
+
+class ServiceLine(models.Model):
+    """A pathway or service within a contract (e.g. the 8 Bromley Well pathways)."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="service_lines")
+    name = models.CharField(max_length=200)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["contract", "order", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "name"], name="service_line_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CommissioningShare(models.Model):
+    """A commissioning partner's share of a contract's cost. Shares add up to 100%."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="shares")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="contract_shares"
+    )
+    share_percent = models.DecimalField("share (%)", max_digits=5, decimal_places=2)
+    joint_monitoring = models.BooleanField(default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["contract", "-share_percent", "organisation__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "organisation"], name="share_unique_organisation"
+            ),
+            models.CheckConstraint(
+                condition=Q(share_percent__gte=0) & Q(share_percent__lte=100),
+                name="share_percent_0_to_100",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation}: {self.share_percent}%"
+
+
+class DecisionMaker(models.TextChoices):
+    EXECUTIVE = "executive", "Executive"
+    CABINET = "cabinet", "Cabinet"
+    COMMITTEE = "committee", "Committee"
+    ICB_BOARD = "icb_board", "ICB Board"
+    DELEGATED_OFFICER = "delegated_officer", "Delegated officer"
+    HEALTH_AND_WELLBEING_BOARD = "health_and_wellbeing_board", "Health and Wellbeing Board"
+
+
+class DecisionPurpose(models.TextChoices):
+    AWARD = "award", "Award"
+    EXTENSION = "extension", "Extension"
+    VARIATION = "variation", "Variation"
+    RECOMMISSIONING = "recommissioning", "Re-commissioning"
+    TERMINATION = "termination", "Termination"
+
+
+class Decision(models.Model):
+    """A governance decision that authorised something about a contract."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="decisions")
+    purpose = models.CharField(max_length=20, choices=DecisionPurpose.choices)
+    decision_maker = models.CharField(max_length=30, choices=DecisionMaker.choices)
+    body_name = models.CharField(
+        "decision-making body", max_length=200, blank=True,
+        help_text="For example, Care Services PDS Committee",
+    )
+    meeting_date = models.DateField("date of decision")
+    report_reference = models.CharField(max_length=50, blank=True)
+    is_key = models.BooleanField("key decision", default=False)
+    is_urgent = models.BooleanField("urgent", default=False)
+    call_in_applies = models.BooleanField("call-in applies", default=False)
+    outcome = models.TextField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["contract", "meeting_date", "pk"]
+
+    def __str__(self) -> str:
+        reference = f" ({self.report_reference})" if self.report_reference else ""
+        return f"{self.get_purpose_display()} decision, {self.meeting_date:%d/%m/%Y}{reference}"
+
+    @property
+    def decision_type(self) -> str:
+        """"Non-Urgent Executive Key", as committee papers print it."""
+        return " ".join(
+            [
+                "Urgent" if self.is_urgent else "Non-Urgent",
+                self.get_decision_maker_display(),
+                "Key" if self.is_key else "Non-Key",
+            ]
+        )
+
+
+class ExtensionOption(models.Model):
+    contract = models.ForeignKey(
+        Contract, on_delete=models.CASCADE, related_name="extension_options"
+    )
+    sequence = models.PositiveSmallIntegerField()
+    length_months = models.PositiveSmallIntegerField()
+    exercised = models.BooleanField(default=False)
+    exercised_decision = models.ForeignKey(
+        Decision, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["contract", "sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "sequence"], name="extension_option_unique_sequence"
+            ),
+            models.CheckConstraint(
+                condition=Q(length_months__gt=0), name="extension_option_length_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Option {self.sequence}: {self.length_months} months"
+
+
+class ReviewDate(models.Model):
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="review_dates")
+    date = models.DateField()
+    description = models.CharField(max_length=200)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["contract", "date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%d/%m/%Y} {self.description}"
+
+
+class Variation(models.Model):
+    """A change to a contract's value or term (the change log)."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="variations")
+    date = models.DateField()
+    description = models.TextField()
+    value_change = models.DecimalField(
+        max_digits=14, decimal_places=2, default=Decimal("0"),
+        help_text="Negative for a reduction",
+    )
+    term_change_months = models.SmallIntegerField(default=0)
+    decision = models.ForeignKey(
+        Decision, on_delete=models.PROTECT, null=True, blank=True, related_name="variations"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["contract", "date", "pk"]
+
+    def __str__(self) -> str:
+        return f"Variation {self.date:%d/%m/%Y}"
+
+    @property
+    def percent_of_original_value(self) -> Decimal | None:
+        """The value change as a % of the contract's whole-life value (None if that is 0)."""
+        original = self.contract.whole_life_value
+        if not original:
+            return None
+        return (abs(self.value_change) * 100 / original).quantize(PENNY)
+
+    @property
+    def change_notice_required(self) -> bool:
+        """Procurement Act 2023: over 10% of value (15% works), or any change of term."""
+        if self.term_change_months:
+            return True
+        original = self.contract.whole_life_value
+        if not original:
+            return bool(self.value_change)
+        # Compare unrounded: 10.00001% is over a 10% threshold.
+        return abs(self.value_change) * 100 > self.contract.modification_threshold_percent * \
+            original
+
+
+class DocumentKind(models.TextChoices):
+    SIGNED_CONTRACT = "signed_contract", "Signed contract"
+    SPECIFICATION = "specification", "Specification"
+    COMMITTEE_REPORT = "committee_report", "Committee report"
+    OTHER = "other", "Other"
+
+
+def document_upload_to(instance: ContractDocument, filename: str) -> str:
+    # The stored name is random: the user's file name never reaches the file system.
+    return f"contract-documents/{uuid.uuid4().hex}"
+
+
+class ContractDocument(models.Model):
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=20, choices=DocumentKind.choices)
+    file = models.FileField(upload_to=document_upload_to, max_length=200)
+    original_name = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=120)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["contract", "-uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("contracts:document_download", args=[self.contract_id, self.pk])
+
+
+class AlertKind(models.TextChoices):
+    EXPIRY = "expiry", "Contract ending"
+    STANDSTILL_END = "standstill_end", "Standstill period ends"
+    REVIEW = "review", "Review date"
+    EXTENSION_DECISION = "extension_decision", "Extension decision due"
+
+
+class KeyDateAlert(models.Model):
+    """One alert e-mail sent. The unique constraint makes the daily task safe to run twice."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=30, choices=AlertKind.choices)
+    due_date = models.DateField()
+    threshold = models.CharField(max_length=30, blank=True, help_text='e.g. "12 months"')
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="key_date_alerts"
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["due_date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "kind", "due_date", "threshold", "recipient"],
+                name="key_date_alert_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.due_date:%d/%m/%Y} ({self.threshold})"

@@ -1,0 +1,627 @@
+"""Writes to the contract register. Each service is keyword-only and one transaction.
+
+Services raise ``django.core.exceptions.ValidationError`` (with a field → message dict where a
+field is to blame) for anything the user can fix; views show those messages next to the field.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import PurePath
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from commissioning.models import Organisation, Partnership, PartnershipMember, User
+from commissioning.periods import add_working_days
+from contracts.models import (
+    Contract,
+    ContractDocument,
+    ContractStatus,
+    Decision,
+    DecisionMaker,
+    DecisionPurpose,
+    DocumentKind,
+    ExtensionOption,
+    KeyDateAlert,
+    ProcurementRegime,
+    ProcurementRoute,
+    ReviewDate,
+    ServiceLine,
+    Variation,
+    route_belongs_to_regime,
+)
+
+HUNDRED = Decimal("100.00")
+
+
+class ConcurrentEditError(Exception):
+    """The contract changed since the user opened it; their changes were not saved."""
+
+    message = (
+        "Someone else changed this contract since you opened it. Your changes have not been "
+        "saved. Reload to see their changes."
+    )
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class ShareInput:
+    organisation: Organisation
+    share_percent: Decimal
+    joint_monitoring: bool = True
+
+
+@dataclass(frozen=True)
+class DecisionInput:
+    decision_maker: str
+    meeting_date: date
+    outcome: str
+    body_name: str = ""
+    report_reference: str = ""
+    is_key: bool = False
+    is_urgent: bool = False
+    call_in_applies: bool = False
+
+
+@dataclass
+class ContractInput:
+    """Everything a new contract needs; the create journey builds one from its pages."""
+
+    reference: str
+    title: str
+    service_area: str
+    provider: Organisation
+    holder: Organisation
+    lead_commissioner: Organisation
+    partnership: Partnership
+    procurement_regime: str
+    procurement_route: str
+    start_date: date
+    initial_end_date: date
+    annual_value: Decimal
+    description: str = ""
+    contract_manager: User | None = None
+    notice_period_months: int = 0
+    vat_not_recoverable: Decimal = Decimal("0")
+    status: str = ContractStatus.PLANNED
+    tendered: bool = False
+    works: bool = False
+    awarded_on: date | None = None
+    service_lines: Sequence[str] = field(default_factory=tuple)
+    extension_option_months: Sequence[int] = field(default_factory=tuple)
+    shares: Sequence[ShareInput] = field(default_factory=tuple)
+
+
+# --- Validation shared by create and update --------------------------------------------------
+
+EDITABLE_FIELDS = (
+    "reference", "title", "description", "service_area", "provider", "holder",
+    "lead_commissioner", "contract_manager", "procurement_regime", "procurement_route",
+    "tendered", "works", "start_date", "initial_end_date", "notice_period_months",
+    "annual_value", "vat_not_recoverable",
+)
+
+
+def _validate_contract(contract: Contract) -> None:
+    """Field-level rules for a contract about to be saved; raises a dict ValidationError."""
+    errors: dict[str, str] = {}
+    reference = (contract.reference or "").strip()
+    contract.reference = reference
+    if not reference:
+        errors["reference"] = "Enter the contract reference"
+    if contract.start_date and contract.initial_end_date and \
+            contract.initial_end_date < contract.start_date:
+        errors["initial_end_date"] = "The end date must be the same as or after the start date"
+    if contract.annual_value is not None and contract.annual_value < 0:
+        errors["annual_value"] = "The annual value must be £0 or more"
+    if contract.vat_not_recoverable is not None and contract.vat_not_recoverable < 0:
+        errors["vat_not_recoverable"] = "VAT not recoverable must be £0 or more"
+    if not route_belongs_to_regime(contract.procurement_regime, contract.procurement_route):
+        regime = ProcurementRegime(contract.procurement_regime).label \
+            if contract.procurement_regime in ProcurementRegime.values else "the regime"
+        route = ProcurementRoute(contract.procurement_route).label \
+            if contract.procurement_route in ProcurementRoute.values else "This route"
+        errors["procurement_route"] = f"{route} is not a route under {regime}"
+    members = set(
+        PartnershipMember.objects.filter(partnership_id=contract.partnership_id).values_list(
+            "organisation_id", flat=True
+        )
+    )
+    if contract.holder_id and contract.holder_id not in members:
+        errors["holder"] = "The contract holder must be a partner in the partnership"
+    if contract.lead_commissioner_id and contract.lead_commissioner_id not in members:
+        errors["lead_commissioner"] = "The lead commissioner must be a partner in the partnership"
+    if contract.provider_id and contract.provider_id in members:
+        errors["provider"] = "The provider cannot be one of the commissioning partners"
+    if reference and contract.holder_id and Contract.objects.filter(
+        holder_id=contract.holder_id, reference__iexact=reference
+    ).exclude(pk=contract.pk).exists():
+        errors["reference"] = (
+            f"{contract.holder.display_name} already has a contract with reference {reference}"
+        )
+    if errors:
+        raise ValidationError(errors)
+
+
+def _validate_shares(partnership_id: int, shares: Sequence[ShareInput]) -> None:
+    members = set(
+        PartnershipMember.objects.filter(partnership_id=partnership_id).values_list(
+            "organisation_id", flat=True
+        )
+    )
+    seen: set[int] = set()
+    for share in shares:
+        if share.organisation.pk not in members:
+            raise ValidationError(
+                {"shares": f"{share.organisation.display_name} is not a partner in this "
+                           "partnership"}
+            )
+        if share.organisation.pk in seen:
+            raise ValidationError(
+                {"shares": f"{share.organisation.display_name} is listed more than once"}
+            )
+        seen.add(share.organisation.pk)
+        if not Decimal("0") <= share.share_percent <= HUNDRED:
+            raise ValidationError({"shares": "Each share must be between 0% and 100%"})
+    total = sum((s.share_percent for s in shares), Decimal("0"))
+    if shares and total != HUNDRED:
+        raise ValidationError(
+            {"shares": f"The shares must add up to 100%. They add up to {total.normalize():f}%"}
+        )
+
+
+def _bump_version(contract: Contract, expected_version: int) -> None:
+    """Claim the next version with a conditional UPDATE, or raise ConcurrentEditError.
+
+    The UPDATE ... WHERE version = expected locks the row until the transaction ends, so of
+    two saves that started from the same version exactly one wins.
+    """
+    claimed = Contract.objects.filter(pk=contract.pk, version=expected_version).update(
+        version=F("version") + 1
+    )
+    if not claimed:
+        raise ConcurrentEditError
+    contract.version = expected_version + 1
+
+
+def _save(contract: Contract, user: User | None) -> None:
+    contract._history_user = user
+    contract.save()
+
+
+# --- Contracts -------------------------------------------------------------------------------
+
+@transaction.atomic
+def contract_create(*, data: ContractInput, created_by: User) -> Contract:
+    """Create a contract with its service lines, extension options and shares.
+
+    Everything is checked before anything is written; one transaction, so a failure leaves
+    nothing behind.
+    """
+    contract = Contract(
+        reference=data.reference, title=data.title.strip(), description=data.description,
+        service_area=data.service_area, provider=data.provider, holder=data.holder,
+        lead_commissioner=data.lead_commissioner, partnership=data.partnership,
+        contract_manager=data.contract_manager, procurement_regime=data.procurement_regime,
+        procurement_route=data.procurement_route, tendered=data.tendered, works=data.works,
+        start_date=data.start_date, initial_end_date=data.initial_end_date,
+        notice_period_months=data.notice_period_months, annual_value=data.annual_value,
+        vat_not_recoverable=data.vat_not_recoverable, status=data.status,
+        awarded_on=data.awarded_on,
+    )
+    _validate_contract(contract)
+    _validate_shares(data.partnership.pk, data.shares)
+    if any(months <= 0 for months in data.extension_option_months):
+        raise ValidationError({"extension_options": "Each extension option must be at least "
+                                                    "1 month long"})
+    if data.status == ContractStatus.AWARDED:
+        contract.awarded_on = data.awarded_on or timezone.localdate()
+        contract.standstill_end_date = standstill_end_date(
+            regime=contract.procurement_regime, route=contract.procurement_route,
+            awarded_on=contract.awarded_on,
+        )
+    try:
+        with transaction.atomic():
+            _save(contract, created_by)
+    except IntegrityError as error:
+        raise ValidationError(
+            {"reference": f"{data.holder.display_name} already has a contract with reference "
+                          f"{data.reference}"}
+        ) from error
+    names = [name.strip() for name in data.service_lines if name.strip()]
+    ServiceLine.objects.bulk_create(
+        ServiceLine(contract=contract, name=name, order=index)
+        for index, name in enumerate(dict.fromkeys(names), start=1)
+    )
+    ExtensionOption.objects.bulk_create(
+        ExtensionOption(contract=contract, sequence=index, length_months=months)
+        for index, months in enumerate(data.extension_option_months, start=1)
+    )
+    for share in data.shares:
+        contract.shares.create(
+            organisation=share.organisation, share_percent=share.share_percent,
+            joint_monitoring=share.joint_monitoring,
+        )
+    return contract
+
+
+@transaction.atomic
+def contract_update(
+    *, contract: Contract, expected_version: int, updated_by: User, **changes: object
+) -> Contract:
+    """Change a contract's details if nobody else changed it since ``expected_version``.
+
+    Raises ConcurrentEditError (nothing saved) when the version moved on.
+    """
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"Not editable here: {', '.join(sorted(unknown))}")
+    fresh = Contract.objects.get(pk=contract.pk)
+    for name, value in changes.items():
+        setattr(fresh, name, value)
+    _validate_contract(fresh)
+    _bump_version(fresh, expected_version)
+    _save(fresh, updated_by)
+    return fresh
+
+
+def standstill_end_date(*, regime: str, route: str, awarded_on: date) -> date | None:
+    """The last day of the standstill period after an award decision, or None without one.
+
+    PCR 2015: 10 calendar days. Procurement Act 2023 and the Provider Selection Regime
+    (Direct Award C, Most Suitable Provider, Competitive Process): 8 working days. PSR Direct
+    Awards A and B, grants and spot purchases have no standstill.
+    """
+    if regime == ProcurementRegime.PCR_2015:
+        return awarded_on + timedelta(days=10)
+    if regime == ProcurementRegime.PA_2023:
+        return add_working_days(awarded_on, 8)
+    if regime == ProcurementRegime.PSR and route not in (
+        ProcurementRoute.PSR_DIRECT_AWARD_A, ProcurementRoute.PSR_DIRECT_AWARD_B
+    ):
+        return add_working_days(awarded_on, 8)
+    return None
+
+
+S = ContractStatus
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    S.PLANNED: (S.IN_PROCUREMENT, S.AWARDED),
+    S.IN_PROCUREMENT: (S.AWARDED, S.PLANNED),
+    S.AWARDED: (S.LIVE, S.IN_PROCUREMENT),
+    S.LIVE: (S.EXPIRED, S.TERMINATED),
+    S.EXTENDED: (S.EXPIRED, S.TERMINATED),
+    S.EXPIRED: (),
+    S.TERMINATED: (),
+}
+
+REFUSALS: dict[tuple[str, str], str] = {
+    (S.PLANNED, S.LIVE): "A planned contract cannot go live before it is awarded",
+    (S.IN_PROCUREMENT, S.LIVE): "A contract in procurement cannot go live before it is awarded",
+    (S.LIVE, S.EXTENDED): "To extend a contract, exercise one of its extension options",
+    (S.EXTENDED, S.EXTENDED): "To extend a contract again, exercise its next extension option",
+    (S.PLANNED, S.TERMINATED): "A contract that has not been awarded cannot be terminated",
+    (S.IN_PROCUREMENT, S.TERMINATED): (
+        "A contract that has not been awarded cannot be terminated; move it back to planned"
+    ),
+}
+
+
+def allowed_transitions(status: str) -> tuple[str, ...]:
+    return TRANSITIONS.get(status, ())
+
+
+@transaction.atomic
+def contract_change_status(
+    *, contract: Contract, new_status: str, changed_by: User, expected_version: int,
+    on: date | None = None,
+) -> Contract:
+    """Move a contract through its lifecycle; refuse illegal moves with a reason.
+
+    Awarding records the award date and the standstill end date for the regime.
+    """
+    on = on or timezone.localdate()
+    fresh = Contract.objects.get(pk=contract.pk)
+    old = fresh.status
+    if new_status not in ContractStatus.values:
+        raise ValidationError({"status": "Select a status from the list"})
+    if new_status == old:
+        raise ValidationError({"status": f"The contract is already {S(old).label.lower()}"})
+    if new_status not in allowed_transitions(old):
+        reason = REFUSALS.get((old, new_status))
+        if reason is None and old in (S.EXPIRED, S.TERMINATED):
+            reason = f"An {S(old).label.lower()} contract cannot change status"
+        if reason is None:
+            reason = (f"A contract that is {S(old).label.lower()} cannot become "
+                      f"{S(new_status).label.lower()}")
+        raise ValidationError({"status": reason})
+    if new_status == S.LIVE and fresh.standstill_end_date and on <= fresh.standstill_end_date:
+        raise ValidationError(
+            {"status": "The contract cannot go live until the standstill period has ended on "
+                       f"{fresh.standstill_end_date:%-d %B %Y}"}
+        )
+    if new_status == S.EXPIRED:
+        current_end = Contract.objects.with_term().get(pk=fresh.pk).current_end
+        if on <= current_end:
+            raise ValidationError(
+                {"status": f"The contract cannot expire before its end date, "
+                           f"{current_end:%-d %B %Y}. To end it early, terminate it"}
+            )
+    fresh.status = new_status
+    if new_status == S.AWARDED:
+        fresh.awarded_on = on
+        fresh.standstill_end_date = standstill_end_date(
+            regime=fresh.procurement_regime, route=fresh.procurement_route, awarded_on=on
+        )
+    _bump_version(fresh, expected_version)
+    _save(fresh, changed_by)
+    return fresh
+
+
+# --- Decisions, extensions, variations, review dates, shares ---------------------------------
+
+def _new_decision(contract: Contract, purpose: str, data: DecisionInput, user: User) -> Decision:
+    if data.decision_maker not in DecisionMaker.values:
+        raise ValidationError({"decision_maker": "Select who made the decision"})
+    if not data.outcome.strip():
+        raise ValidationError({"outcome": "Enter what was decided"})
+    decision = Decision(
+        contract=contract, purpose=purpose, decision_maker=data.decision_maker,
+        body_name=data.body_name.strip(), meeting_date=data.meeting_date,
+        report_reference=data.report_reference.strip(), is_key=data.is_key,
+        is_urgent=data.is_urgent, call_in_applies=data.call_in_applies,
+        outcome=data.outcome.strip(), recorded_by=user,
+    )
+    decision._history_user = user
+    decision.save()
+    return decision
+
+
+@transaction.atomic
+def decision_record(
+    *, contract: Contract, purpose: str, decision: DecisionInput, recorded_by: User
+) -> Decision:
+    """Record a governance decision about a contract (award, re-commissioning, ...)."""
+    if purpose not in DecisionPurpose.values:
+        raise ValidationError({"purpose": "Select what the decision was about"})
+    return _new_decision(contract, purpose, decision, recorded_by)
+
+
+@transaction.atomic
+def extension_exercise(
+    *, contract: Contract, option: ExtensionOption, decision: DecisionInput,
+    exercised_by: User, expected_version: int,
+) -> Contract:
+    """Exercise an extension option through a recorded decision.
+
+    Options are exercised in order; the contract becomes extended and its current end date
+    (derived) moves on by the option's length.
+    """
+    fresh = Contract.objects.select_for_update().get(pk=contract.pk)
+    option = ExtensionOption.objects.select_for_update().get(pk=option.pk, contract=fresh)
+    if fresh.status not in (S.LIVE, S.EXTENDED):
+        raise ValidationError(
+            {"option": f"Only a live or extended contract can be extended; this one is "
+                       f"{S(fresh.status).label.lower()}"}
+        )
+    if option.exercised:
+        raise ValidationError({"option": f"Option {option.sequence} has already been exercised"})
+    earlier = fresh.extension_options.filter(sequence__lt=option.sequence, exercised=False)
+    if earlier.exists():
+        raise ValidationError({"option": "Exercise the earlier extension options first"})
+    _bump_version(fresh, expected_version)
+    recorded = _new_decision(fresh, DecisionPurpose.EXTENSION, decision, exercised_by)
+    option.exercised = True
+    option.exercised_decision = recorded
+    option._history_user = exercised_by
+    option.save()
+    fresh.status = S.EXTENDED
+    _save(fresh, exercised_by)
+    return fresh
+
+
+@transaction.atomic
+def variation_record(
+    *, contract: Contract, recorded_by: User, date: date, description: str,
+    value_change: Decimal = Decimal("0"), term_change_months: int = 0,
+    decision: Decision | None = None,
+) -> Variation:
+    """Record a change to a contract's value or term, optionally with its decision."""
+    if not description.strip():
+        raise ValidationError({"description": "Describe the variation"})
+    if decision is not None and decision.contract_id != contract.pk:
+        raise ValidationError({"decision": "Select a decision about this contract"})
+    if date < contract.start_date:
+        raise ValidationError(
+            {"date": f"The variation date must be on or after the contract start date, "
+                     f"{contract.start_date:%-d %B %Y}"}
+        )
+    variation = Variation(
+        contract=contract, date=date, description=description.strip(),
+        value_change=value_change, term_change_months=term_change_months,
+        decision=decision, recorded_by=recorded_by,
+    )
+    variation._history_user = recorded_by
+    variation.save()
+    return variation
+
+
+@transaction.atomic
+def review_date_add(
+    *, contract: Contract, added_by: User, date: date, description: str
+) -> ReviewDate:
+    """Add a review date (it feeds the key-date alerts)."""
+    if not description.strip():
+        raise ValidationError({"description": "Enter what will be reviewed"})
+    review = ReviewDate(contract=contract, date=date, description=description.strip())
+    review._history_user = added_by
+    review.save()
+    return review
+
+
+@transaction.atomic
+def shares_set(*, contract: Contract, shares: Sequence[ShareInput], set_by: User) -> None:
+    """Replace the commissioning shares; they must total exactly 100.00% and every
+    organisation must be a partner in the contract's partnership."""
+    if not shares:
+        raise ValidationError({"shares": "Enter at least one partner's share"})
+    _validate_shares(contract.partnership_id, shares)
+    contract.shares.all().delete()
+    for share in shares:
+        row = contract.shares.model(
+            contract=contract, organisation=share.organisation,
+            share_percent=share.share_percent, joint_monitoring=share.joint_monitoring,
+        )
+        row._history_user = set_by
+        row.save()
+
+
+# --- Documents -------------------------------------------------------------------------------
+
+DOCUMENT_TYPES = {
+    # extension: (content type, signature family)
+    ".pdf": ("application/pdf", "pdf"),
+    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"),
+    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    ".odt": ("application/vnd.oasis.opendocument.text", "odt"),
+    ".csv": ("text/csv", "text"),
+    ".txt": ("text/plain", "text"),
+}
+ALLOWED_DESCRIPTION = "a PDF, Word (DOCX), Excel (XLSX), OpenDocument text (ODT), CSV or text file"
+
+
+def _detect_family(upload: UploadedFile) -> str | None:
+    """What the file's content says it is, whatever its name claims."""
+    upload.seek(0)
+    head = upload.read(8192)
+    upload.seek(0)
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(upload) as archive:
+                names = set(archive.namelist())
+                if "mimetype" in names:
+                    mimetype = archive.read("mimetype").strip()
+                    if mimetype == b"application/vnd.oasis.opendocument.text":
+                        return "odt"
+                if "[Content_Types].xml" in names:
+                    if any(n.startswith("word/") for n in names):
+                        return "docx"
+                    if any(n.startswith("xl/") for n in names):
+                        return "xlsx"
+        except (zipfile.BadZipFile, OSError, KeyError):
+            return None
+        finally:
+            upload.seek(0)
+        return None
+    if b"\x00" in head:
+        return None
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        # A multi-byte character cut at the 8 KB boundary is still text.
+        if error.start < len(head) - 4:
+            try:
+                head.decode("cp1252")
+            except UnicodeDecodeError:
+                return None
+    return "text"
+
+
+@transaction.atomic
+def document_upload(
+    *, contract: Contract, kind: str, upload: UploadedFile, uploaded_by: User
+) -> ContractDocument:
+    """Store a document under a random name after checking its size and its content type
+    (by its signature, not only its extension)."""
+    if kind not in DocumentKind.values:
+        raise ValidationError({"kind": "Select what kind of document this is"})
+    if upload.size == 0:
+        raise ValidationError({"file": "The selected file is empty"})
+    if upload.size > settings.MAX_UPLOAD_BYTES:
+        limit = settings.MAX_UPLOAD_BYTES / (1024 * 1024)
+        raise ValidationError({"file": f"The selected file must be smaller than {limit:g}MB"})
+    original_name = PurePath(upload.name or "document").name[:255]
+    extension = PurePath(original_name).suffix.lower()
+    expected = DOCUMENT_TYPES.get(extension)
+    if expected is None:
+        raise ValidationError({"file": f"The selected file must be {ALLOWED_DESCRIPTION}"})
+    content_type, family = expected
+    if _detect_family(upload) != family:
+        raise ValidationError(
+            {"file": f"The selected file is not a real {extension[1:].upper()} file. "
+                     f"Upload {ALLOWED_DESCRIPTION}"}
+        )
+    document = ContractDocument(
+        contract=contract, kind=kind, original_name=original_name, size=upload.size,
+        content_type=content_type, uploaded_by=uploaded_by,
+    )
+    document.file.save(original_name, upload, save=False)
+    document._history_user = uploaded_by
+    try:
+        document.save()
+    except Exception:
+        document.file.delete(save=False)
+        raise
+    return document
+
+
+# --- Key-date alerts -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AlertsSent:
+    created: int
+    already_sent: int
+
+
+def key_date_alerts_send(*, today: date | None = None) -> AlertsSent:
+    """E-mail each contract manager the key-date alerts due today, each alert once.
+
+    The KeyDateAlert unique constraint is the guard: an alert row is inserted first and the
+    e-mail is sent only after that insert commits, so a second run (or a second beat) finds
+    the row and sends nothing.
+    """
+    from contracts.selectors import key_date_alerts_due
+
+    today = today or timezone.localdate()
+    created = skipped = 0
+    for alert in key_date_alerts_due(today=today):
+        if alert.contract.contract_manager is None:
+            continue
+        with transaction.atomic():
+            row, was_created = KeyDateAlert.objects.get_or_create(
+                contract=alert.contract, kind=alert.kind, due_date=alert.due_date,
+                threshold=alert.threshold, recipient=alert.contract.contract_manager,
+            )
+            if not was_created:
+                skipped += 1
+                continue
+            created += 1
+            transaction.on_commit(lambda row=row, alert=alert: _send_alert_email(row, alert))
+    return AlertsSent(created=created, already_sent=skipped)
+
+
+def _send_alert_email(row: KeyDateAlert, alert) -> None:
+    contract = alert.contract
+    context = {"alert": alert, "contract": contract, "recipient": row.recipient,
+               "url": settings.SITE_URL + contract.get_absolute_url()}
+    send_mail(
+        subject=f"{alert.title}: {contract.reference} {contract.title}"[:200],
+        message=render_to_string("contracts/email/key_date_alert.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[row.recipient.email],
+    )
+    KeyDateAlert.objects.filter(pk=row.pk).update(sent_at=timezone.now())

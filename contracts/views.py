@@ -1,0 +1,549 @@
+"""Contract register views: thin. Parse input, call one service, render or redirect.
+
+Every view finds contracts through ``Contract.objects.for_user`` (via the selectors), so a
+user who may not see a contract gets a 404; one who may see it but not change it also gets a
+404 on the change pages.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from commissioning import access
+from commissioning.models import PartnershipMember
+from contracts import permissions, selectors, services
+from contracts.filters import ContractFilter
+from contracts.forms import (
+    ContractDatesForm,
+    ContractDetailsForm,
+    ContractEditForm,
+    ContractPartiesForm,
+    ContractProcurementForm,
+    ContractValuesForm,
+    DecisionForm,
+    DocumentForm,
+    ExtensionForm,
+    ReviewDateForm,
+    ServiceLinesForm,
+    SharesForm,
+    StatusForm,
+    VariationForm,
+    add_service_errors,
+    bool_from,
+)
+from contracts.models import (
+    Contract,
+    ContractDocument,
+    ContractStatus,
+    ExtensionOption,
+    ProcurementRoute,
+)
+
+PAGE_SIZE = 25
+
+
+def _editable_contract(request: HttpRequest, pk: int) -> Contract:
+    contract = selectors.get_contract_for_user(request.user, pk)
+    if not permissions.can_edit_contract(request.user, contract):
+        raise Http404
+    return contract
+
+
+def _form_page(request, *, contract: Contract | None, form, title: str, button: str,
+               intro: str = "", multipart: bool = False, back_url: str | None = None,
+               caption: str | None = None) -> HttpResponse:
+    return render(request, "contracts/form.html", {
+        "contract": contract, "form": form, "title": title, "button": button,
+        "intro": intro, "multipart": multipart,
+        "back_url": back_url or (contract.get_absolute_url() if contract else
+                                 reverse("contracts:list")),
+        "caption": caption or (f"{contract.reference} {contract.title}" if contract else ""),
+    })
+
+
+# --- Register and contract page --------------------------------------------------------------
+
+def contract_list(request: HttpRequest) -> HttpResponse:
+    sort = request.GET.get("sort") or "reference"
+    queryset = selectors.contract_register(user=request.user, sort=sort)
+    filterset = ContractFilter(request.GET or None, queryset=queryset, request=request)
+    rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+    paginator = Paginator(rows, PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "contracts/contract_list.html", {
+        "filter": filterset, "page_obj": page, "contracts": page.object_list,
+        "count": paginator.count, "query": query.urlencode(),
+        "filtered": any(v for k, v in request.GET.items() if k not in ("page", "sort")),
+        "can_create": permissions.can_create_contract(request.user),
+        "today": timezone.localdate(),
+    })
+
+
+def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    contract = selectors.get_contract_for_user(request.user, pk, detail=True)
+    can_edit = permissions.can_edit_contract(request.user, contract)
+    documents = [d for d in contract.documents.all()
+                 if permissions.can_download_document(request.user, d)]
+    return render(request, "contracts/contract_detail.html", {
+        "contract": contract, "can_edit": can_edit, "documents": documents,
+        "allowed_transitions": services.allowed_transitions(contract.status),
+        "is_provider": access.is_provider_user(request.user),
+    })
+
+
+# --- Create journey --------------------------------------------------------------------------
+
+SESSION_KEY = "contract_create"
+STEPS = [
+    ("details", "Contract details", ContractDetailsForm),
+    ("parties", "Who is involved", ContractPartiesForm),
+    ("procurement", "Procurement", ContractProcurementForm),
+    ("dates", "Dates and extension options", ContractDatesForm),
+    ("values", "Value", ContractValuesForm),
+    ("service-lines", "Service lines", ServiceLinesForm),
+    ("shares", "Commissioning partners' shares", SharesForm),
+]
+STEP_NAMES = [name for name, _title, _form in STEPS]
+FIELD_STEPS = {
+    "reference": "details", "title": "details", "service_area": "details",
+    "holder": "parties", "lead_commissioner": "parties", "provider": "parties",
+    "partnership": "parties", "contract_manager": "parties",
+    "procurement_regime": "procurement", "procurement_route": "procurement",
+    "status": "procurement", "awarded_on": "procurement",
+    "start_date": "dates", "initial_end_date": "dates", "notice_period_months": "dates",
+    "extension_options": "dates", "annual_value": "values", "vat_not_recoverable": "values",
+    "shares": "shares",
+}
+
+
+def _creator_partnerships(user):
+    return access.partnerships_for_user(user).order_by("name")
+
+
+def _journey_form(request: HttpRequest, step: str, data=None, *, stored=None):
+    """The form for a journey page; the shares page depends on the chosen partnership."""
+    stored = stored if stored is not None else request.session.get(SESSION_KEY, {})
+    form_class = {n: f for n, _t, f in STEPS}[step]
+    if step == "parties":
+        return form_class(data, partnerships=_creator_partnerships(request.user))
+    if step == "shares":
+        parties = _journey_form(request, "parties", stored.get("parties"), stored=stored)
+        if not parties.is_bound or not parties.is_valid():
+            return None
+        organisations = [
+            m.organisation for m in PartnershipMember.objects.filter(
+                partnership=parties.cleaned_data["partnership"]
+            ).select_related("organisation").order_by("organisation__name")
+        ]
+        return form_class(data, organisations=organisations)
+    return form_class(data)
+
+
+def _require_creator(request: HttpRequest) -> None:
+    if not permissions.can_create_contract(request.user):
+        raise Http404
+
+
+@require_http_methods(["GET"])
+def contract_create_start(request: HttpRequest) -> HttpResponse:
+    _require_creator(request)
+    request.session[SESSION_KEY] = {}
+    return redirect("contracts:create_step", step=STEP_NAMES[0])
+
+
+@require_http_methods(["GET", "POST"])
+def contract_create_step(request: HttpRequest, step: str) -> HttpResponse:
+    _require_creator(request)
+    if step not in STEP_NAMES:
+        raise Http404
+    stored = request.session.get(SESSION_KEY, {})
+    index = STEP_NAMES.index(step)
+    # Pages are answered in order; a later page cannot be reached before the earlier ones.
+    for earlier in STEP_NAMES[:index]:
+        if earlier not in stored:
+            return redirect("contracts:create_step", step=earlier)
+    returning = request.GET.get("change") == "1"
+    if request.method == "POST":
+        form = _journey_form(request, step, request.POST)
+        if form is None:
+            return redirect("contracts:create_step", step="parties")
+        if form.is_valid():
+            stored[step] = {name: request.POST.get(name) for name in form.fields}
+            if step == "parties" and returning:
+                stored.pop("shares", None)  # another partnership means other partners
+                returning = False
+            request.session[SESSION_KEY] = stored
+            if returning or index + 1 == len(STEPS):
+                return redirect("contracts:create_check")
+            return redirect("contracts:create_step", step=STEP_NAMES[index + 1])
+    else:
+        form = _journey_form(request, step, stored.get(step))
+        if form is None:
+            return redirect("contracts:create_step", step="parties")
+    title = STEPS[index][1]
+    previous = (reverse("contracts:create_step", args=[STEP_NAMES[index - 1]])
+                if index else reverse("contracts:list"))
+    return render(request, "contracts/create_step.html", {
+        "form": form, "title": title, "step": step, "step_number": index + 1,
+        "step_count": len(STEPS), "back_url": reverse("contracts:create_check")
+        if returning else previous, "returning": returning,
+    })
+
+
+def _journey_answers(request: HttpRequest):
+    """Bind every page's stored answers; return (cleaned forms, first step to fix)."""
+    stored = request.session.get(SESSION_KEY, {})
+    forms = {}
+    for step in STEP_NAMES:
+        if step not in stored:
+            return forms, step
+        form = _journey_form(request, step, stored[step], stored=stored)
+        if form is None or not form.is_valid():
+            return forms, step
+        forms[step] = form
+    return forms, None
+
+
+def _contract_input(user, forms) -> services.ContractInput:
+    details = forms["details"].cleaned_data
+    parties = forms["parties"].cleaned_data
+    procurement = forms["procurement"].cleaned_data
+    dates = forms["dates"].cleaned_data
+    values = forms["values"].cleaned_data
+    return services.ContractInput(
+        reference=details["reference"], title=details["title"],
+        description=details["description"], service_area=details["service_area"],
+        partnership=parties["partnership"], holder=parties["holder"],
+        lead_commissioner=parties["lead_commissioner"], provider=parties["provider"],
+        contract_manager=parties["contract_manager"],
+        procurement_regime=procurement["procurement_regime"],
+        procurement_route=procurement["procurement_route"],
+        tendered=bool_from(procurement["tendered"]), status=procurement["status"],
+        awarded_on=procurement.get("awarded_on"),
+        start_date=dates["start_date"], initial_end_date=dates["initial_end_date"],
+        notice_period_months=dates["notice_period_months"],
+        extension_option_months=dates["extension_options"],
+        annual_value=values["annual_value"],
+        vat_not_recoverable=values["vat_not_recoverable"] or 0,
+        service_lines=forms["service-lines"].cleaned_data["service_lines"],
+        shares=forms["shares"].shares,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def contract_create_check(request: HttpRequest) -> HttpResponse:
+    _require_creator(request)
+    forms, missing = _journey_answers(request)
+    if missing:
+        return redirect("contracts:create_step", step=missing)
+    errors: list[tuple[str, str]] = []
+    if request.method == "POST":
+        try:
+            contract = services.contract_create(
+                data=_contract_input(request.user, forms), created_by=request.user
+            )
+        except ValidationError as error:
+            for name, messages_ in error.message_dict.items():
+                step = FIELD_STEPS.get(name, "details")
+                url = reverse("contracts:create_step", args=[step]) + "?change=1"
+                errors.extend((message, url) for message in messages_)
+        else:
+            request.session.pop(SESSION_KEY, None)
+            messages.success(request, f"Contract {contract.reference} added to the register")
+            return redirect(contract)
+    data = _contract_input(request.user, forms)
+    preview = Contract(
+        start_date=data.start_date, initial_end_date=data.initial_end_date,
+        annual_value=data.annual_value,
+    )
+    months = sum(data.extension_option_months)
+    options = [ExtensionOption(length_months=m, sequence=i)
+               for i, m in enumerate(data.extension_option_months, 1)]
+    preview._prefetched_objects_cache = {"extension_options": options, "variations": []}
+    return render(request, "contracts/create_check.html", {
+        "data": data, "sections": _check_sections(data, preview, months), "errors": errors,
+    })
+
+
+def _check_sections(data: services.ContractInput, preview: Contract, option_months: int):
+    def url(step: str) -> str:
+        return reverse("contracts:create_step", args=[step]) + "?change=1"
+
+    def money(value) -> str:
+        return f"£{value:,.2f}"
+
+    shares = "; ".join(
+        f"{s.organisation.display_name} {s.share_percent.normalize():f}%"
+        f"{' (jointly monitors)' if s.joint_monitoring else ''}" for s in data.shares
+    )
+    route = ProcurementRoute(data.procurement_route).label
+    return [
+        ("Contract details", [
+            ("Reference", data.reference, url("details")),
+            ("Title", data.title, url("details")),
+            ("Description", data.description, url("details")),
+            ("Service area", dict(ContractDetailsForm.base_fields["service_area"].choices)
+             [data.service_area], url("details")),
+        ]),
+        ("Who is involved", [
+            ("Partnership", data.partnership.name, url("parties")),
+            ("Contract holder", data.holder.name, url("parties")),
+            ("Lead commissioner", data.lead_commissioner.name, url("parties")),
+            ("Provider", data.provider.name, url("parties")),
+            ("Contract manager", str(data.contract_manager or ""), url("parties")),
+        ]),
+        ("Procurement", [
+            ("Route", route, url("procurement")),
+            ("Tendered", "Yes" if data.tendered else "No", url("procurement")),
+            ("Status", ContractStatus(data.status).label, url("procurement")),
+            ("Award date", data.awarded_on.strftime("%-d %B %Y") if data.awarded_on else "",
+             url("procurement")),
+        ]),
+        ("Dates", [
+            ("Start date", data.start_date.strftime("%-d %B %Y"), url("dates")),
+            ("End of initial term", data.initial_end_date.strftime("%-d %B %Y"), url("dates")),
+            ("Notice period", f"{data.notice_period_months} months", url("dates")),
+            ("Extension options", ", ".join(f"{m} months" for m in
+                                            data.extension_option_months) or "None",
+             url("dates")),
+            ("Term", preview.term_description, url("dates")),
+        ]),
+        ("Value", [
+            ("Annual value", money(data.annual_value), url("values")),
+            ("VAT not recoverable", money(data.vat_not_recoverable), url("values")),
+            ("Whole-life value (including all options)", money(preview.whole_life_value),
+             url("values")),
+        ]),
+        ("Service lines", [
+            ("Service lines", "; ".join(data.service_lines) or "None", url("service-lines")),
+        ]),
+        ("Commissioning partners", [("Shares", shares, url("shares"))]),
+    ]
+
+
+# --- Changes to a contract -------------------------------------------------------------------
+
+EDIT_FIELDS = [n for n in ContractEditForm.base_fields if n != "version"]
+
+
+@require_http_methods(["GET", "POST"])
+def contract_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    contract = _editable_contract(request, pk)
+    if request.method == "POST":
+        form = ContractEditForm(request.POST)
+        if form.is_valid():
+            changes = {n: form.cleaned_data[n] for n in EDIT_FIELDS}
+            changes["vat_not_recoverable"] = changes["vat_not_recoverable"] or 0
+            try:
+                services.contract_update(
+                    contract=contract, expected_version=form.cleaned_data["version"],
+                    updated_by=request.user, **changes,
+                )
+            except services.ConcurrentEditError as error:
+                form.add_error(None, str(error))
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, "Contract details saved")
+                return redirect(contract)
+    else:
+        initial = {n: getattr(contract, n) for n in EDIT_FIELDS if hasattr(contract, n)}
+        initial["version"] = contract.version
+        form = ContractEditForm(initial=initial)
+    return _form_page(request, contract=contract, form=form, title="Change contract details",
+                      button="Save changes")
+
+
+@require_http_methods(["GET", "POST"])
+def contract_status(request: HttpRequest, pk: int) -> HttpResponse:
+    contract = _editable_contract(request, pk)
+    allowed = services.allowed_transitions(contract.status)
+    if request.method == "POST":
+        form = StatusForm(request.POST)
+        if form.is_valid():
+            try:
+                services.contract_change_status(
+                    contract=contract, new_status=form.cleaned_data["status"],
+                    changed_by=request.user, expected_version=form.cleaned_data["version"],
+                    on=form.cleaned_data["on"],
+                )
+            except services.ConcurrentEditError as error:
+                form.add_error(None, str(error))
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, "Contract status changed")
+                return redirect(contract)
+    else:
+        form = StatusForm(initial={"version": contract.version, "on": timezone.localdate()})
+    form.fields["status"].choices = [
+        (value, label) for value, label in ContractStatus.choices if value in allowed
+    ] or form.fields["status"].choices
+    intro = (f"The contract is {ContractStatus(contract.status).label.lower()}. "
+             + ("It cannot change status any more." if not allowed else ""))
+    return _form_page(request, contract=contract, form=form, title="Change status",
+                      button="Change status", intro=intro)
+
+
+@require_http_methods(["GET", "POST"])
+def extension_exercise(request: HttpRequest, pk: int) -> HttpResponse:
+    contract = _editable_contract(request, pk)
+    if request.method == "POST":
+        form = ExtensionForm(request.POST, contract=contract)
+        if form.is_valid():
+            try:
+                services.extension_exercise(
+                    contract=contract, option=form.cleaned_data["option"],
+                    decision=form.decision_input(), exercised_by=request.user,
+                    expected_version=form.cleaned_data["version"],
+                )
+            except services.ConcurrentEditError as error:
+                form.add_error(None, str(error))
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, "Extension option exercised")
+                return redirect(contract)
+    else:
+        form = ExtensionForm(contract=contract, initial={"version": contract.version})
+    return _form_page(request, contract=contract, form=form, title="Exercise an extension",
+                      button="Exercise extension",
+                      intro="Record the decision that authorised the extension. The end date "
+                            "moves on by the option's length.")
+
+
+@require_http_methods(["GET", "POST"])
+def decision_record(request: HttpRequest, pk: int) -> HttpResponse:
+    contract = _editable_contract(request, pk)
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.decision_record(contract=contract, purpose=form.cleaned_data["purpose"],
+                                     decision=form.decision_input(), recorded_by=request.user)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Decision recorded")
+            return redirect(contract)
+    return _form_page(request, contract=contract, form=form, title="Record a decision",
+                      button="Record decision")
+
+
+@require_http_methods(["GET", "POST"])
+def variation_record(request: HttpRequest, pk: int) -> HttpResponse:
+    contract = _editable_contract(request, pk)
+    form = VariationForm(request.POST or None, contract=contract)
+    if request.method == "POST" and form.is_valid():
+        c = form.cleaned_data
+        try:
+            services.variation_record(
+                contract=contract, recorded_by=request.user, date=c["date"],
+                description=c["description"], value_change=c["value_change"] or 0,
+                term_change_months=c["term_change_months"] or 0, decision=c["decision"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Variation recorded")
+            return redirect(contract)
+    return _form_page(request, contract=contract, form=form, title="Record a variation",
+                      button="Record variation",
+                      intro="Under the Procurement Act 2023 a change of more than 10% of the "
+                            "contract's value (15% for works), or any change of term, needs a "
+                            "contract change notice.")
+
+
+@require_http_methods(["GET", "POST"])
+def review_date_add(request: HttpRequest, pk: int) -> HttpResponse:
+    contract = _editable_contract(request, pk)
+    form = ReviewDateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.review_date_add(contract=contract, added_by=request.user,
+                                     date=form.cleaned_data["date"],
+                                     description=form.cleaned_data["description"])
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Review date added")
+            return redirect(contract)
+    return _form_page(request, contract=contract, form=form, title="Add a review date",
+                      button="Add review date",
+                      intro="The contract manager is e-mailed 30 days before the review.")
+
+
+@require_http_methods(["GET", "POST"])
+def shares_set(request: HttpRequest, pk: int) -> HttpResponse:
+    contract = _editable_contract(request, pk)
+    members = [m.organisation for m in PartnershipMember.objects.filter(
+        partnership_id=contract.partnership_id).select_related("organisation")
+        .order_by("organisation__name")]
+    if request.method == "POST":
+        form = SharesForm(request.POST, organisations=members)
+        if form.is_valid():
+            try:
+                services.shares_set(contract=contract, shares=form.shares, set_by=request.user)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, "Commissioning shares saved")
+                return redirect(contract)
+    else:
+        initial = {}
+        for share in contract.shares.all():
+            initial[f"share_{share.organisation_id}"] = f"{share.share_percent.normalize():f}"
+            initial[f"monitor_{share.organisation_id}"] = share.joint_monitoring
+        form = SharesForm(initial=initial, organisations=members)
+    return _form_page(request, contract=contract, form=form,
+                      title="Commissioning partners' shares", button="Save shares",
+                      intro="Each partner's share of the cost. The shares must add up to 100%.")
+
+
+# --- Documents -------------------------------------------------------------------------------
+
+@require_http_methods(["GET", "POST"])
+def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    contract = selectors.get_contract_for_user(request.user, pk)
+    if not permissions.can_upload_document(request.user, contract):
+        raise Http404
+    form = DocumentForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.document_upload(contract=contract, kind=form.cleaned_data["kind"],
+                                     upload=form.cleaned_data["file"], uploaded_by=request.user)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Document uploaded")
+            return redirect(contract)
+    return _form_page(request, contract=contract, form=form, title="Upload a document",
+                      button="Upload", multipart=True)
+
+
+@require_http_methods(["GET"])
+def document_download(request: HttpRequest, pk: int, document_pk: int) -> FileResponse:
+    document = get_object_or_404(
+        ContractDocument.objects.select_related("contract"),
+        pk=document_pk, contract_id=pk,
+        contract__in=Contract.objects.for_user(request.user),
+    )
+    if not permissions.can_download_document(request.user, document):
+        raise Http404
+    try:
+        handle = document.file.open("rb")
+    except FileNotFoundError as error:
+        raise Http404 from error
+    response = FileResponse(handle, as_attachment=True, filename=document.original_name,
+                            content_type=document.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
