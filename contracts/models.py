@@ -132,6 +132,35 @@ class TermEnd(models.Func):
         return sql, (*shifted_params, *month_end_params)
 
 
+def whole_life_value(
+    *, start: date, initial_end: date, annual_value: Decimal, option_months: list[int]
+) -> Decimal:
+    """Annual value × (initial term + every option), to the penny.
+
+    Whole months count as twelfths of a year; any days left over count pro rata over 365.
+    """
+    end = initial_end + timedelta(days=1)
+    months = months_between(start, end)
+    leftover_days = (end - add_months(start, months)).days
+    months += sum(option_months)
+    years = Decimal(months) / Decimal(12) + Decimal(leftover_days) / Decimal(365)
+    return (annual_value * years).quantize(PENNY, rounding=ROUND_HALF_UP)
+
+
+def term_description(*, start: date, initial_end: date, option_months: list[int]) -> str:
+    """"3 years + up to 2 years"."""
+    def years(months: int) -> str:
+        if months and months % 12 == 0:
+            count = months // 12
+            return f"{count} year{'s' if count != 1 else ''}"
+        return f"{months} month{'s' if months != 1 else ''}"
+
+    text = years(months_between(start, initial_end + timedelta(days=1)))
+    if option_months:
+        text += f" + up to {years(sum(option_months))}"
+    return text
+
+
 class ContractQuerySet(models.QuerySet):
     def for_user(self, user) -> ContractQuerySet:
         """Contracts the user may see (the one visibility rule for contracts).
@@ -290,31 +319,20 @@ class Contract(models.Model):
 
     @property
     def whole_life_value(self) -> Decimal:
-        """Annual value × total possible term (initial term and all options), exact in Decimal.
-
-        Whole months count as twelfths of a year; any days left over count pro rata over 365.
-        """
-        end = self.initial_end_date + timedelta(days=1)
-        months = months_between(self.start_date, end)
-        leftover_days = (end - add_months(self.start_date, months)).days
-        months += sum(o.length_months for o in self.extension_options.all())
-        years = Decimal(months) / Decimal(12) + Decimal(leftover_days) / Decimal(365)
-        return (self.annual_value * years).quantize(PENNY, rounding=ROUND_HALF_UP)
+        """Annual value × total possible term (initial term and all options), exact in Decimal."""
+        return whole_life_value(
+            start=self.start_date, initial_end=self.initial_end_date,
+            annual_value=self.annual_value,
+            option_months=[o.length_months for o in self.extension_options.all()],
+        )
 
     @property
     def term_description(self) -> str:
         """"3 years + up to 2 years" style summary."""
-        def years(months: int) -> str:
-            if months % 12 == 0:
-                count = months // 12
-                return f"{count} year{'s' if count != 1 else ''}"
-            return f"{months} month{'s' if months != 1 else ''}"
-
-        text = years(self.initial_term_months)
-        options = [o.length_months for o in self.extension_options.all()]
-        if options:
-            text += f" + up to {years(sum(options))}"
-        return text
+        return term_description(
+            start=self.start_date, initial_end=self.initial_end_date,
+            option_months=[o.length_months for o in self.extension_options.all()],
+        )
 
     @property
     def next_option(self) -> ExtensionOption | None:

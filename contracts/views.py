@@ -42,8 +42,9 @@ from contracts.models import (
     Contract,
     ContractDocument,
     ContractStatus,
-    ExtensionOption,
     ProcurementRoute,
+    term_description,
+    whole_life_value,
 )
 
 PAGE_SIZE = 25
@@ -261,20 +262,12 @@ def contract_create_check(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Contract {contract.reference} added to the register")
             return redirect(contract)
     data = _contract_input(request.user, forms)
-    preview = Contract(
-        start_date=data.start_date, initial_end_date=data.initial_end_date,
-        annual_value=data.annual_value,
-    )
-    months = sum(data.extension_option_months)
-    options = [ExtensionOption(length_months=m, sequence=i)
-               for i, m in enumerate(data.extension_option_months, 1)]
-    preview._prefetched_objects_cache = {"extension_options": options, "variations": []}
     return render(request, "contracts/create_check.html", {
-        "data": data, "sections": _check_sections(data, preview, months), "errors": errors,
+        "data": data, "sections": _check_sections(data), "errors": errors,
     })
 
 
-def _check_sections(data: services.ContractInput, preview: Contract, option_months: int):
+def _check_sections(data: services.ContractInput):
     def url(step: str) -> str:
         return reverse("contracts:create_step", args=[step]) + "?change=1"
 
@@ -315,12 +308,17 @@ def _check_sections(data: services.ContractInput, preview: Contract, option_mont
             ("Extension options", ", ".join(f"{m} months" for m in
                                             data.extension_option_months) or "None",
              url("dates")),
-            ("Term", preview.term_description, url("dates")),
+            ("Term", term_description(start=data.start_date, initial_end=data.initial_end_date,
+                                      option_months=list(data.extension_option_months)),
+             url("dates")),
         ]),
         ("Value", [
             ("Annual value", money(data.annual_value), url("values")),
             ("VAT not recoverable", money(data.vat_not_recoverable), url("values")),
-            ("Whole-life value (including all options)", money(preview.whole_life_value),
+            ("Whole-life value (including all options)", money(whole_life_value(
+                start=data.start_date, initial_end=data.initial_end_date,
+                annual_value=data.annual_value,
+                option_months=list(data.extension_option_months))),
              url("values")),
         ]),
         ("Service lines", [
@@ -332,7 +330,7 @@ def _check_sections(data: services.ContractInput, preview: Contract, option_mont
 
 # --- Changes to a contract -------------------------------------------------------------------
 
-EDIT_FIELDS = [n for n in ContractEditForm.base_fields if n != "version"]
+EDIT_FIELDS = [n for n in ContractEditForm.base_fields if n not in ("version", "extension_options")]
 
 
 @require_http_methods(["GET", "POST"])

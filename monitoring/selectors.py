@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.utils import timezone
+
 from commissioning import access
 from commissioning.models import Invitation, User
+from contracts.permissions import can_create_contract
+from contracts.selectors import DueAlert, key_date_alerts_for_user
 
 
 @dataclass
@@ -15,6 +19,10 @@ class Dashboard:
     partnerships: list = field(default_factory=list)
     pending_invitations: list = field(default_factory=list)
     expired_invitations: int = 0
+    show_contracts: bool = False
+    can_add_contracts: bool = False
+    contract_alerts: list[DueAlert] = field(default_factory=list)
+    my_contract_alerts: int = 0
 
 
 def dashboard_for_user(*, user: User) -> Dashboard:
@@ -22,6 +30,16 @@ def dashboard_for_user(*, user: User) -> Dashboard:
     dashboard.partnerships = list(
         access.partnerships_for_user(user).prefetch_related("members__organisation")
     )
+    if access.is_platform_admin(user) or access.is_commissioner_side(user):
+        # Contracts ending (18/12/6/3 months), standstill ends, reviews, extension decisions.
+        dashboard.show_contracts = True
+        dashboard.can_add_contracts = can_create_contract(user)
+        dashboard.contract_alerts = key_date_alerts_for_user(
+            user=user, today=timezone.localdate()
+        )
+        dashboard.my_contract_alerts = sum(
+            1 for a in dashboard.contract_alerts if a.contract.contract_manager_id == user.pk
+        )
     if access.can_manage_people(user):
         invitations = Invitation.objects.pending().filter(
             organisation__in=access.organisations_user_can_invite_to(user)

@@ -1,0 +1,293 @@
+"""Demo contracts from the seed committee papers, with dates shifted relative to today.
+
+Bromley Well (seed 000) started on 1 October 2017 for 3 + up to 2 years; here it started
+52 months ago with both options exercised, so it is extended and ends within the year. The
+Merton community services contract with CLCH (seed 002) ends at the end of this financial
+year with its re-commissioning in procurement. Safe to run any number of times: contracts
+are matched on (holder, reference) and their children replaced.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from commissioning.models import Organisation, OrganisationKind, Partnership, User
+from commissioning.periods import add_months, financial_year_start
+from contracts.models import (
+    CommissioningShare,
+    Contract,
+    ContractStatus,
+    Decision,
+    DecisionMaker,
+    DecisionPurpose,
+    ExtensionOption,
+    ProcurementRegime,
+    ProcurementRoute,
+    ReviewDate,
+    ServiceArea,
+    ServiceLine,
+    Variation,
+)
+
+BROMLEY = "London Borough of Bromley"
+SEL_ICB = "NHS South East London Integrated Care Board"
+MERTON = "London Borough of Merton"
+SWL_ICB = "NHS South West London Integrated Care Board"
+BROMLEY_PARTNERSHIP = "Bromley Council and NHS South East London ICB"
+MERTON_PARTNERSHIP = "Merton Council and NHS South West London ICB"
+
+BROMLEY_WELL_PATHWAYS = [
+    "Carers' Support Services", "Dementia Support Services", "Services to Elderly Frail",
+    "Long Term Health Conditions", "Learning and Physical Disability",
+    "Mental Health Support Services", "Single Point of Access",
+    "Strategic support to the third sector",
+]
+
+# Section 75 services and their nominated leads (seed 003: CCG → the ICB, LBB → the Council).
+SECTION_75 = [
+    ("S75-IC", "Intermediate Care", SEL_ICB, "Bromley Healthcare Community Interest Company",
+     ServiceArea.COMMUNITY_HEALTH, "1850000"),
+    ("S75-CSB", "Children's Short Breaks Services", SEL_ICB,
+     "Bromley Healthcare Community Interest Company", ServiceArea.CHILDRENS_SERVICES, "420000"),
+    ("S75-JCC", "Joint Community Contract", BROMLEY,
+     "Bromley Healthcare Community Interest Company", ServiceArea.COMMUNITY_HEALTH, "3100000"),
+    ("S75-CE", "Community Equipment", BROMLEY, "Bromley Healthcare Community Interest Company",
+     ServiceArea.ADULT_SOCIAL_CARE, "960000"),
+    ("S75-SLT", "Speech and Language Therapy", SEL_ICB,
+     "Bromley Healthcare Community Interest Company", ServiceArea.CHILDRENS_SERVICES, "510000"),
+    ("S75-MH", "Mental Health Services", BROMLEY, "Oxleas NHS Foundation Trust",
+     ServiceArea.MENTAL_HEALTH, "2240000"),
+    ("S75-MHW", "Mental Health Services – Wellbeing", SEL_ICB, "Oxleas NHS Foundation Trust",
+     ServiceArea.MENTAL_HEALTH, "680000"),
+]
+
+MERTON_SERVICES_IN_SCOPE = [
+    "Adult community health services", "0-19 Health Visiting", "0-19 Nursing Service",
+    "Family Nurse Partnership", "Child Healthy Weight Service", "Safeguarding Service (health)",
+    "Educational Occupational therapy",
+]
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _contract(*, holder: Organisation, reference: str, manager: User | None,
+              **fields) -> Contract:
+    contract, _ = Contract.objects.update_or_create(
+        holder=holder, reference=reference, defaults={**fields, "contract_manager": manager}
+    )
+    return contract
+
+
+def _shares(contract: Contract, *shares: tuple[Organisation, str, bool]) -> None:
+    for org, share, monitors in shares:
+        CommissioningShare.objects.update_or_create(
+            contract=contract, organisation=org,
+            defaults={"share_percent": Decimal(share), "joint_monitoring": monitors},
+        )
+
+
+def _lines(contract: Contract, names: list[str]) -> None:
+    # Matched by name and never deleted: other apps (KPIs) may point at service lines.
+    for order, name in enumerate(names, 1):
+        ServiceLine.objects.update_or_create(contract=contract, name=name,
+                                             defaults={"order": order})
+
+
+def _decision(contract: Contract, *, purpose: str, report_reference: str,
+              **fields) -> Decision:
+    decision, _ = Decision.objects.update_or_create(
+        contract=contract, purpose=purpose, report_reference=report_reference,
+        defaults=fields,
+    )
+    return decision
+
+
+def _option(contract: Contract, sequence: int, length_months: int,
+            decision: Decision | None = None) -> None:
+    ExtensionOption.objects.update_or_create(
+        contract=contract, sequence=sequence,
+        defaults={"length_months": length_months, "exercised": decision is not None,
+                  "exercised_decision": decision},
+    )
+
+
+def load(stdout) -> None:
+    today = date.today()
+    orgs = {o.name: o for o in Organisation.objects.all()}
+    oxleas, _ = Organisation.objects.get_or_create(
+        name="Oxleas NHS Foundation Trust",
+        defaults={"short_name": "Oxleas", "kind": OrganisationKind.NHS_TRUST, "ods_code": "RPG"},
+    )
+    orgs[oxleas.name] = oxleas
+    bromley, sel_icb = orgs[BROMLEY], orgs[SEL_ICB]
+    merton, swl_icb = orgs[MERTON], orgs[SWL_ICB]
+    bromley_partnership = Partnership.objects.get(name=BROMLEY_PARTNERSHIP)
+    merton_partnership = Partnership.objects.get(name=MERTON_PARTNERSHIP)
+    users = {u.email: u for u in User.objects.filter(email__in=[
+        "alicia.munday@bromley.example.org", "josepha.reynolds@bromley.example.org",
+        "richard.ellis@merton.example.org", "paul.feven@selondon-icb.example.org"])}
+    alicia = users.get("alicia.munday@bromley.example.org")
+    richard = users.get("richard.ellis@merton.example.org")
+    paul = users.get("paul.feven@selondon-icb.example.org")
+
+    # Bromley Well: 3 + up to 2 years, both options exercised, ending within the year.
+    start = _month_start(add_months(today, -52))
+    initial_end = add_months(start, 36) - timedelta(days=1)
+    well = _contract(
+        holder=bromley, reference="CS17033-PSIS", manager=alicia,
+        title="Primary and Secondary Intervention Services (Bromley Well)",
+        description="Early intervention and prevention services for adults and carers, "
+                    "jointly funded by the Council, the ICB (formerly Bromley CCG) and the "
+                    "Better Care Fund. 15% of the funding envelope is kept as an innovation "
+                    "fund. The contract is held by the Council with joint monitoring by the ICB.",
+        service_area=ServiceArea.ADULT_SOCIAL_CARE, provider=orgs[
+            "Bromley Third Sector Enterprise"],
+        lead_commissioner=bromley, partnership=bromley_partnership,
+        procurement_regime=ProcurementRegime.PCR_2015,
+        procurement_route=ProcurementRoute.PCR_COMPETITIVE_DIALOGUE, tendered=True,
+        start_date=start, initial_end_date=initial_end, notice_period_months=6,
+        annual_value=Decimal("2700000.00"), vat_not_recoverable=Decimal("0"),
+        status=ContractStatus.EXTENDED, awarded_on=start - timedelta(days=90),
+        standstill_end_date=start - timedelta(days=80),
+    )
+    award = _decision(
+        well, purpose=DecisionPurpose.AWARD, decision_maker=DecisionMaker.EXECUTIVE,
+        body_name="Executive, with pre-decision scrutiny by the Care Services PDS Committee",
+        meeting_date=start - timedelta(days=90), report_reference="CS17033", is_key=True,
+        is_urgent=False, call_in_applies=True,
+        outcome="Award the contract for Primary and Secondary Intervention Services to Bromley "
+                "Third Sector Enterprise for 3 years with the option to extend for up to 2 "
+                "years, at £2.7m per annum.",
+    )
+    for sequence in (1, 2):
+        decided = add_months(initial_end, 12 * (sequence - 1) - 7)
+        decision = _decision(
+            well, purpose=DecisionPurpose.EXTENSION,
+            decision_maker=DecisionMaker.DELEGATED_OFFICER,
+            body_name="Director of Adult Social Care", meeting_date=decided,
+            report_reference=f"ACH-EXT-{sequence}",
+            outcome=f"Exercise extension option {sequence} (12 months).",
+        )
+        _option(well, sequence, 12, decision)
+    Variation.objects.update_or_create(
+        contract=well,
+        description="Innovation fund used to add a hospital discharge support element",
+        defaults={"date": add_months(start, 20), "decision": award,
+                  "value_change": Decimal("150000.00")},
+    )
+    _lines(well, BROMLEY_WELL_PATHWAYS)
+    _shares(well, (bromley, "74.00", True), (sel_icb, "26.00", True))
+    ReviewDate.objects.update_or_create(
+        contract=well, description="Annual contract review with Bromley Well",
+        defaults={"date": today + timedelta(days=21)},
+    )
+
+    # Dementia Hub: Council lead, funded through the Better Care Fund; live.
+    hub_start = _month_start(add_months(today, -26))
+    hub = _contract(
+        holder=bromley, reference="ECHS-DH-01", manager=alicia, title="Bromley Dementia Hub",
+        description="Information, advice and post-diagnosis support for people with dementia "
+                    "and their carers, working with the Memory Clinic. Commissioned by the "
+                    "Council with the ICB through the Better Care Fund. Collects NHS numbers "
+                    "(pseudonymised) to track impact on care packages and admissions.",
+        service_area=ServiceArea.ADULT_SOCIAL_CARE,
+        provider=orgs["Alzheimer's Society (Bromley Dementia Hub)"],
+        lead_commissioner=bromley, partnership=bromley_partnership,
+        procurement_regime=ProcurementRegime.PCR_2015,
+        procurement_route=ProcurementRoute.PCR_LIGHT_TOUCH, tendered=True,
+        start_date=hub_start, initial_end_date=add_months(hub_start, 36) - timedelta(days=1),
+        notice_period_months=6, annual_value=Decimal("320000.00"), status=ContractStatus.LIVE,
+    )
+    _option(hub, 1, 12)
+    _shares(hub, (bromley, "100.00", True))
+
+    # Section 75 services, each held and led by its nominated lead.
+    s75_start = date(financial_year_start(today) - 2, 4, 1)
+    for reference, title, lead_name, provider_name, area, value in SECTION_75:
+        lead = orgs[lead_name]
+        other = sel_icb if lead == bromley else bromley
+        contract = _contract(
+            holder=lead, reference=reference, manager=alicia if lead == bromley else paul,
+            title=title, description="A service within the Bromley Section 75 agreement "
+                                     f"(nominated lead: {lead.display_name}).",
+            service_area=area, provider=orgs[provider_name], lead_commissioner=lead,
+            partnership=bromley_partnership, procurement_regime=ProcurementRegime.PCR_2015,
+            procurement_route=ProcurementRoute.PCR_LIGHT_TOUCH, tendered=False,
+            start_date=s75_start, initial_end_date=date(s75_start.year + 5, 3, 31),
+            notice_period_months=12, annual_value=Decimal(value), status=ContractStatus.LIVE,
+        )
+        _shares(contract, (lead, "60.00", True), (other, "40.00", True))
+
+    # Merton: community services with CLCH, held and led by the ICB, ending this March.
+    merton_end = date(financial_year_start(today) + 1, 3, 31)
+    clch = _contract(
+        holder=swl_icb, reference="MCS-CLCH-2016", manager=richard,
+        title="Merton community health services",
+        description="Community health services including c£4m of public health and children's "
+                    "services commissioned by the Council, jointly commissioned with the ICB "
+                    "(formerly Merton CCG).",
+        service_area=ServiceArea.COMMUNITY_HEALTH,
+        provider=orgs["Central London Community Healthcare NHS Trust"],
+        lead_commissioner=swl_icb, partnership=merton_partnership,
+        procurement_regime=ProcurementRegime.PCR_2015,
+        procurement_route=ProcurementRoute.PCR_LIGHT_TOUCH, tendered=True,
+        start_date=date(merton_end.year - 5, 4, 1),
+        initial_end_date=date(merton_end.year - 1, 3, 31), notice_period_months=6,
+        annual_value=Decimal("24000000.00"), status=ContractStatus.EXTENDED,
+    )
+    extension = _decision(
+        clch, purpose=DecisionPurpose.EXTENSION, decision_maker=DecisionMaker.ICB_BOARD,
+        body_name="Merton Health and Care Together Committee",
+        meeting_date=date(merton_end.year - 2, 11, 15), report_reference="MHCT-24-11",
+        outcome="Extend the community services contract by 12 months to allow "
+                "re-commissioning.", is_key=True,
+    )
+    _option(clch, 1, 12, extension)
+    _decision(
+        clch, purpose=DecisionPurpose.RECOMMISSIONING,
+        decision_maker=DecisionMaker.CABINET, body_name="Merton Cabinet",
+        meeting_date=add_months(merton_end, -16), report_reference="CAB-CS-19",
+        outcome="Start market engagement for integrated community services from 1 April, "
+                "with the carers support service and other services in scope.", is_key=True,
+    )
+    _lines(clch, MERTON_SERVICES_IN_SCOPE)
+    _shares(clch, (swl_icb, "83.00", True), (merton, "17.00", True))
+
+    recommission = _contract(
+        holder=swl_icb, reference="MCS-2027", manager=richard,
+        title="Merton integrated community services (re-commissioning)",
+        description="Integrated community health and care services for Merton, with the "
+                    "voluntary sector and Primary Care Networks.",
+        service_area=ServiceArea.COMMUNITY_HEALTH,
+        provider=orgs["Central London Community Healthcare NHS Trust"],
+        lead_commissioner=swl_icb, partnership=merton_partnership,
+        procurement_regime=ProcurementRegime.PSR,
+        procurement_route=ProcurementRoute.PSR_COMPETITIVE_PROCESS, tendered=True,
+        start_date=merton_end + timedelta(days=1),
+        initial_end_date=date(merton_end.year + 5, 3, 31), notice_period_months=12,
+        annual_value=Decimal("26500000.00"), status=ContractStatus.IN_PROCUREMENT,
+    )
+    _option(recommission, 1, 24)
+    _lines(recommission, [*MERTON_SERVICES_IN_SCOPE, "Carers Support services",
+                          "Community Equipment", "Dementia Hub"])
+    _shares(recommission, (swl_icb, "80.00", True), (merton, "20.00", True))
+
+    carers_start = date(financial_year_start(today) - 1, 7, 1)
+    carers = _contract(
+        holder=merton, reference="ASC-CSM-01", manager=richard,
+        title="Merton carers support service",
+        description="Core carers support contract; in scope for the integrated community "
+                    "services re-commissioning.",
+        service_area=ServiceArea.CARERS, provider=orgs["Carers Support Merton"],
+        lead_commissioner=merton, partnership=merton_partnership,
+        procurement_regime=ProcurementRegime.PA_2023,
+        procurement_route=ProcurementRoute.PA_DIRECT_AWARD, tendered=False,
+        start_date=carers_start, initial_end_date=add_months(carers_start, 24) - timedelta(1),
+        notice_period_months=3, annual_value=Decimal("285000.00"), status=ContractStatus.LIVE,
+    )
+    _shares(carers, (merton, "100.00", True))
+
+    stdout.write(f"Contracts: {Contract.objects.count()} in the register.")
