@@ -124,10 +124,19 @@ def world(db) -> World:
 def client_for(client):
     """client_for(user) -> a test client signed in as that user."""
     from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     def make(user):
         c = Client()
         c.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        # Signed in with both factors, as after a real sign-in with an authenticator app.
+        device, _ = TOTPDevice.objects.get_or_create(
+            user=user, name="Test authenticator", defaults={"confirmed": True}
+        )
+        session = c.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
         return c
 
     return make

@@ -165,3 +165,20 @@ class AcceptInvitationForm(GovUKForm):
             except forms.ValidationError as error:
                 self.add_error("new_password1", error)
         return cleaned
+
+
+class TwoFactorCodeForm(GovUKForm):
+    otp_token = forms.CharField(
+        label="Security code",
+        max_length=20,
+        widget=forms.TextInput(attrs={
+            "autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false",
+            "autocapitalize": "off", "class": "govuk-input--width-10",
+        }),
+        error_messages={"required": "Enter the security code"},
+    )
+
+    def __init__(self, *args, label: str = "Security code", hint: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["otp_token"].label = label
+        self.fields["otp_token"].help_text = hint

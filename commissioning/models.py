@@ -108,6 +108,12 @@ class Partnership(models.Model):
         Organisation, through="PartnershipMember", related_name="partnerships"
     )
     is_active = models.BooleanField("active", default=True)
+    providers_require_two_factor = models.BooleanField(
+        "providers must use two-factor sign-in",
+        default=False,
+        help_text="Staff of the providers of this partnership's contracts must set up a "
+        "second factor. Commissioners always must.",
+    )
 
     history = HistoricalRecords()
 

@@ -50,6 +50,9 @@ INSTALLED_APPS = [
     "django_filters",
     "simple_history",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "commissioning",
     "contracts",
     "funding",
@@ -63,12 +66,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "commissioning.middleware.CurrentOrganisationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "commissioning.two_factor.TwoFactorMiddleware",
     # Axes last, so that a lockout is answered before anything else touches the request.
     "axes.middleware.AxesMiddleware",
 ]
@@ -151,7 +156,14 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failed sign-in is kept, as well as every success
 AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0, minimum=0)
+
+OTP_TOTP_ISSUER = env_str("SERVICE_NAME", "Joint commissioning")
+OTP_TOTP_TOLERANCE = 1
+# Two-factor sign-in is required for staff and commissioner-side roles; providers may opt in,
+# and a partnership can require it of the providers of its contracts.
+TWO_FACTOR_ENABLED = env_bool("TWO_FACTOR_ENABLED", True)
 
 # --- Security headers -----------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

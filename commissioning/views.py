@@ -10,11 +10,12 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from commissioning import access, forms, history, services
+from commissioning import access, forms, history, services, two_factor
 from commissioning.middleware import SESSION_KEY
 from commissioning.models import Invitation
 
@@ -75,7 +76,80 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 def account(request: HttpRequest) -> HttpResponse:
     memberships = access.active_memberships(request.user)
-    return render(request, "commissioning/account.html", {"memberships": memberships})
+    return render(request, "commissioning/account.html", {
+        "memberships": memberships,
+        "two_factor_on": two_factor.has_second_factor(request.user),
+        "two_factor_required": two_factor.is_required(request.user),
+        "backup_codes_left": two_factor.remaining_backup_codes(request.user),
+    })
+
+
+# --- Two-factor sign-in ----------------------------------------------------------------------
+
+@require_http_methods(["GET", "POST"])
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    # Someone who already has a second factor must prove it before replacing it: a password
+    # alone never lets anyone swap the authenticator.
+    if two_factor.has_second_factor(user) and not user.is_verified():
+        return redirect("two_factor_verify")
+    device = two_factor.pending_app_device(user)
+    form = forms.TwoFactorCodeForm(
+        request.POST or None, label="Enter the 6-digit code from your authenticator app"
+    )
+    if request.method == "POST" and form.is_valid():
+        codes = two_factor.confirm_app_device(request=request,
+                                              token=form.cleaned_data["otp_token"])
+        if codes is not None:
+            request.session.pop(two_factor.NOT_NEEDED_SESSION_KEY, None)
+            return render(request, "commissioning/two_factor_backup_codes.html",
+                          {"codes": codes, "first_time": True})
+        form.add_error("otp_token", "The code is not correct. Check the time on your phone "
+                       "is set automatically and enter the newest code")
+    return render(request, "commissioning/two_factor_setup.html", {
+        "form": form, "qr_svg": two_factor.qr_code_svg(device),
+        "secret": two_factor.readable_secret(device),
+        "required": two_factor.is_required(user),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def two_factor_verify(request: HttpRequest) -> HttpResponse:
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        next_url = reverse("dashboard")
+    if request.user.is_verified() or not two_factor.has_second_factor(request.user):
+        return redirect(next_url)
+    form = forms.TwoFactorCodeForm(
+        request.POST or None, label="Security code",
+        hint="The 6-digit code from your authenticator app, or one of your backup codes.",
+    )
+    if request.method == "POST" and form.is_valid():
+        if two_factor.verify(request=request, token=form.cleaned_data["otp_token"]):
+            return redirect(next_url)
+        form.add_error("otp_token", "The security code is not correct or has expired. "
+                       "Enter the newest code from your app, or a backup code")
+    return render(request, "commissioning/two_factor_verify.html",
+                  {"form": form, "next": next_url})
+
+
+@require_POST
+def two_factor_backup_codes(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_verified():
+        raise Http404
+    codes = two_factor.regenerate_backup_codes(user=request.user)
+    return render(request, "commissioning/two_factor_backup_codes.html",
+                  {"codes": codes, "first_time": False})
+
+
+@require_POST
+def two_factor_remove(request: HttpRequest) -> HttpResponse:
+    if two_factor.is_required(request.user) or not request.user.is_verified():
+        raise Http404
+    two_factor.remove(user=request.user)
+    messages.success(request, "Two-factor sign-in has been turned off")
+    return redirect("account")
 
 
 # --- Invitations ----------------------------------------------------------------------------

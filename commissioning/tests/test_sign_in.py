@@ -28,7 +28,7 @@ def test_it_sends_anonymous_people_to_sign_in(client):
 def test_it_signs_in_by_email_address_in_any_case(world, client):
     response = sign_in(client, "Commissioner.A@Example.org", PASSWORD)
     assert response.status_code == 302 and response["Location"] == "/"
-    page = client.get("/")
+    page = client.get("/", follow=True)  # a provider without two-factor sign-in goes straight in
     assert "Cara Commissioner" in page.content.decode()
 
 
@@ -107,6 +107,8 @@ class TestInvitations:
         response = client.post(f"/invitation/{token}/", {"new_password1": "Bromley-well-2026!",
                                                          "new_password2": "Bromley-well-2026!"})
         assert response.status_code == 302
+        # A contract manager must set up two-factor sign-in before anything else.
+        assert client.get("/")["Location"] == "/two-factor/setup/"
         user = User.objects.get(email="new.person@example.org")
         assert user.check_password("Bromley-well-2026!")
         assert Membership.objects.filter(user=user, organisation=world.council_a,
