@@ -3,3 +3,15 @@ from django.apps import AppConfig
 
 class MonitoringConfig(AppConfig):
     name = "monitoring"
+
+    def ready(self) -> None:
+        from commissioning.history import register_history
+        from monitoring.models import KPI, KPITarget, PerformanceAssessment, PerformanceReturn
+
+        register_history("monitoring.kpi", lambda user: KPI.objects.for_user(user))
+        register_history("monitoring.kpitarget",
+                         lambda user: KPITarget.objects.filter(kpi__in=KPI.objects.for_user(user)))
+        register_history("monitoring.performancereturn",
+                         lambda user: PerformanceReturn.objects.for_user(user))
+        register_history("monitoring.performanceassessment",
+                         lambda user: PerformanceAssessment.objects.for_user(user))

@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
+from django.db.models import Count, QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from commissioning import access
 from commissioning.models import Invitation, User
+from contracts.models import ACTIVE_STATUSES, Contract
 from contracts.permissions import can_create_contract
 from contracts.selectors import DueAlert, key_date_alerts_for_user
+from monitoring import charts
+from monitoring.models import (
+    KPI,
+    PerformanceReturn,
+    PeriodKind,
+    ReminderKind,
+    ReportingPeriod,
+    ReturnStatus,
+    ReturnValue,
+    ServiceUserList,
+)
+from monitoring.rag import RAG_LABELS, RAG_ORDER, Target, rag, target_in_force
 
 
 @dataclass
@@ -53,3 +70,432 @@ def dashboard_for_user(*, user: User) -> Dashboard:
         dashboard.pending_invitations = live
         dashboard.expired_invitations = expired
     return dashboard
+
+
+# --- Performance monitoring: returns, review, RAG and trends ---------------------------------
+
+SHOWN_STATUSES = (ReturnStatus.SUBMITTED, ReturnStatus.ACCEPTED)
+S52_VALUE_THRESHOLD = 5_000_000
+
+
+def monitored_contracts_for_user(user: User) -> QuerySet[Contract]:
+    """Contracts whose performance the user may see (the contracts register's own rule)."""
+    return Contract.objects.for_user(user)
+
+
+def get_monitored_contract_for_user(user: User, pk: int) -> Contract:
+    return get_object_or_404(
+        monitored_contracts_for_user(user).select_related("provider", "partnership"), pk=pk
+    )
+
+
+def returns_for_user(user: User) -> QuerySet[PerformanceReturn]:
+    """Returns of contracts the user may see: a provider only its own contracts' returns."""
+    return PerformanceReturn.objects.for_user(user)
+
+
+def get_return_for_user(user: User, pk: int) -> PerformanceReturn:
+    return get_object_or_404(
+        returns_for_user(user).select_related(
+            "contract__provider", "contract__partnership", "period", "submitted_by",
+            "reviewed_by",
+        ),
+        pk=pk,
+    )
+
+
+def period_kinds(kpis) -> set[str]:
+    kinds = set()
+    for kpi in kpis:
+        kinds.add(PeriodKind.MONTH if kpi.frequency == "monthly" else PeriodKind.QUARTER)
+    return kinds
+
+
+def target_for(kpi: KPI, period: ReportingPeriod) -> Target | None:
+    row = target_in_force(kpi.targets.all(), period)
+    if row is None:
+        return None
+    return Target(row.target_value, row.upper_value, row.amber_tolerance)
+
+
+def value_rag(kpi: KPI, row: ReturnValue | None, period: ReportingPeriod) -> str | None:
+    if row is None:
+        return None
+    answer = row.yes_no if kpi.data_type == "yes_no" else row.value
+    return rag(data_type=kpi.data_type, direction=kpi.direction, value=answer,
+               target=target_for(kpi, period))
+
+
+def target_text(kpi: KPI, target: Target | None) -> str:
+    if target is None or target.value is None:
+        return "Not set yet"
+    if kpi.data_type == "yes_no":
+        return "Yes" if target.value else "No"
+    unit = "%" if kpi.is_percentage else (f" {kpi.unit}" if kpi.unit else "")
+    if kpi.data_type == "money":
+        return f"£{target.value:,.2f}"
+    if kpi.direction == "range":
+        upper = target.upper if target.upper is not None else target.value
+        return f"{target.value.normalize():f} to {upper.normalize():f}{unit}"
+    sign = "at most " if kpi.direction == "lower" else "at least "
+    return f"{sign}{target.value.normalize():f}{unit}"
+
+
+@dataclass
+class TaskListItem:
+    contract: Contract
+    period: ReportingPeriod
+    performance_return: PerformanceReturn | None
+    status: str
+    status_label: str
+
+
+def provider_task_list(*, user: User, today: date | None = None,
+                       quarters: int = 4) -> list[TaskListItem]:
+    """Returns due, overdue and submitted for the provider's own contracts: the last
+    ``quarters`` ended quarters (and months, for contracts with monthly KPIs) plus any older
+    return still in draft or queried. Runs a fixed number of queries."""
+    from monitoring.services import recent_periods
+
+    today = today or timezone.localdate()
+    contracts = list(
+        monitored_contracts_for_user(user).filter(kpis__is_active=True).distinct()
+        .prefetch_related("kpis").order_by("reference")
+    )
+    periods_by_kind = {
+        PeriodKind.QUARTER: recent_periods(kind=PeriodKind.QUARTER, today=today,
+                                           count=quarters),
+        PeriodKind.MONTH: recent_periods(kind=PeriodKind.MONTH, today=today,
+                                         count=quarters * 3),
+    }
+    returns = {
+        (r.contract_id, r.period_id): r
+        for r in PerformanceReturn.objects.filter(contract__in=contracts).select_related("period")
+    }
+    items: list[TaskListItem] = []
+    for contract in contracts:
+        wanted: dict[int, ReportingPeriod] = {}
+        for kind in period_kinds(k for k in contract.kpis.all() if k.is_active):
+            for period in periods_by_kind[kind]:
+                if period.end_date >= contract.start_date and \
+                        period.start_date <= contract.initial_end_date + timedelta(days=3650):
+                    wanted[period.pk] = period
+        for (contract_id, _period_id), ret in returns.items():
+            if contract_id == contract.pk and ret.status != ReturnStatus.ACCEPTED:
+                wanted.setdefault(ret.period_id, ret.period)
+        for period in sorted(wanted.values(), key=lambda p: p.start_date, reverse=True):
+            ret = returns.get((contract.pk, period.pk))
+            items.append(TaskListItem(contract, period, ret, *return_state(ret, period, today)))
+    return items
+
+
+def return_state(ret: PerformanceReturn | None, period: ReportingPeriod,
+                 today: date) -> tuple[str, str]:
+    """(tag key, label) for a return's state, with overdue worked out from the due date."""
+    if ret is not None and ret.status in (ReturnStatus.SUBMITTED, ReturnStatus.ACCEPTED):
+        return ret.status, ret.get_status_display()
+    if ret is not None and ret.status == ReturnStatus.QUERIED:
+        return "queried", "Queried: changes needed"
+    if period.due_date < today:
+        return "overdue", "Overdue"
+    if ret is not None:
+        return "draft", "In progress"
+    return "pending", "Not started"
+
+
+@dataclass
+class KPIFormRow:
+    kpi: KPI
+    target: Target | None
+    target_text: str
+    current: ReturnValue | None
+    previous: ReturnValue | None
+    rag: str | None = None
+
+
+def return_form_rows(*, contract: Contract, period: ReportingPeriod,
+                     performance_return: PerformanceReturn | None) -> list[KPIFormRow]:
+    """Every KPI of the return with its target in force, this period's saved answer and
+    the previous period's answer for reference. A fixed number of queries for any number of
+    KPIs."""
+    from monitoring.services import kpis_for_period, previous_period
+
+    kpis = kpis_for_period(contract, period)
+    current = {}
+    if performance_return is not None and performance_return.pk:
+        current = {v.kpi_id: v for v in performance_return.values.all()}
+    before = previous_period(period)
+    previous = {
+        v.kpi_id: v for v in ReturnValue.objects.filter(
+            performance_return__contract=contract, performance_return__period=before,
+        ).exclude(performance_return__status=ReturnStatus.DRAFT)
+    }
+    rows = []
+    for kpi in kpis:
+        target = target_for(kpi, period)
+        row = KPIFormRow(kpi, target, target_text(kpi, target), current.get(kpi.pk),
+                         previous.get(kpi.pk))
+        row.rag = value_rag(kpi, row.current, period)
+        rows.append(row)
+    return rows
+
+
+def inbox_for_user(*, user: User, statuses=(ReturnStatus.SUBMITTED,)) -> QuerySet:
+    """Returns waiting for the commissioner: a fixed number of queries for any number."""
+    return (
+        returns_for_user(user).filter(status__in=statuses)
+        .select_related("contract__provider", "contract__partnership", "period",
+                        "submitted_by")
+        .annotate(version_count=Count("versions", distinct=True))
+        .order_by("submitted_at", "pk")
+    )
+
+
+@dataclass
+class PerformanceCell:
+    period: ReportingPeriod
+    value: ReturnValue | None
+    rag: str | None
+    status: str | None
+
+    @property
+    def rag_label(self) -> str:
+        return RAG_LABELS[self.rag]
+
+
+@dataclass
+class KPIPerformance:
+    kpi: KPI
+    cells: list[PerformanceCell]
+    latest: PerformanceCell | None
+    target: Target | None
+    target_text: str
+    trend: str
+    sparkline: str
+
+    @property
+    def rag(self) -> str | None:
+        return self.latest.rag if self.latest else None
+
+    @property
+    def rag_label(self) -> str:
+        return RAG_LABELS[self.rag]
+
+
+def _trend(kpi: KPI, cells: list[PerformanceCell]) -> str:
+    numbers = [c.value.value for c in cells if c.value is not None and c.value.value is not None]
+    if len(numbers) < 2:
+        return "Not enough data"
+    if numbers[-1] == numbers[-2]:
+        return "No change"
+    up = numbers[-1] > numbers[-2]
+    better = up if kpi.direction != "lower" else not up
+    if kpi.direction == "range":
+        return "Up" if up else "Down"
+    return "Improving" if better else "Worsening"
+
+
+def contract_performance(*, contract: Contract, today: date | None = None,
+                         count: int = 8) -> tuple[list[ReportingPeriod], list[KPIPerformance]]:
+    """Each KPI's submitted and accepted values over the last ``count`` quarters, with RAG
+    against the target in force in each period, the latest value and the trend."""
+    from monitoring.services import recent_periods
+
+    today = today or timezone.localdate()
+    periods = recent_periods(kind=PeriodKind.QUARTER, today=today, count=count)
+    kpis = list(contract.kpis.filter(is_active=True).select_related("service_line")
+                .prefetch_related("targets__valid_from"))
+    values: dict[tuple[int, int], ReturnValue] = {}
+    for row in ReturnValue.objects.filter(
+        performance_return__contract=contract, performance_return__period__in=periods,
+        performance_return__status__in=SHOWN_STATUSES,
+    ).select_related("performance_return"):
+        values[(row.kpi_id, row.performance_return.period_id)] = row
+    result = []
+    for kpi in kpis:
+        cells = []
+        for period in periods:
+            row = values.get((kpi.pk, period.pk))
+            cells.append(PerformanceCell(period, row, value_rag(kpi, row, period),
+                                         row.performance_return.status if row else None))
+        latest = next((c for c in reversed(cells) if c.value is not None), None)
+        target = target_for(kpi, latest.period if latest else periods[-1])
+        numeric = [c.value.value if c.value else None for c in cells]
+        result.append(KPIPerformance(
+            kpi=kpi, cells=cells, latest=latest, target=target,
+            target_text=target_text(kpi, target), trend=_trend(kpi, cells),
+            sparkline=charts.sparkline(
+                numeric, title=f"{kpi.code} {kpi.name}: trend over {len(periods)} quarters",
+                target=target.value if target and kpi.is_numeric else None,
+            ) if kpi.is_numeric else "",
+        ))
+    return periods, result
+
+
+@dataclass
+class ContractRAG:
+    contract: Contract
+    latest_period: ReportingPeriod | None
+    red: int = 0
+    amber: int = 0
+    green: int = 0
+    no_target: int = 0
+    kpi_count: int = 0
+
+    @property
+    def worst(self) -> str | None:
+        if self.red:
+            return "red"
+        if self.amber:
+            return "amber"
+        return "green" if self.green else None
+
+    @property
+    def worst_label(self) -> str:
+        return RAG_LABELS[self.worst]
+
+
+def performance_overview(*, contracts: QuerySet[Contract]) -> list[ContractRAG]:
+    """RAG counts from each contract's latest submitted or accepted return, worst first
+    (most red, then most amber). A fixed number of queries for any number of contracts."""
+    contracts = list(
+        contracts.select_related("provider", "partnership")
+        .prefetch_related("kpis__targets__valid_from")
+    )
+    latest: dict[int, PerformanceReturn] = {}
+    for ret in PerformanceReturn.objects.filter(
+        contract__in=contracts, status__in=SHOWN_STATUSES
+    ).select_related("period").order_by("contract_id", "-period__start_date"):
+        latest.setdefault(ret.contract_id, ret)
+    values = defaultdict(dict)
+    for row in ReturnValue.objects.filter(performance_return__in=list(latest.values())):
+        values[row.performance_return_id][row.kpi_id] = row
+    rows = []
+    for contract in contracts:
+        ret = latest.get(contract.pk)
+        summary = ContractRAG(contract, ret.period if ret else None)
+        for kpi in contract.kpis.all():
+            if not kpi.is_active:
+                continue
+            summary.kpi_count += 1
+            if ret is None:
+                summary.no_target += 1
+                continue
+            result = value_rag(kpi, values[ret.pk].get(kpi.pk), ret.period)
+            if result is None:
+                summary.no_target += 1
+            else:
+                setattr(summary, result, getattr(summary, result) + 1)
+        rows.append(summary)
+    rows.sort(key=lambda r: (-r.red, -r.amber, RAG_ORDER[r.worst], r.contract.reference))
+    return rows
+
+
+def kpi_year_rags(*, contract: Contract, financial_year: str) -> list[tuple[KPI, list]]:
+    """Each KPI with the RAG of every submitted or accepted return in the financial year."""
+    kpis = list(contract.kpis.filter(is_active=True).prefetch_related("targets__valid_from"))
+    rows = list(ReturnValue.objects.filter(
+        performance_return__contract=contract,
+        performance_return__period__financial_year=financial_year,
+        performance_return__status__in=SHOWN_STATUSES,
+    ).select_related("performance_return__period"))
+    by_kpi = defaultdict(list)
+    for row in rows:
+        by_kpi[row.kpi_id].append(row)
+    return [
+        (kpi, [value_rag(kpi, row, row.performance_return.period) for row in by_kpi[kpi.pk]])
+        for kpi in kpis
+    ]
+
+
+def s52_warning(contract: Contract, kpis=None) -> str:
+    """Procurement Act 2023 s.52: a contract over £5m needs at least three KPIs."""
+    if contract.annual_value <= S52_VALUE_THRESHOLD and \
+            contract.whole_life_value <= S52_VALUE_THRESHOLD:
+        return ""
+    kpis = contract.kpis.all() if kpis is None else kpis
+    count = sum(1 for k in kpis if k.is_s52 and k.is_active)
+    if count >= 3:
+        return ""
+    return (f"This contract is worth more than £5 million, so it must have at least three "
+            f"key performance indicators under section 52 of the Procurement Act 2023. It has "
+            f"{count}.")
+
+
+def assessment_due(contract: Contract, today: date | None = None) -> str:
+    """The annual assessment reminder for a contract over £5m (at least every 12 months)."""
+    if contract.annual_value <= S52_VALUE_THRESHOLD and \
+            contract.whole_life_value <= S52_VALUE_THRESHOLD:
+        return ""
+    today = today or timezone.localdate()
+    last = contract.performance_assessments.filter(status="final").order_by(
+        "-finalised_at").first()
+    since = last.finalised_at.date() if last and last.finalised_at else contract.start_date
+    due = since.replace(year=since.year + 1) if not (since.month == 2 and since.day == 29) \
+        else since.replace(year=since.year + 1, day=28)
+    if due > today + timedelta(days=60):
+        return ""
+    verb = "was due" if due < today else "is due"
+    return (f"The annual Procurement Act performance assessment {verb} by "
+            f"{due:%-d %B %Y}.")
+
+
+def returns_needing_reminders(*, today: date):
+    """(contract, period, kind) for each reminder due today or missed earlier: 5 working days
+    before the due date (until the due date), and from the day after it (for 10 days)."""
+    from monitoring.services import recent_periods, reminder_dates
+
+    contracts = list(
+        Contract.objects.filter(status__in=ACTIVE_STATUSES, kpis__is_active=True).distinct()
+        .select_related("provider").prefetch_related("kpis")
+    )
+    candidates = {
+        PeriodKind.QUARTER: recent_periods(kind=PeriodKind.QUARTER, today=today, count=2),
+        PeriodKind.MONTH: recent_periods(kind=PeriodKind.MONTH, today=today, count=3),
+    }
+    done = {
+        (r.contract_id, r.period_id)
+        for r in PerformanceReturn.objects.filter(contract__in=contracts).exclude(
+            status=ReturnStatus.DRAFT)
+    }
+    for contract in contracts:
+        for kind in period_kinds(k for k in contract.kpis.all() if k.is_active):
+            for period in candidates[kind]:
+                if period.end_date < contract.start_date or (contract.pk, period.pk) in done:
+                    continue
+                dates = reminder_dates(period)
+                if dates[ReminderKind.BEFORE_DUE] <= today <= period.due_date:
+                    yield contract, period, ReminderKind.BEFORE_DUE
+                elif dates[ReminderKind.AFTER_DUE] <= today <= period.due_date + timedelta(11):
+                    yield contract, period, ReminderKind.AFTER_DUE
+
+
+@dataclass
+class ServiceUserReport:
+    period: ReportingPeriod | None
+    counts: list = field(default_factory=list)  # (contract, count)
+    overlaps: list = field(default_factory=list)  # (contract a, contract b, people in both)
+
+
+def service_user_report(*, contracts: QuerySet[Contract],
+                        period: ReportingPeriod | None) -> ServiceUserReport:
+    """Counts per service and people supported by two services in the same period, worked
+    out from the keyed hashes. The numbers themselves are never available to show."""
+    from monitoring.models import PseudonymisedServiceUser
+
+    report = ServiceUserReport(period)
+    if period is None:
+        return report
+    lists = list(ServiceUserList.objects.filter(contract__in=contracts, period=period)
+                 .select_related("contract").order_by("contract__reference"))
+    report.counts = [(item.contract, item.count) for item in lists]
+    members = defaultdict(set)
+    for list_id, digest in PseudonymisedServiceUser.objects.filter(
+        service_user_list__in=lists
+    ).values_list("service_user_list_id", "nhs_number_hash"):
+        members[list_id].add(digest)
+    for index, first in enumerate(lists):
+        for second in lists[index + 1:]:
+            shared = len(members[first.pk] & members[second.pk])
+            report.overlaps.append((first.contract, second.contract, shared))
+    return report

@@ -1,0 +1,128 @@
+"""Accessible inline SVG charts: each has role="img", a <title> and a <desc>, and the page
+shows the same figures in a data table, so nobody depends on the picture."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+RAG_FILL = {"green": "#00703c", "amber": "#ffdd00", "red": "#d4351c", None: "#505a5f"}
+LINE = "#1d70b8"
+TARGET = "#505a5f"
+
+
+def _floats(values: Sequence) -> list[float | None]:
+    return [None if v is None else float(Decimal(v)) for v in values]
+
+
+def _scale(values: list[float | None], extra: Sequence[float | None] = ()) -> tuple[float, float]:
+    numbers = [v for v in [*values, *extra] if v is not None]
+    if not numbers:
+        return 0.0, 1.0
+    low, high = min([*numbers, 0.0]), max(numbers)
+    if high == low:
+        high = low + 1
+    return low, high
+
+
+def sparkline(values: Sequence, *, title: str, target=None, width: int = 120,
+              height: int = 30) -> SafeString:
+    """A small trend line; gaps where a period has no value; a dashed line for the target."""
+    points = _floats(values)
+    target_f = None if target is None else float(Decimal(target))
+    low, high = _scale(points, [target_f])
+    pad = 3
+    step = (width - 2 * pad) / max(len(points) - 1, 1)
+
+    def y(v: float) -> float:
+        return round(height - pad - (v - low) / (high - low) * (height - 2 * pad), 1)
+
+    segments, current = [], []
+    for index, value in enumerate(points):
+        if value is None:
+            if current:
+                segments.append(current)
+            current = []
+            continue
+        current.append(f"{round(pad + index * step, 1)},{y(value)}")
+    if current:
+        segments.append(current)
+    described = ", ".join("no value" if v is None else f"{v:g}" for v in points)
+    parts = [
+        format_html('<svg xmlns="http://www.w3.org/2000/svg" class="app-sparkline" role="img" '
+                    'width="{}" height="{}" viewBox="0 0 {} {}" focusable="false">',
+                    width, height, width, height),
+        format_html("<title>{}</title><desc>Values in order: {}</desc>", title, described),
+    ]
+    if target_f is not None:
+        parts.append(format_html(
+            '<line x1="0" x2="{}" y1="{}" y2="{}" stroke="{}" stroke-dasharray="3 2" '
+            'stroke-width="1"/>', width, y(target_f), y(target_f), TARGET))
+    for segment in segments:
+        if len(segment) == 1:
+            cx, cy = segment[0].split(",")
+            parts.append(format_html('<circle cx="{}" cy="{}" r="2" fill="{}"/>', cx, cy, LINE))
+        else:
+            parts.append(format_html(
+                '<polyline fill="none" stroke="{}" stroke-width="2" points="{}"/>',
+                LINE, " ".join(segment)))
+    parts.append(SafeString("</svg>"))
+    return format_html_join("", "{}", ((part,) for part in parts))
+
+
+def bar_chart(items: Sequence[tuple[str, object, str | None]], *, title: str, target=None,
+              width: int = 600, height: int = 220) -> SafeString:
+    """Vertical bars, one per (label, value, rag); bar colours follow RAG, and each bar has
+    its own <title> so screen readers and hover both give the figure."""
+    values = _floats([value for _label, value, _rag in items])
+    target_f = None if target is None else float(Decimal(target))
+    low, high = _scale(values, [target_f])
+    low = min(low, 0.0)
+    left, bottom, top = 40, 30, 10
+    plot_h = height - bottom - top
+    slot = (width - left - 10) / max(len(items), 1)
+    bar_w = max(slot * 0.6, 4)
+
+    def y(v: float) -> float:
+        return round(top + plot_h - (v - low) / (high - low) * plot_h, 1)
+
+    described = "; ".join(
+        f"{label}: {'no value' if v is None else f'{v:g}'}"
+        for (label, _value, _rag), v in zip(items, values, strict=True)
+    )
+    parts = [
+        format_html('<svg xmlns="http://www.w3.org/2000/svg" class="app-bar-chart" role="img" '
+                    'width="100%" viewBox="0 0 {} {}" focusable="false">', width, height),
+        format_html("<title>{}</title><desc>{}</desc>", title, described),
+        format_html('<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="#0b0c0c"/>',
+                    left, width - 10, y(low), y(low)),
+        format_html('<text x="{}" y="{}" font-size="11" text-anchor="end">{}</text>',
+                    left - 4, y(high) + 4, f"{high:g}"),
+        format_html('<text x="{}" y="{}" font-size="11" text-anchor="end">{}</text>',
+                    left - 4, y(low), f"{low:g}"),
+    ]
+    for index, ((label, _value, rag), value) in enumerate(zip(items, values, strict=True)):
+        x = round(left + index * slot + (slot - bar_w) / 2, 1)
+        if value is not None:
+            top_y = y(value)
+            parts.append(format_html(
+                '<rect x="{}" y="{}" width="{}" height="{}" fill="{}" stroke="#0b0c0c" '
+                'stroke-width="0.5"><title>{}: {}</title></rect>',
+                x, top_y, round(bar_w, 1), round(max(y(low) - top_y, 0.5), 1),
+                RAG_FILL.get(rag, RAG_FILL[None]), label, f"{value:g}"))
+        parts.append(format_html(
+            '<text x="{}" y="{}" font-size="11" text-anchor="middle">{}</text>',
+            round(x + bar_w / 2, 1), height - 12, label))
+    if target_f is not None:
+        parts.append(format_html(
+            '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{}" stroke-dasharray="6 3" '
+            'stroke-width="2"><title>Target {}</title></line>',
+            left, width - 10, y(target_f), y(target_f), TARGET, f"{target_f:g}"))
+    parts.append(SafeString("</svg>"))
+    return format_html_join("", "{}", ((part,) for part in parts))
+
+
+__all__ = ["bar_chart", "sparkline"]

@@ -1,0 +1,75 @@
+"""Filters for the performance overview and the review inbox (django-filter)."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import Q
+
+from commissioning import access
+from commissioning.models import Organisation, Partnership
+from contracts.models import Contract, ServiceArea
+from monitoring.models import PerformanceReturn, ReportingPeriod
+
+
+def _select(**attrs) -> forms.Select:
+    return forms.Select(attrs={"class": "govuk-select", **attrs})
+
+
+def _partnerships(request):
+    user = getattr(request, "user", None)
+    if user is None:
+        return Partnership.objects.none()
+    return access.partnerships_for_user(user).order_by("name")
+
+
+def _providers(request):
+    user = getattr(request, "user", None)
+    if user is None:
+        return Organisation.objects.none()
+    return Organisation.objects.filter(
+        pk__in=Contract.objects.for_user(user).values("provider")
+    ).order_by("name")
+
+
+class OverviewFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label="Search", method="filter_search", help_text="Reference, title or provider",
+        widget=forms.TextInput(attrs={"class": "govuk-input", "type": "search",
+                                      "spellcheck": "false"}),
+    )
+    partnership = django_filters.ModelChoiceFilter(queryset=_partnerships, empty_label="Any",
+                                                   widget=_select())
+    provider = django_filters.ModelChoiceFilter(queryset=_providers, empty_label="Any",
+                                                widget=_select())
+    service_area = django_filters.ChoiceFilter(choices=ServiceArea.choices, empty_label="Any",
+                                               label="Service area", widget=_select())
+
+    class Meta:
+        model = Contract
+        fields: list[str] = []
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(reference__icontains=value) | Q(title__icontains=value)
+            | Q(provider__name__icontains=value) | Q(provider__short_name__icontains=value)
+        )
+
+
+class InboxFilter(django_filters.FilterSet):
+    partnership = django_filters.ModelChoiceFilter(
+        queryset=_partnerships, empty_label="Any", field_name="contract__partnership",
+        widget=_select())
+    provider = django_filters.ModelChoiceFilter(queryset=_providers, empty_label="Any",
+                                                field_name="contract__provider",
+                                                widget=_select())
+    period = django_filters.ModelChoiceFilter(
+        queryset=ReportingPeriod.objects.filter(returns__isnull=False).distinct()
+        .order_by("-start_date"), empty_label="Any", widget=_select())
+
+    class Meta:
+        model = PerformanceReturn
+        fields: list[str] = []

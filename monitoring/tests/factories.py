@@ -1,0 +1,68 @@
+"""Factories for monitoring, built on the contract factories and the `world` personas."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import factory
+
+from monitoring import services
+from monitoring.models import KPI, DataType, Direction, Frequency, Quadrant, ReportingPeriod
+
+# A quarter that has ended (2025/26 Q1, April–June 2025) and the one before it.
+PAST_DAY = date(2025, 5, 15)
+
+
+def quarter(day: date = PAST_DAY) -> ReportingPeriod:
+    return services.period_get(kind="quarter", day=day)
+
+
+class KPIFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = KPI
+
+    code = factory.Sequence(lambda n: f"K{n}")
+    name = factory.Sequence(lambda n: f"People supported {n}")
+    quadrant = Quadrant.HOW_MUCH
+    data_type = DataType.COUNT
+    unit = "people"
+    direction = Direction.HIGHER
+    frequency = Frequency.QUARTERLY
+    order = factory.Sequence(int)
+
+
+def kpi_with_target(contract, *, target: str | None = "100", tolerance: str = "10",
+                    valid_from: ReportingPeriod | None = None, **kwargs) -> KPI:
+    kpi = KPIFactory(contract=contract, **kwargs)
+    services.target_set(
+        kpi=kpi, valid_from=valid_from or quarter(date(2024, 4, 1)),
+        target_value=None if target is None else Decimal(target),
+        amber_tolerance=Decimal(tolerance), set_by=None,
+    )
+    return kpi
+
+
+def percentage_kpi(contract, **kwargs) -> KPI:
+    kwargs.setdefault("quadrant", Quadrant.HOW_WELL)
+    return kpi_with_target(contract, data_type=DataType.PERCENTAGE, unit="%",
+                           target=kwargs.pop("target", "90"), **kwargs)
+
+
+def fill_and_submit(contract, period, user, *, values: dict | None = None, today=None):
+    """Save a complete draft (count KPIs = 120, percentages 9 of 10) and submit it."""
+    inputs = []
+    for kpi in services.kpis_for_period(contract, period):
+        given = (values or {}).get(kpi.code)
+        if kpi.is_percentage:
+            num, den = given if given else (Decimal("9"), Decimal("10"))
+            inputs.append(services.ValueInput(kpi_id=kpi.pk, numerator=num, denominator=den))
+        else:
+            inputs.append(services.ValueInput(kpi_id=kpi.pk, value=Decimal(given or "120")))
+    ret = services.return_save_draft(contract=contract, period=period, values=inputs,
+                                     overall_commentary="Steady quarter", expected_version=None,
+                                     saved_by=user, today=today)
+    services.return_submit(performance_return=ret, declaration=True,
+                           expected_version=ret.version, submitted_by=user, today=today)
+    ret.refresh_from_db()
+    return ret
