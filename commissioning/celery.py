@@ -16,6 +16,10 @@ app.autodiscover_tasks()
 # Beat runs in Europe/London (CELERY_TIMEZONE). Jobs are safe to run twice: each one records
 # what it did in the database and skips what is already done.
 app.conf.beat_schedule = {
+    "email-outbox-sweep": {
+        "task": "commissioning.tasks.sweep_email_outbox",
+        "schedule": crontab(minute="*/5"),
+    },
     "contract-key-date-alerts": {
         "task": "contracts.tasks.send_key_date_alerts",
         "schedule": crontab(hour=7, minute=0),

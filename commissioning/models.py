@@ -310,3 +310,34 @@ class Invitation(models.Model):
         if self.is_expired:
             return "Expired"
         return "Pending"
+
+
+class OutboundEmailStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class OutboundEmail(models.Model):
+    """An e-mail the service must send. Written in the same transaction as the change that
+    caused it, so a message is never lost: if the broker is down when the change is saved,
+    the row waits and a scheduled job hands it to a worker when the broker is back."""
+
+    subject = models.CharField(max_length=250)
+    body = models.TextField()
+    to = models.JSONField()
+    status = models.CharField(
+        max_length=10, choices=OutboundEmailStatus.choices, default=OutboundEmailStatus.PENDING
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.subject} to {', '.join(self.to)}"

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from commissioning.models import Invitation, Membership, Organisation, User
-from commissioning.tasks import send_email
+from commissioning.email import email_queue
 
 
 class InvitationError(Exception):
@@ -36,7 +36,7 @@ def invitation_create(
             {"user": existing, "organisation": organisation, "membership": membership,
              "site_url": settings.SITE_URL, "service_name": settings.SERVICE_NAME},
         )
-        send_email.delay_on_commit(
+        email_queue(
             subject=f"You now have access to {organisation.display_name}",
             body=body,
             to=[existing.email],
@@ -62,7 +62,7 @@ def invitation_create(
         "emails/invitation.txt",
         {"invitation": invitation, "link": link, "service_name": settings.SERVICE_NAME},
     )
-    send_email.delay_on_commit(
+    email_queue(
         subject=f"You have been invited to {settings.SERVICE_NAME}", body=body, to=[email]
     )
     return invitation

@@ -32,7 +32,7 @@ def test_it_sends_an_invitation_through_redis_and_a_real_worker(world, client_fo
     message = wait_for_mail(celery_worker_process.mail_dir)
     assert "To: wendy@example.org" in message
     token = re.search(r"/invitation/([\w-]+)/", message).group(1)
-    assert "commissioning.tasks.send_email" in celery_worker_process.log.read_text()
+    assert "commissioning.tasks.send_queued_email" in celery_worker_process.log.read_text()
 
     accept = client_for(world.outsider)  # any browser; the link is what matters
     accept.logout()
