@@ -22,7 +22,7 @@ def enqueue_on_commit(task, *args, **kwargs) -> None:
     def send() -> None:
         try:
             task.apply_async(args=args, kwargs=kwargs)
-        except Exception:  # noqa: BLE001 - any broker error: the row is swept up later
+        except Exception:
             logger.warning("Broker unavailable: %s will be retried by the sweep", task.name,
                            exc_info=True)
 
@@ -33,7 +33,7 @@ def try_enqueue(task, *args, **kwargs) -> bool:
     """Enqueue now (outside a transaction); False when the broker cannot be reached."""
     try:
         task.apply_async(args=args, kwargs=kwargs)
-    except Exception:  # noqa: BLE001
+    except Exception:
         logger.warning("Broker unavailable for %s", task.name, exc_info=True)
         return False
     return True

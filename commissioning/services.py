@@ -8,8 +8,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from commissioning.models import Invitation, Membership, Organisation, User
 from commissioning.email import email_queue
+from commissioning.models import Invitation, Membership, Organisation, User
 
 
 class InvitationError(Exception):
