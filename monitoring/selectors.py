@@ -235,6 +235,9 @@ def return_form_rows(*, contract: Contract, period: ReportingPeriod,
         target = target_for(kpi, period)
         row = KPIFormRow(kpi, target, target_text(kpi, target), current.get(kpi.pk),
                          previous.get(kpi.pk))
+        for answer in (row.current, row.previous):
+            if answer is not None:
+                answer.kpi = kpi  # already loaded: no query per row for its display
         row.rag = value_rag(kpi, row.current, period)
         rows.append(row)
     return rows
@@ -316,6 +319,8 @@ def contract_performance(*, contract: Contract, today: date | None = None,
         cells = []
         for period in periods:
             row = values.get((kpi.pk, period.pk))
+            if row is not None:
+                row.kpi = kpi
             cells.append(PerformanceCell(period, row, value_rag(kpi, row, period),
                                          row.performance_return.status if row else None))
         latest = next((c for c in reversed(cells) if c.value is not None), None)

@@ -1,0 +1,39 @@
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from commissioning.models import User
+from contracts.models import Contract
+from monitoring.models import PerformanceReturn, ReturnStatus
+
+
+@pytest.mark.django_db
+def test_the_demo_loads_twice_with_returns_in_every_state(client_for, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    call_command("load_demo", stdout=StringIO())
+    counts = {s: PerformanceReturn.objects.filter(status=s).count() for s in ReturnStatus}
+    call_command("load_demo", stdout=StringIO())
+    assert {s: PerformanceReturn.objects.filter(status=s).count()
+            for s in ReturnStatus} == counts
+    assert all(counts[s] for s in ReturnStatus), counts
+
+    manager = client_for(User.objects.get(email="alicia.munday@bromley.example.org"))
+    overview = manager.get(reverse("monitoring:overview")).content.decode()
+    assert "Bromley Dementia Hub" in overview and 'govuk-tag--red">Red<' in overview
+    hub = Contract.objects.get(reference="ECHS-DH-01")
+    page = manager.get(reverse("monitoring:contract_performance", args=[hub.pk]))
+    assert page.status_code == 200 and "DH1 Referrals" in page.content.decode()
+    assert manager.get(reverse("monitoring:inbox")).status_code == 200
+    for ret in PerformanceReturn.objects.all():
+        assert manager.get(reverse("monitoring:return_review", args=[ret.pk])).status_code == 200
+    assert manager.get(reverse("monitoring:service_users")).status_code == 200
+
+    provider = client_for(User.objects.get(email="submitter@bromleywell.example.org"))
+    tasks = provider.get(reverse("monitoring:return_list")).content.decode()
+    assert "Queried" in tasks and "Overdue" in tasks
+    well = Contract.objects.get(reference="CS17033-PSIS")
+    for ret in PerformanceReturn.objects.filter(contract=well):
+        assert provider.get(reverse("monitoring:return_form",
+                                    args=[well.pk, ret.period.code])).status_code == 200
