@@ -40,6 +40,8 @@ class Dashboard:
     can_add_contracts: bool = False
     contract_alerts: list[DueAlert] = field(default_factory=list)
     my_contract_alerts: int = 0
+    returns_to_review: int = 0
+    provider_returns: list = field(default_factory=list)
 
 
 def dashboard_for_user(*, user: User) -> Dashboard:
@@ -57,6 +59,13 @@ def dashboard_for_user(*, user: User) -> Dashboard:
         dashboard.my_contract_alerts = sum(
             1 for a in dashboard.contract_alerts if a.contract.contract_manager_id == user.pk
         )
+    if access.is_commissioner_side(user):
+        dashboard.returns_to_review = inbox_for_user(user=user).count()
+    if access.is_provider_user(user):
+        dashboard.provider_returns = [
+            item for item in provider_task_list(user=user)
+            if item.status in ("overdue", "queried", "pending", "draft")
+        ]
     if access.can_manage_people(user):
         invitations = Invitation.objects.pending().filter(
             organisation__in=access.organisations_user_can_invite_to(user)

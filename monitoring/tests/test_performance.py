@@ -142,3 +142,10 @@ def test_big_contracts_warn_about_s52_kpis_and_draft_an_assessment(world, client
     assert client.post(url, {f"rating-{k1.pk}": "inadequate"}).status_code == 404
     assert client_for(world.commissioner_b).get(url).status_code == 404
     assert client_for(world.provider_x_user).get(url).status_code == 404
+
+
+def test_the_dashboard_shows_returns_to_review_and_returns_due(world, data, client_for):
+    text = client_for(world.commissioner_a).get(reverse("dashboard")).content.decode()
+    assert "returns waiting for review" in text or "return waiting for review" in text
+    text = client_for(world.provider_x_user).get(reverse("dashboard")).content.decode()
+    assert "Performance returns" in text and "All your returns" in text
