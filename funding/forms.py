@@ -416,11 +416,14 @@ class ActualForm(GovUKForm):
     forecast_outturn = MoneyField(label="Forecast outturn for the year", required=False,
                                   noun="forecast outturn", allow_negative=True)
 
-    def __init__(self, *args, year: int, agreement, closed: set[date], **kwargs) -> None:
+    def __init__(self, *args, agreement, closed: set[date], **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # Every month of the agreement, grouped by financial year (closed ones say so).
         self.fields["month"].choices = [("", "Select the month")] + [
-            (m.isoformat(), month_label(m) + (" (closed)" if m in closed else ""))
-            for m in year_months(year) if agreement.covers_month(m)
+            (year_label(year), [
+                (m.isoformat(), month_label(m) + (" (closed)" if m in closed else ""))
+                for m in year_months(year) if agreement.covers_month(m)])
+            for year in agreement.years
         ]
 
     def clean_month(self) -> date:

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from commissioning import access
 from commissioning.models import Organisation
 from commissioning.pdf import render_pdf
+from commissioning.periods import financial_year_start
 from funding import exports, forms, imports, permissions, selectors, services
 from funding.models import (
     Contribution,
@@ -358,6 +359,14 @@ def contract_funding_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- Actuals and months ----------------------------------------------------------------------
 
+def _default_month(agreement: Section75Agreement, year: int) -> date:
+    """Last month in the year, up to this month, that the agreement covers."""
+    today = date.today().replace(day=1)
+    months = [m for m in selectors.year_months(year) if agreement.covers_month(m)]
+    earlier = [m for m in months if m <= today]
+    return (earlier or months)[-1]
+
+
 @require_http_methods(["GET", "POST"])
 def actual_record(request: HttpRequest, pk: int, scheme_pk: int) -> HttpResponse:
     scheme = selectors.get_scheme_for_user(request.user, pk, scheme_pk)
@@ -378,17 +387,19 @@ def actual_record(request: HttpRequest, pk: int, scheme_pk: int) -> HttpResponse
         if existing:
             initial = {"month": month.isoformat(), "actual": existing.actual,
                        "forecast_outturn": existing.forecast_outturn}
-            year = month.year if month.month >= 4 else month.year - 1
-    form = forms.ActualForm(request.POST or None, initial=initial, year=year,
-                            agreement=agreement, closed=closed)
+            year = financial_year_start(month)
+    initial.setdefault("month", _default_month(agreement, year).isoformat())
+    form = forms.ActualForm(request.POST or None, initial=initial, agreement=agreement,
+                            closed=closed)
     if request.method == "POST" and form.is_valid() and _save(
             form, lambda: services.actual_record(
                 scheme=scheme, month=form.cleaned_data["month"],
                 actual=form.cleaned_data["actual"],
                 forecast_outturn=form.cleaned_data["forecast_outturn"], user=request.user)):
-        messages.success(request, f"Figures for {month_label(form.cleaned_data['month'])} saved")
-        return redirect(f"{scheme.get_absolute_url()}?year={year}")
-    return _form_page(request, form=form, title=f"Record actual spend, {year_label(year)}",
+        month = form.cleaned_data["month"]
+        messages.success(request, f"Figures for {month_label(month)} saved")
+        return redirect(f"{scheme.get_absolute_url()}?year={financial_year_start(month)}")
+    return _form_page(request, form=form, title="Record actual spend and forecast",
                       button="Save figures", back_url=scheme.get_absolute_url(),
                       caption=str(scheme))
 
@@ -409,7 +420,7 @@ def months(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 services.month_close(agreement=agreement, month=month, user=request.user)
                 messages.success(request, f"{month_label(month)} closed")
-            year = month.year if month.month >= 4 else month.year - 1
+            year = financial_year_start(month)
             return redirect(f"{reverse('funding:months', args=[agreement.pk])}?year={year}")
         except ValueError:
             error = "Select a month"
