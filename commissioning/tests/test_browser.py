@@ -3,19 +3,38 @@
 Every test runs against pytest-django's live server (same process, so the locmem e-mail
 outbox is shared) with a transactional database, so each test starts with an empty database
 and no django-axes access attempts.
+
+Two-factor sign-in is on, as in production: staff and commissioner-side roles set up an
+authenticator app on their first sign-in and type a code on every later one. The setup key is
+read from the page and the codes computed from it, as an authenticator app would.
 """
 
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
 from django.core import mail
 from playwright.sync_api import Page, expect
 
+from commissioning import two_factor
 from commissioning.models import Membership, Role
+from commissioning.tests.browser import (
+    SETUP_LABEL,
+    VERIFY_LABEL,
+    Scanner,
+    database_code,
+    enter_code,
+    give_authenticator,
+    next_step_code,
+    set_up_two_factor,
+    sign_in,
+    sign_in_verified,
+    sign_out,
+    type_into,
+)
 from commissioning.tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -34,34 +53,7 @@ ROLE_PERSONAS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _password_only_sign_in(settings):
-    """These tests cover the shell and the password sign-in. Two-factor sign-in (being built
-    alongside, with its own tests) would put a code page between password and dashboard, so
-    it is switched off here; nothing else about the settings changes."""
-    settings.TWO_FACTOR_ENABLED = False
-
-
 # --- Helpers --------------------------------------------------------------------------------
-
-def type_into(page: Page, label: str, text: str) -> None:
-    """Focus a field through its label and type with the keyboard, as a person would."""
-    page.get_by_label(label, exact=True).focus()
-    page.keyboard.type(text)
-
-
-def sign_in(page: Page, base_url: str, email: str, password: str = PASSWORD) -> None:
-    page.goto(f"{base_url}/sign-in/")
-    type_into(page, "Email address", email)
-    type_into(page, "Password", password)
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-
-
-def sign_out(page: Page) -> None:
-    with page.expect_navigation():
-        page.locator("header").get_by_role("button", name="Sign out").click()
-
 
 def invitation_path(message) -> str:
     match = re.search(r"/invitation/[^/\s]+/", message.body)
@@ -71,12 +63,24 @@ def invitation_path(message) -> str:
 
 # --- 1. Sign-in journey for every role ------------------------------------------------------
 
+def expect_dashboard(page: Page, base_url: str, user) -> None:
+    membership = Membership.objects.filter(user=user).select_related("organisation").first()
+    expect(page).to_have_url(f"{base_url}/")
+    expect(page.locator("h1")).to_have_text("Your dashboard")
+    account = page.locator(".app-header__account")
+    expect(account).to_contain_text(user.full_name)
+    if membership is not None:
+        expect(account).to_contain_text(membership.organisation.name)
+
+
 @pytest.mark.parametrize("persona", ROLE_PERSONAS)
 def test_each_persona_signs_in_with_the_keyboard_and_signs_out(
     page: Page, live_server, world, persona
 ):
     user = getattr(world, persona)
-    membership = Membership.objects.filter(user=user).select_related("organisation").first()
+    needs_two_factor = two_factor.is_required(user)
+    # Staff and every commissioner-side role must use it; providers need not.
+    assert needs_two_factor == (not persona.startswith("provider_"))
 
     page.goto(live_server.url + "/")
     expect(page).to_have_url(re.compile(r"/sign-in/\?next=/$"))
@@ -86,12 +90,17 @@ def test_each_persona_signs_in_with_the_keyboard_and_signs_out(
     type_into(page, "Password", PASSWORD)
     page.keyboard.press("Enter")
 
-    expect(page).to_have_url(f"{live_server.url}/")
-    expect(page.locator("h1")).to_have_text("Your dashboard")
-    account = page.locator(".app-header__account")
-    expect(account).to_contain_text(user.full_name)
-    if membership is not None:
-        expect(account).to_contain_text(membership.organisation.name)
+    key = None
+    if needs_two_factor:
+        # First sign-in: the password alone reaches nothing but the set-up page.
+        expect(page).to_have_url(f"{live_server.url}/two-factor/setup/")
+        page.goto(live_server.url + "/partnerships/")
+        expect(page).to_have_url(f"{live_server.url}/two-factor/setup/")
+        key = set_up_two_factor(page).key
+        with page.expect_navigation():
+            page.get_by_role("button", name="I have saved my backup codes").click()
+
+    expect_dashboard(page, live_server.url, user)
     navigation = page.get_by_role("region", name="Service information")
     expect(navigation.locator(".govuk-service-navigation__service-name")).to_have_text(
         settings.SERVICE_NAME
@@ -108,6 +117,47 @@ def test_each_persona_signs_in_with_the_keyboard_and_signs_out(
     # Signed out for real: the dashboard sends us back to sign in.
     page.goto(live_server.url + "/")
     expect(page).to_have_url(re.compile(r"/sign-in/"))
+
+    # Signing in again asks for a code from the app, not a new set-up.
+    type_into(page, "Email address", user.email)
+    type_into(page, "Password", PASSWORD)
+    page.keyboard.press("Enter")
+    if needs_two_factor:
+        expect(page).to_have_url(re.compile(r"/two-factor/verify/\?next=(/|%2F)$"))
+        expect(page.locator("h1")).to_have_text("Enter your security code")
+        # The code used to set up is spent (replay protection): the app's next one works.
+        enter_code(page, VERIFY_LABEL, next_step_code(key))
+    expect_dashboard(page, live_server.url, user)
+
+
+def test_a_used_code_is_refused_and_a_backup_code_signs_in_once(page: Page, live_server, world):
+    user = world.contract_manager_a
+    sign_in(page, live_server.url, user.email)
+    app = set_up_two_factor(page)
+    codes = app.backup_codes
+    sign_out(page)
+
+    # Replaying the code just used to set up is refused, with the error summary.
+    sign_in(page, live_server.url, user.email)
+    enter_code(page, VERIFY_LABEL, app.first_code)
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("The security code is not correct or has expired")
+    expect(summary).to_be_focused()
+    assert page.title().startswith("Error: ")
+    time.sleep(1.1)  # a wrong code makes the next try wait a second (throttling)
+
+    # A backup code from the set-up page signs in, once.
+    enter_code(page, VERIFY_LABEL, codes[3])
+    expect_dashboard(page, live_server.url, user)
+    sign_out(page)
+    sign_in(page, live_server.url, user.email)
+    enter_code(page, VERIFY_LABEL, codes[3])
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    time.sleep(2.1)  # two wrong codes in a row: two seconds
+    enter_code(page, VERIFY_LABEL, codes[4])
+    expect_dashboard(page, live_server.url, user)
+    page.goto(live_server.url + "/account/")
+    expect(page.locator("main")).to_contain_text("On. 8 backup codes left.")
 
 
 # --- 2. Wrong credentials and lock-out ------------------------------------------------------
@@ -165,7 +215,7 @@ def test_lockouts_do_not_leak_between_tests(page: Page, live_server, world):
     from axes.models import AccessAttempt
 
     assert AccessAttempt.objects.count() == 0
-    sign_in(page, live_server.url, world.finance_officer_a.email)
+    sign_in_verified(page, live_server.url, world.finance_officer_a)
     expect(page.locator("h1")).to_have_text("Your dashboard")
 
 
@@ -174,7 +224,7 @@ def test_lockouts_do_not_leak_between_tests(page: Page, live_server, world):
 def test_partnership_admin_invites_someone_who_creates_a_password(
     page: Page, live_server, world
 ):
-    sign_in(page, live_server.url, world.partnership_admin_a.email)
+    sign_in_verified(page, live_server.url, world.partnership_admin_a)
     page.goto(live_server.url + "/people/invite/")
     expect(page.locator("h1")).to_have_text("Invite someone")
     type_into(page, "Full name", "Nadia Newcomer")
@@ -206,11 +256,15 @@ def test_partnership_admin_invites_someone_who_creates_a_password(
     type_into(page, "Confirm password", "A-long-new-password-2026")
     page.get_by_role("button", name="Create account").click()
 
-    expect(page).to_have_url(f"{live_server.url}/")
-    expect(page.locator("h1")).to_have_text("Your dashboard")
+    # A contract manager must use two-factor sign-in: set it up before anything else.
+    expect(page).to_have_url(f"{live_server.url}/two-factor/setup/")
     expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
         "Your account has been created"
     )
+    app = set_up_two_factor(page)
+    page.get_by_role("button", name="I have saved my backup codes").click()
+    expect(page).to_have_url(f"{live_server.url}/")
+    expect(page.locator("h1")).to_have_text("Your dashboard")
     expect(page.locator(".app-header__account")).to_contain_text(
         f"Nadia Newcomer, {world.council_a.name}"
     )
@@ -223,6 +277,8 @@ def test_partnership_admin_invites_someone_who_creates_a_password(
 
     # And the new password signs in.
     sign_in(page, live_server.url, "nadia.newcomer@example.org", "A-long-new-password-2026")
+    expect(page.locator("h1")).to_have_text("Enter your security code")
+    enter_code(page, VERIFY_LABEL, next_step_code(app.key))
     expect(page.locator("h1")).to_have_text("Your dashboard")
 
 
@@ -262,7 +318,17 @@ def test_govuk_frontend_javascript_runs(page: Page, live_server, world):
     assert not blocked
 
 
+def tab_to(page: Page, name: str) -> None:
+    """Press Tab until the field called ``name`` has focus, as a keyboard user would."""
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.name") == name:
+            return
+    raise AssertionError(f"Tab never reached the field {name!r}")
+
+
 def test_sign_in_works_with_the_keyboard_alone(page: Page, live_server, world):
+    give_authenticator(world.commissioner_a)
     page.goto(live_server.url + "/sign-in/")
     email_field = page.get_by_label("Email address", exact=True)
     for _ in range(30):
@@ -277,56 +343,17 @@ def test_sign_in_works_with_the_keyboard_alone(page: Page, live_server, world):
     page.keyboard.press("Tab")
     expect(page.get_by_role("button", name="Sign in")).to_be_focused()
     page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("Enter your security code")
+    tab_to(page, "otp_token")
+    expect(page.get_by_label(VERIFY_LABEL, exact=True)).to_be_focused()
+    page.keyboard.type(database_code(world.commissioner_a))
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Continue")).to_be_focused()
+    page.keyboard.press("Enter")
     expect(page.locator("h1")).to_have_text("Your dashboard")
 
 
 # --- 5 and 6. Accessibility of every page in the shell --------------------------------------
-
-def format_violations(results) -> str:
-    lines = []
-    for violation in results.response["violations"]:
-        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']}")
-        for node in violation["nodes"]:
-            lines.append(f"    {node['target']}: {node['html'][:200]}")
-    return "\n".join(lines)
-
-
-class Scanner:
-    """Runs axe on a page and checks the one-<h1> and unique-<title> rules as it goes."""
-
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.axe = Axe()
-        self.titles: dict[str, str] = {}
-        self.problems: list[str] = []
-        self.scanned = 0
-
-    def scan(self, name: str, *, same_page_as: str | None = None) -> None:
-        """Scan the current page. ``same_page_as`` names an earlier scan of the same page in
-        another state (signed in, after a banner), whose title it is expected to share."""
-        page = self.page
-        page.wait_for_load_state("load")
-        results = self.axe.run(page)
-        if results.violations_count:
-            self.problems.append(
-                f"{name} ({page.url}): {results.violations_count} axe violation(s)\n"
-                + format_violations(results)
-            )
-        h1_count = page.locator("h1").count()
-        if h1_count != 1:
-            self.problems.append(f"{name} ({page.url}): {h1_count} <h1> elements")
-        self.scanned += 1
-        title = page.title()
-        if same_page_as is not None:
-            if self.titles.get(title) != same_page_as:
-                self.problems.append(f"{name}: title {title!r} is not that of {same_page_as}")
-            return
-        if title in self.titles:
-            self.problems.append(
-                f"{name} ({page.url}): title {title!r} already used by {self.titles[title]}"
-            )
-        self.titles[title] = name
-
 
 def test_every_page_in_the_shell_passes_axe_with_one_h1_and_a_unique_title(
     page: Page, live_server, world
@@ -367,12 +394,38 @@ def test_every_page_in_the_shell_passes_axe_with_one_h1_and_a_unique_title(
     page.goto(base + "/accessibility/")
     scanner.scan("accessibility statement (signed out)")
 
-    # Signed in as the commissioner
+    # Signed in as the commissioner: first two-factor set-up, then a sign-in with a code.
     sign_in(page, base, commissioner.email)
+    expect(page.locator("h1")).to_have_text("Set up two-factor sign-in")
+    scanner.scan("two-factor setup")
+    enter_code(page, SETUP_LABEL, "000000")
+    expect(page.locator(".govuk-error-summary")).to_contain_text("The code is not correct")
+    assert page.title().startswith("Error: ")
+    scanner.scan("two-factor setup with errors")
+    time.sleep(1.1)  # a wrong code makes the next try wait a second (throttling)
+    app = set_up_two_factor(page)
+    scanner.scan("two-factor backup codes")
+    page.get_by_role("button", name="I have saved my backup codes").click()
+    expect(page.locator("h1")).to_have_text("Your dashboard")
+    sign_out(page)
+    sign_in(page, base, commissioner.email)
+    expect(page.locator("h1")).to_have_text("Enter your security code")
+    scanner.scan("two-factor verify")
+    enter_code(page, VERIFY_LABEL, "12345678")
+    expect(page.locator(".govuk-error-summary")).to_contain_text("not correct or has expired")
+    assert page.title().startswith("Error: ")
+    scanner.scan("two-factor verify with errors")
+    time.sleep(1.1)
+    enter_code(page, VERIFY_LABEL, next_step_code(app.key))
     expect(page.locator("h1")).to_have_text("Your dashboard")
     scanner.scan("dashboard")
     page.goto(base + "/account/")
-    scanner.scan("account")
+    expect(page.locator("main")).to_contain_text("On. 10 backup codes left.")
+    scanner.scan("account (two-factor on)")
+    page.get_by_role("button", name="Get new backup codes").click()
+    expect(page.locator("h1")).to_have_text("Your new backup codes")
+    scanner.scan("new backup codes", same_page_as="two-factor backup codes")
+    page.goto(base + "/account/")
     page.goto(base + "/account/password/")
     scanner.scan("password change")
     page.get_by_role("button", name="Change password").click()
@@ -435,5 +488,4 @@ def test_every_page_in_the_shell_passes_axe_with_one_h1_and_a_unique_title(
     expect(page.locator("h1")).to_have_text("Your account is locked")
     scanner.scan("locked out")
 
-    print(f"\nScanned {scanner.scanned} page states ({len(scanner.titles)} distinct titles)")
-    assert not scanner.problems, "\n\n".join(scanner.problems)
+    scanner.check()
