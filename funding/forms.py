@@ -174,6 +174,7 @@ class AgreementForm(GovUKForm):
     parallel_reduction = _radios(
         "Does a reduction by one partner trigger a parallel reduction by the others?", YES_NO,
         "yes if a reduction triggers a parallel reduction")
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, organisations: list[Organisation], users, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -224,6 +225,7 @@ class AgreementForm(GovUKForm):
         initial["host_partner"] = agreement.host_partner_id
         initial["pooled_fund_manager"] = agreement.pooled_fund_manager_id
         initial["parallel_reduction"] = "yes" if agreement.parallel_reduction else "no"
+        initial["version"] = agreement.version
         for partner in agreement.agreement_partners.all():
             initial[f"partner_{partner.organisation_id}"] = True
             initial[f"share_{partner.organisation_id}"] = partner.risk_share_percent
@@ -265,6 +267,7 @@ class SchemeForm(GovUKForm):
                                    help_text="For example, hours of care")
     is_new = _radios("New or existing scheme", [("yes", "New"), ("no", "Existing")],
                      "new or existing")
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, partners, providers, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -292,7 +295,7 @@ class SchemeForm(GovUKForm):
             "output_units")}
         initial.update(lead_partner=scheme.lead_partner_id, provider=scheme.provider_id,
                        is_bcf="yes" if scheme.is_bcf else "no",
-                       is_new="yes" if scheme.is_new else "no")
+                       is_new="yes" if scheme.is_new else "no", version=scheme.version)
         return initial
 
 

@@ -126,17 +126,15 @@ def agreement_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = forms.AgreementForm(request.POST or None, organisations=organisations,
                                users=forms.users_of(organisations),
                                initial=forms.AgreementForm.initial_for(agreement))
-    version = int(request.POST.get("version") or agreement.version) \
-        if request.method == "POST" else agreement.version
     if request.method == "POST" and form.is_valid() and _save(
             form, lambda: services.agreement_update(
-                agreement=agreement, version=version, user=request.user,
+                agreement=agreement, user=request.user,
+                version=form.cleaned_data.get("version") or agreement.version,
                 data=form.to_input(agreement.partnership))):
         messages.success(request, "Agreement updated")
         return redirect(agreement)
-    response = _form_page(request, form=form, title="Change the agreement", button="Save changes",
-                          back_url=agreement.get_absolute_url(), caption=agreement.title)
-    return response
+    return _form_page(request, form=form, title="Change the agreement", button="Save changes",
+                      back_url=agreement.get_absolute_url(), caption=agreement.title)
 
 
 # --- Schemes ---------------------------------------------------------------------------------
@@ -183,10 +181,10 @@ def scheme_edit(request: HttpRequest, pk: int, scheme_pk: int) -> HttpResponse:
     if not permissions.can_edit_agreement(request.user, scheme.agreement):
         raise Http404
     form = _scheme_form(request, scheme.agreement, forms.SchemeForm.initial_for(scheme))
-    version = int(request.POST.get("version") or scheme.version)
     if request.method == "POST" and form.is_valid() and _save(
-            form, lambda: services.scheme_update(scheme=scheme, version=version,
-                                                 user=request.user, data=form.to_input())):
+            form, lambda: services.scheme_update(
+                scheme=scheme, version=form.cleaned_data.get("version") or scheme.version,
+                user=request.user, data=form.to_input())):
         messages.success(request, "Scheme updated")
         return redirect(scheme)
     return _form_page(request, form=form, title="Change the scheme", button="Save changes",

@@ -353,3 +353,37 @@ def test_it_records_history_for_agreements_and_schemes(world, agreement, client_
     html = page.content.decode()
     assert page.status_code == 200
     assert "Community Equipment Service" in html and "Cara Commissioner" in html
+
+
+def test_it_refuses_a_stale_scheme_edit_through_the_form(world, agreement, client_for):
+    scheme = agreement.schemes.get()
+    data = {"code": "S75-CE", "name": "Renamed", "lead_partner": world.council_a.pk,
+            "scheme_type": "assistive_technologies", "budget_type": "pooled", "is_bcf": "yes",
+            "commissioner": "la", "area_of_spend": "social_care", "is_new": "no",
+            "version": scheme.version}
+    client = client_for(world.commissioner_a)
+    assert client.post(reverse("funding:scheme_edit", args=[agreement.pk, scheme.pk]),
+                       data).status_code == 302
+    stale = client_for(world.icb_commissioner_a).post(
+        reverse("funding:scheme_edit", args=[agreement.pk, scheme.pk]),
+        {**data, "name": "Stale"})
+    assert stale.status_code == 400
+    assert "Someone else changed this scheme since you opened it" in stale.content.decode()
+    scheme.refresh_from_db()
+    assert scheme.name == "Renamed"
+
+
+def test_it_changes_an_agreement_through_the_form(world, agreement, client_for):
+    from funding.forms import AgreementForm
+
+    data = {k: v for k, v in AgreementForm.initial_for(agreement).items() if v is not None}
+    data.update(start_date="01/04/2025", end_date="31/03/2028", kind="section_75",
+                title="Renamed agreement", parallel_reduction="yes")
+    data = {k: (v.pk if hasattr(v, "pk") else v) for k, v in data.items()}
+    data = {k: ("on" if v is True else v) for k, v in data.items()}
+    response = client_for(world.commissioner_a).post(
+        reverse("funding:agreement_edit", args=[agreement.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    agreement.refresh_from_db()
+    assert agreement.title == "Renamed agreement" and agreement.parallel_reduction
+    assert agreement.version == 2
