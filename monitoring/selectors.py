@@ -169,7 +169,7 @@ def provider_task_list(*, user: User, today: date | None = None,
     today = today or timezone.localdate()
     contracts = list(
         monitored_contracts_for_user(user).filter(kpis__is_active=True).distinct()
-        .prefetch_related("kpis").order_by("reference")
+        .with_term().prefetch_related("kpis").order_by("reference")
     )
     periods_by_kind = {
         PeriodKind.QUARTER: recent_periods(kind=PeriodKind.QUARTER, today=today,
@@ -186,8 +186,8 @@ def provider_task_list(*, user: User, today: date | None = None,
         wanted: dict[int, ReportingPeriod] = {}
         for kind in period_kinds(k for k in contract.kpis.all() if k.is_active):
             for period in periods_by_kind[kind]:
-                if period.end_date >= contract.start_date and \
-                        period.start_date <= contract.initial_end_date + timedelta(days=3650):
+                if contract.start_date <= period.end_date and \
+                        period.start_date <= contract.current_end:
                     wanted[period.pk] = period
         for (contract_id, _period_id), ret in returns.items():
             if contract_id == contract.pk and ret.status != ReturnStatus.ACCEPTED:
@@ -374,7 +374,7 @@ def performance_overview(*, contracts: QuerySet[Contract]) -> list[ContractRAG]:
     (most red, then most amber). A fixed number of queries for any number of contracts."""
     contracts = list(
         contracts.select_related("provider", "partnership")
-        .prefetch_related("kpis__targets__valid_from")
+        .prefetch_related("kpis__targets__valid_from", "extension_options")
     )
     latest: dict[int, PerformanceReturn] = {}
     for ret in PerformanceReturn.objects.filter(
@@ -436,22 +436,53 @@ def s52_warning(contract: Contract, kpis=None) -> str:
             f"{count}.")
 
 
+def _over_s52_threshold(contract: Contract) -> bool:
+    return (contract.annual_value > S52_VALUE_THRESHOLD
+            or contract.whole_life_value > S52_VALUE_THRESHOLD)
+
+
+def _assessment_due_date(contract: Contract, last_final) -> date:
+    """12 months after the last final assessment (or the contract's start)."""
+    since = last_final.date() if last_final else contract.start_date
+    if since.month == 2 and since.day == 29:
+        since = since.replace(day=28)
+    return since.replace(year=since.year + 1)
+
+
 def assessment_due(contract: Contract, today: date | None = None) -> str:
     """The annual assessment reminder for a contract over £5m (at least every 12 months)."""
-    if contract.annual_value <= S52_VALUE_THRESHOLD and \
-            contract.whole_life_value <= S52_VALUE_THRESHOLD:
+    if not _over_s52_threshold(contract):
         return ""
     today = today or timezone.localdate()
     last = contract.performance_assessments.filter(status="final").order_by(
         "-finalised_at").first()
-    since = last.finalised_at.date() if last and last.finalised_at else contract.start_date
-    due = since.replace(year=since.year + 1) if not (since.month == 2 and since.day == 29) \
-        else since.replace(year=since.year + 1, day=28)
+    due = _assessment_due_date(contract, last.finalised_at if last else None)
     if due > today + timedelta(days=60):
         return ""
     verb = "was due" if due < today else "is due"
     return (f"The annual Procurement Act performance assessment {verb} by "
             f"{due:%-d %B %Y}.")
+
+
+def assessments_due(*, contracts: list[Contract], today: date | None = None,
+                    within_days: int = 60) -> list[tuple[Contract, date]]:
+    """Contracts over £5m whose annual Procurement Act assessment is due within
+    ``within_days`` or overdue, soonest first. One query for any number of contracts (their
+    extension options must be prefetched for the whole-life value)."""
+    from django.db.models import Max
+
+    from monitoring.models import AssessmentStatus, PerformanceAssessment
+
+    today = today or timezone.localdate()
+    big = [c for c in contracts if _over_s52_threshold(c)]
+    if not big:
+        return []
+    last = dict(PerformanceAssessment.objects.filter(
+        contract__in=big, status=AssessmentStatus.FINAL).values("contract_id")
+        .annotate(last=Max("finalised_at")).values_list("contract_id", "last"))
+    due = [(c, _assessment_due_date(c, last.get(c.pk))) for c in big]
+    return sorted([(c, d) for c, d in due if d <= today + timedelta(days=within_days)],
+                  key=lambda item: item[1])
 
 
 def returns_needing_reminders(*, today: date):
@@ -461,7 +492,7 @@ def returns_needing_reminders(*, today: date):
 
     contracts = list(
         Contract.objects.filter(status__in=ACTIVE_STATUSES, kpis__is_active=True).distinct()
-        .select_related("provider").prefetch_related("kpis")
+        .with_term().select_related("provider").prefetch_related("kpis")
     )
     candidates = {
         PeriodKind.QUARTER: recent_periods(kind=PeriodKind.QUARTER, today=today, count=2),
@@ -475,7 +506,8 @@ def returns_needing_reminders(*, today: date):
     for contract in contracts:
         for kind in period_kinds(k for k in contract.kpis.all() if k.is_active):
             for period in candidates[kind]:
-                if period.end_date < contract.start_date or (contract.pk, period.pk) in done:
+                if period.end_date < contract.start_date or period.start_date > \
+                        contract.current_end or (contract.pk, period.pk) in done:
                     continue
                 dates = reminder_dates(period)
                 if dates[ReminderKind.BEFORE_DUE] <= today <= period.due_date:

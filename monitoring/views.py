@@ -437,6 +437,8 @@ def overview(request: HttpRequest) -> HttpResponse:
     query.pop("format", None)
     return render(request, "monitoring/overview.html", {
         "rows": rows, "filter": filterset, "query": query.urlencode(),
+        "assessments_due": selectors.assessments_due(contracts=[r.contract for r in rows]),
+        "today": timezone.localdate(),
         "totals": {k: sum(getattr(r, k) for r in rows) for k in ("red", "amber", "green")},
     })
 

@@ -6,10 +6,11 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from contracts.tests.factories import contract_for
-from monitoring import charts
+from monitoring import charts, services
 from monitoring.models import KPI, AssessmentStatus, KPITemplateSet, PerformanceAssessment
 from monitoring.tests.factories import fill_and_submit, kpi_with_target, percentage_kpi, quarter
 
@@ -149,3 +150,38 @@ def test_the_dashboard_shows_returns_to_review_and_returns_due(world, data, clie
     assert "returns waiting for review" in text or "return waiting for review" in text
     text = client_for(world.provider_x_user).get(reverse("dashboard")).content.decode()
     assert "Performance returns" in text and "All your returns" in text
+
+
+def test_the_overview_reminds_when_an_annual_assessment_is_due(world, client_for):
+    big = contract_for(world, reference="BIG-9", annual_value=Decimal("5500000"),
+                       start_date=date(2024, 4, 1))
+    kpi_with_target(big, is_s52=True)
+    small = contract_for(world, reference="SMALL-9")
+    kpi_with_target(small)
+    text = client_for(world.commissioner_a).get(reverse("monitoring:overview")).content.decode()
+    assert "performance assessments due" in text
+    assert "BIG-9" in text.split("performance assessments due")[1].split("</ul>")[0]
+    assert "SMALL-9" not in text.split("performance assessments due")[1].split("</ul>")[0]
+    PerformanceAssessment.objects.create(contract=big, financial_year="2025/26",
+                                         status=AssessmentStatus.FINAL,
+                                         finalised_at=timezone.now())
+    text = client_for(world.commissioner_a).get(reverse("monitoring:overview")).content.decode()
+    assert "performance assessments due" not in text
+
+
+def test_exports_neutralise_every_formula_prefix():
+    from monitoring.exports import safe_cell
+
+    for text in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
+        assert safe_cell(text).startswith("'")
+    assert safe_cell(Decimal("-5")) == Decimal("-5")
+    assert safe_cell("Plain") == "Plain"
+
+
+def test_annual_kpis_appear_only_in_the_q4_return(world):
+    contract = contract_for(world)
+    annual = kpi_with_target(contract, code="AN1", frequency="annual")
+    quarterly = kpi_with_target(contract, code="QQ1")
+    q1, q4 = quarter(date(2025, 5, 1)), quarter(date(2026, 2, 1))
+    assert services.kpis_for_period(contract, q1) == [quarterly]
+    assert set(services.kpis_for_period(contract, q4)) == {annual, quarterly}
