@@ -24,6 +24,10 @@ class PDFResourceRefused(ValueError):
     """A report asked for a resource outside static or media files."""
 
 
+class PDFRenderError(RuntimeError):
+    """WeasyPrint could not render the document; the message says why."""
+
+
 class StorageURLFetcher(URLFetcher):
     """Serve /static/... and /media/... from storage and data: URLs; refuse everything else."""
 
@@ -93,11 +97,17 @@ def render_html(template_name: str, context: dict) -> str:
 def html_to_pdf(html: str) -> tuple[bytes, int]:
     """WeasyPrint alone: the HTML must carry <title> and <html lang>."""
     from weasyprint import HTML  # imported late: it loads Pango, which web workers rarely need
+    from weasyprint.urls import FatalURLFetchingError
 
-    document = HTML(
-        string=html, base_url="http://pdf.local/", url_fetcher=url_fetcher()
-    ).render()
-    content = document.write_pdf(pdf_variant="pdf/ua-1")
+    try:
+        document = HTML(
+            string=html, base_url="http://pdf.local/", url_fetcher=url_fetcher()
+        ).render()
+        content = document.write_pdf(pdf_variant="pdf/ua-1")
+    except FatalURLFetchingError as error:
+        # WeasyPrint raises this outside the Exception hierarchy; callers get a plain error.
+        cause = error.__cause__ or error
+        raise PDFRenderError(str(cause)) from error
     return content, len(document.pages)
 
 

@@ -130,7 +130,10 @@ def verify(*, request: HttpRequest, token: str) -> bool:
     cleaned = _normalise(token)
     if not cleaned:
         return False
-    for device in devices_for_user(request.user, confirmed=True):
+    # Try only the kind of device the code's shape fits (6 digits: the app; 8: a backup
+    # code), so using a backup code does not count as a failed attempt on the app.
+    model = TOTPDevice if len(cleaned) == 6 else StaticDevice
+    for device in model.objects.filter(user=request.user, confirmed=True):
         if device.verify_token(cleaned):
             otp_login(request, device)
             return True

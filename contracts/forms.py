@@ -557,3 +557,78 @@ class ReviewDateForm(GovUKForm):
 
 def bool_from(value: object) -> bool:
     return _yes_no(value)
+
+
+# --- Register import -------------------------------------------------------------------------
+
+class RegisterUploadForm(GovUKForm):
+    partnership = forms.ModelChoiceField(
+        label="Partnership", queryset=None, empty_label="Select a partnership",
+        help_text="The contracts are added to this partnership's register. Contract holders "
+                  "and lead commissioners must be its partners",
+        error_messages={"required": "Select the partnership",
+                        "invalid_choice": "Select a partnership from the list"},
+    )
+    file = forms.FileField(
+        label="Upload the register", help_text="A CSV or Excel (XLSX) file, with a header row",
+        error_messages={"required": "Select a CSV or XLSX file",
+                        "empty": "The selected file is empty", "invalid": "Select a file"},
+    )
+
+    def __init__(self, *args, partnerships, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["partnership"].queryset = partnerships
+
+
+class ColumnMappingForm(GovUKForm):
+    """One select per register field, offering the file's column headings."""
+
+    def __init__(self, *args, fields, headers: list[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.import_fields = fields
+        for fld in fields:
+            empty = "Select a column" if fld.required else "Not in the file"
+            self.fields[fld.name] = forms.ChoiceField(
+                label=fld.label if fld.required else f"{fld.label} (optional)",
+                required=fld.required, help_text=fld.hint,
+                choices=[("", empty)] + [(h, h) for h in headers],
+                widget=forms.Select(attrs={"class": "govuk-select"}),
+                error_messages={"required": f"Select the column that holds the "
+                                            f"{fld.label.lower()}",
+                                "invalid_choice": "Select a column from the list"},
+            )
+        rebuild_helper(self)
+
+    def clean(self):
+        cleaned = super().clean()
+        used: dict[str, str] = {}
+        for fld in self.import_fields:
+            header = cleaned.get(fld.name)
+            if not header:
+                continue
+            if header in used:
+                self.add_error(fld.name, f"The column '{header}' is already used for "
+                                         f"{used[header].lower()}")
+            else:
+                used[header] = fld.label
+        return cleaned
+
+
+class ImportConfirmForm(GovUKForm):
+    create_providers = forms.BooleanField(required=False)
+    provider_kind = forms.ChoiceField(
+        label="What kind of providers are they?", required=False, widget=forms.RadioSelect,
+        choices=[("vcse", "Voluntary, community or social enterprise (VCSE)"),
+                 ("independent_provider", "Independent provider")],
+    )
+
+    def __init__(self, *args, new_provider_count: int = 0, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if new_provider_count:
+            plural = "s" if new_provider_count != 1 else ""
+            self.fields["create_providers"].label = (
+                f"Create these {new_provider_count} provider{plural}")
+        else:
+            del self.fields["create_providers"]
+            del self.fields["provider_kind"]
+        rebuild_helper(self)

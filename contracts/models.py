@@ -614,3 +614,76 @@ class KeyDateAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.due_date:%d/%m/%Y} ({self.threshold})"
+
+# --- Register import ---------------------------------------------------------------------------
+
+class RegisterImportStatus(models.TextChoices):
+    UPLOADED = "uploaded", "Columns to match"
+    VALIDATION_QUEUED = "validation_queued", "Waiting to be checked"
+    VALIDATING = "validating", "Being checked"
+    VALIDATED = "validated", "Checked"
+    IMPORT_QUEUED = "import_queued", "Waiting to be imported"
+    IMPORTING = "importing", "Being imported"
+    IMPORTED = "imported", "Imported"
+    FAILED = "failed", "Failed"
+
+
+def register_import_upload_to(instance: RegisterImport, filename: str) -> str:
+    # The stored name is random: the user's file name never reaches the file system.
+    return f"register-imports/{uuid.uuid4().hex}"
+
+
+class RegisterImport(models.Model):
+    """An uploaded contract register on its way in: the file, the column mapping, the
+    result of checking every row, and where the import has got to.
+
+    The status moves uploaded → (validation queued →) validating → validated →
+    (import queued →) importing → imported; a task claims a queued row with a conditional
+    update, so running it twice does the work once.
+    """
+
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.CASCADE, related_name="register_imports"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="register_imports"
+    )
+    file = models.FileField(upload_to=register_import_upload_to, max_length=200)
+    original_name = models.CharField(max_length=255)
+    file_kind = models.CharField(max_length=4)  # "csv" or "xlsx", from the content
+    status = models.CharField(
+        max_length=20, choices=RegisterImportStatus.choices, default=RegisterImportStatus.UPLOADED
+    )
+    headers = models.JSONField(default=list)
+    mapping = models.JSONField(default=dict)
+    row_count = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    imported_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    preview = models.JSONField(default=list, blank=True)
+    new_providers = models.JSONField(default=list, blank=True)
+    create_providers_as = models.CharField(max_length=30, blank=True)
+    failure = models.TextField(blank=True)
+    task_started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["created_by", "status"])]
+
+    def __str__(self) -> str:
+        return f"Import of {self.original_name} ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("contracts:import_detail", args=[self.pk])
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (
+            RegisterImportStatus.VALIDATION_QUEUED, RegisterImportStatus.VALIDATING,
+            RegisterImportStatus.IMPORT_QUEUED, RegisterImportStatus.IMPORTING,
+        )
+

@@ -71,3 +71,15 @@ def can_download_document(user, document: ContractDocument) -> bool:
             and document.kind in PROVIDER_DOCUMENT_KINDS
         )
     return False
+
+def can_export_register(user) -> bool:
+    """Anyone who has a register to see: the commissioning side, providers (their own
+    contracts only, through ``for_user``) and platform administrators."""
+    return (access.is_platform_admin(user) or access.is_commissioner_side(user)
+            or access.is_provider_user(user))
+
+
+def can_import_register(user) -> bool:
+    """The people who may add contracts one by one may also import a register."""
+    return can_create_contract(user)
+

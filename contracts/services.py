@@ -18,11 +18,17 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from commissioning.models import Organisation, Partnership, PartnershipMember, User
+from commissioning.models import (
+    Organisation,
+    OrganisationKind,
+    Partnership,
+    PartnershipMember,
+    User,
+)
 from commissioning.periods import add_working_days
 from contracts.models import (
     Contract,
@@ -36,6 +42,8 @@ from contracts.models import (
     KeyDateAlert,
     ProcurementRegime,
     ProcurementRoute,
+    RegisterImport,
+    RegisterImportStatus,
     ReviewDate,
     ServiceLine,
     Variation,
@@ -625,3 +633,253 @@ def _send_alert_email(row: KeyDateAlert, alert) -> None:
         recipient_list=[row.recipient.email],
     )
     KeyDateAlert.objects.filter(pk=row.pk).update(sent_at=timezone.now())
+
+
+# --- Register import -------------------------------------------------------------------------
+#
+# upload → match columns → check every row (a Celery task for large files) → preview →
+# confirm → import in ONE transaction (a task for large files). Parsing and checking live in
+# contracts/imports.py; these functions move an import along and do the writing.
+
+def _enqueue(task_name: str, import_id: int) -> None:
+    from contracts import tasks
+
+    task = getattr(tasks, task_name)
+    transaction.on_commit(lambda: task.delay(import_id))
+
+
+def register_import_start(*, partnership: Partnership, upload: UploadedFile,
+                          created_by: User) -> RegisterImport:
+    """Store an uploaded register after checking the file (size, type by content, macros,
+    zip bomb, CSV/XLSX well-formed, row limit). Raises ValidationError({"file": ...})."""
+    from contracts import imports
+
+    if upload.size is not None and upload.size > settings.MAX_UPLOAD_BYTES:
+        limit = settings.MAX_UPLOAD_BYTES / (1024 * 1024)
+        raise ValidationError({"file": f"The selected file must be smaller than {limit:g}MB"})
+    name = PurePath(upload.name or "register").name[:255]
+    upload.seek(0)
+    data = upload.read(settings.MAX_UPLOAD_BYTES + 1)
+    try:
+        table = imports.read_table(name, data)
+    except imports.ImportFileError as error:
+        raise ValidationError({"file": str(error)}) from error
+    register_import = RegisterImport(
+        partnership=partnership, created_by=created_by, original_name=name,
+        file_kind=table.kind, headers=table.headers, row_count=len(table.rows),
+        mapping=imports.auto_mapping(table.headers),
+    )
+    upload.seek(0)
+    register_import.file.save(name, upload, save=False)
+    try:
+        register_import.save()
+    except Exception:
+        register_import.file.delete(save=False)
+        raise
+    return register_import
+
+
+def register_import_map(*, register_import: RegisterImport, mapping: dict[str, str]) -> None:
+    """Save the column mapping and check every row: now for a small file, in a Celery task
+    for one over ``imports.ASYNC_ROWS`` rows."""
+    from contracts import imports
+
+    missing = [imports.FIELDS_BY_NAME[n].label for n in imports.REQUIRED_FIELDS
+               if not mapping.get(n)]
+    if missing:
+        raise ValidationError({"mapping": f"Choose a column for: {', '.join(missing)}"})
+    unknown = [h for h in mapping.values() if h and h not in register_import.headers]
+    if unknown:
+        raise ValidationError({"mapping": "Choose columns from the file"})
+    used = [h for h in mapping.values() if h]
+    if len(used) != len(set(used)):
+        raise ValidationError({"mapping": "Use each column of the file for one field only"})
+    claimed = RegisterImport.objects.filter(
+        pk=register_import.pk,
+        status__in=(RegisterImportStatus.UPLOADED, RegisterImportStatus.VALIDATED,
+                    RegisterImportStatus.FAILED),
+    ).update(mapping={k: v for k, v in mapping.items() if v}, errors=[], preview=[],
+             error_count=0, processed_rows=0, failure="",
+             status=RegisterImportStatus.VALIDATION_QUEUED)
+    if not claimed:
+        raise ValidationError({"mapping": "This import is already being checked or imported"})
+    if register_import.row_count > imports.ASYNC_ROWS:
+        _enqueue("validate_register_import", register_import.pk)
+    else:
+        register_import_validate(import_id=register_import.pk)
+    register_import.refresh_from_db()
+
+
+def _claim(import_id: int, queued: str, working: str) -> RegisterImport | None:
+    """Move an import from ``queued`` to ``working`` with a conditional update: of two
+    workers (or a retried task) exactly one gets it. A run that died long ago is reclaimed."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=2 * settings.CELERY_TASK_TIME_LIMIT)
+    claimed = RegisterImport.objects.filter(pk=import_id).filter(
+        Q(status=queued) | Q(status=working, task_started_at__lt=stale)
+    ).update(status=working, task_started_at=now, processed_rows=0)
+    if not claimed:
+        return None
+    return RegisterImport.objects.select_related("partnership", "created_by").get(pk=import_id)
+
+
+def _check_file(register_import: RegisterImport, *, progress: bool):
+    from contracts import imports
+
+    table = imports.table_from_file(register_import.file, register_import.original_name)
+
+    def report(done: int) -> None:
+        RegisterImport.objects.filter(pk=register_import.pk).update(processed_rows=done)
+
+    return imports.check_rows(table, register_import.mapping,
+                              partnership=register_import.partnership,
+                              progress=report if progress else None)
+
+
+def _store_check(register_import: RegisterImport, result) -> None:
+    register_import.errors = result.errors
+    register_import.error_count = result.error_count
+    register_import.preview = [r.preview() for r in result.rows]
+    register_import.new_providers = result.new_providers
+    register_import.row_count = len(result.rows)
+    register_import.processed_rows = len(result.rows)
+    register_import.status = RegisterImportStatus.VALIDATED
+    register_import.finished_at = timezone.now()
+    register_import.save()
+
+
+def register_import_validate(*, import_id: int) -> RegisterImport | None:
+    """Check every row of a queued import and store the preview and the errors. Safe to run
+    twice: only the run that claims the import does the work."""
+    from contracts import imports
+
+    register_import = _claim(import_id, RegisterImportStatus.VALIDATION_QUEUED,
+                             RegisterImportStatus.VALIDATING)
+    if register_import is None:
+        return None
+    try:
+        result = _check_file(register_import, progress=True)
+    except imports.ImportFileError as error:
+        RegisterImport.objects.filter(pk=import_id).update(
+            status=RegisterImportStatus.FAILED, failure=str(error), finished_at=timezone.now())
+        return None
+    _store_check(register_import, result)
+    return register_import
+
+
+def register_import_confirm(*, register_import: RegisterImport, confirmed_by: User,
+                            create_providers: bool, provider_kind: str = "") -> None:
+    """The user confirmed the preview: import now (small file) or in a task (large file)."""
+    from contracts import imports
+
+    if register_import.status != RegisterImportStatus.VALIDATED:
+        raise ValidationError({"confirm": "This import is not ready to confirm"})
+    if register_import.error_count:
+        raise ValidationError({"confirm": "Correct the errors in the file and upload it again"})
+    if register_import.new_providers:
+        if not create_providers:
+            count = len(register_import.new_providers)
+            raise ValidationError({"create_providers": (
+                f"Select to create the {count} new provider{'s' if count != 1 else ''}, or "
+                "correct the provider names in the file")})
+        if provider_kind not in (OrganisationKind.VCSE, OrganisationKind.INDEPENDENT_PROVIDER):
+            raise ValidationError({"provider_kind": "Select what kind of providers they are"})
+    claimed = RegisterImport.objects.filter(
+        pk=register_import.pk, status=RegisterImportStatus.VALIDATED, error_count=0,
+    ).update(status=RegisterImportStatus.IMPORT_QUEUED,
+             create_providers_as=provider_kind if create_providers else "")
+    if not claimed:
+        raise ValidationError({"confirm": "This import is not ready to confirm"})
+    if register_import.row_count > imports.ASYNC_ROWS:
+        _enqueue("run_register_import", register_import.pk)
+    else:
+        register_import_run(import_id=register_import.pk)
+    register_import.refresh_from_db()
+
+
+def register_import_run(*, import_id: int) -> RegisterImport | None:
+    """Import a confirmed register: every row is checked again (the register may have changed
+    since the preview) and then everything is written in ONE transaction, so either every
+    contract is imported or none is."""
+    from contracts import imports
+
+    register_import = _claim(import_id, RegisterImportStatus.IMPORT_QUEUED,
+                             RegisterImportStatus.IMPORTING)
+    if register_import is None:
+        return None
+    try:
+        result = _check_file(register_import, progress=True)
+    except imports.ImportFileError as error:
+        RegisterImport.objects.filter(pk=import_id).update(
+            status=RegisterImportStatus.FAILED, failure=str(error), finished_at=timezone.now())
+        return None
+    kind = register_import.create_providers_as
+    if result.error_count or (result.new_providers and not kind):
+        _store_check(register_import, result)  # back to the preview, nothing saved
+        return register_import
+    try:
+        with transaction.atomic():
+            count = _write_import(register_import, result, kind)
+    except IntegrityError:
+        register_import.status = RegisterImportStatus.VALIDATED
+        register_import.failure = (
+            "Nothing was imported: the register changed while the file was being imported "
+            "(a reference or provider was added by someone else). Check the file again."
+        )
+        register_import.save(update_fields=["status", "failure", "updated_at"])
+        return register_import
+    register_import.status = RegisterImportStatus.IMPORTED
+    register_import.imported_count = count
+    register_import.processed_rows = count
+    register_import.finished_at = timezone.now()
+    register_import.save()
+    return register_import
+
+
+def _write_import(register_import: RegisterImport, result, provider_kind: str) -> int:
+    from simple_history.utils import bulk_create_with_history
+
+    from contracts import imports
+
+    user = register_import.created_by
+    created: dict[str, Organisation] = {}
+    if result.new_providers:
+        providers = [
+            Organisation(name=p["name"], kind=provider_kind,
+                         registration_number=p["registration_number"],
+                         is_vcse=provider_kind == OrganisationKind.VCSE)
+            for p in result.new_providers
+        ]
+        for organisation in bulk_create_with_history(providers, Organisation, batch_size=500,
+                                                     default_user=user):
+            created[imports.organisation_key(organisation.name)] = organisation
+    contracts: list[Contract] = []
+    for row in result.rows:
+        v = row.values
+        provider = v["provider"] or created[row.new_provider]
+        contracts.append(Contract(
+            reference=v["reference"], title=v["title"], description=v["description"],
+            service_area=v["service_area"], provider=provider, holder=v["holder"],
+            lead_commissioner=v["lead_commissioner"], partnership=register_import.partnership,
+            procurement_regime=v["procurement_regime"],
+            procurement_route=v["procurement_route"], tendered=v["tendered"],
+            start_date=v["start_date"], initial_end_date=v["end_date"],
+            notice_period_months=v["notice_period_months"], annual_value=v["annual_value"],
+            vat_not_recoverable=v["vat_not_recoverable"], status=v["status"],
+        ))
+    contracts = bulk_create_with_history(contracts, Contract, batch_size=500,
+                                         default_user=user)
+    options, reviews, lines = [], [], []
+    for contract, row in zip(contracts, result.rows, strict=True):
+        v = row.values
+        options += [ExtensionOption(contract=contract, sequence=i, length_months=months)
+                    for i, months in enumerate(v["extension_options"], start=1)]
+        if v["review_date"]:
+            reviews.append(ReviewDate(contract=contract, date=v["review_date"],
+                                      description="Review (imported)"))
+        lines += [ServiceLine(contract=contract, name=name, order=i)
+                  for i, name in enumerate(dict.fromkeys(v["service_lines"]), start=1)]
+    ExtensionOption.objects.bulk_create(options, batch_size=1000)
+    ReviewDate.objects.bulk_create(reviews, batch_size=1000)
+    ServiceLine.objects.bulk_create(lines, batch_size=1000)
+    return len(contracts)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from contracts import services
 from contracts.services import key_date_alerts_send
 
 
@@ -12,3 +13,15 @@ def send_key_date_alerts() -> dict[str, int]:
     """Daily: e-mail contract managers the key-date alerts due today (each one once)."""
     result = key_date_alerts_send()
     return {"created": result.created, "already_sent": result.already_sent}
+
+
+@shared_task(name="contracts.tasks.validate_register_import")
+def validate_register_import(import_id: int) -> None:
+    """Check every row of a large uploaded register (claims the import; safe to run twice)."""
+    services.register_import_validate(import_id=import_id)
+
+
+@shared_task(name="contracts.tasks.run_register_import")
+def run_register_import(import_id: int) -> None:
+    """Import a confirmed register in one transaction (claims the import; safe to run twice)."""
+    services.register_import_run(import_id=import_id)

@@ -7,20 +7,31 @@ user who may not see a contract gets a 404; one who may see it but not change it
 
 from __future__ import annotations
 
+import json
+
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from commissioning import access
 from commissioning.models import PartnershipMember
-from contracts import permissions, selectors, services
+from commissioning.spreadsheets import csv_response, xlsx_response
+from contracts import exports, imports, permissions, selectors, services
 from contracts.filters import ContractFilter
 from contracts.forms import (
+    ColumnMappingForm,
     ContractDatesForm,
     ContractDetailsForm,
     ContractEditForm,
@@ -30,6 +41,8 @@ from contracts.forms import (
     DecisionForm,
     DocumentForm,
     ExtensionForm,
+    ImportConfirmForm,
+    RegisterUploadForm,
     ReviewDateForm,
     ServiceLinesForm,
     SharesForm,
@@ -43,6 +56,8 @@ from contracts.models import (
     ContractDocument,
     ContractStatus,
     ProcurementRoute,
+    RegisterImport,
+    RegisterImportStatus,
     term_description,
     whole_life_value,
 )
@@ -71,11 +86,18 @@ def _form_page(request, *, contract: Contract | None, form, title: str, button: 
 
 # --- Register and contract page --------------------------------------------------------------
 
-def contract_list(request: HttpRequest) -> HttpResponse:
+def _filtered_register(request: HttpRequest):
+    """The register as the list shows it: visible rows, the user's filters and sort. The
+    exports use exactly this, so a download matches the page."""
     sort = request.GET.get("sort") or "reference"
     queryset = selectors.contract_register(user=request.user, sort=sort)
     filterset = ContractFilter(request.GET or None, queryset=queryset, request=request)
     rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+    return filterset, rows
+
+
+def contract_list(request: HttpRequest) -> HttpResponse:
+    filterset, rows = _filtered_register(request)
     paginator = Paginator(rows, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -85,6 +107,8 @@ def contract_list(request: HttpRequest) -> HttpResponse:
         "count": paginator.count, "query": query.urlencode(),
         "filtered": any(v for k, v in request.GET.items() if k not in ("page", "sort")),
         "can_create": permissions.can_create_contract(request.user),
+        "can_export": permissions.can_export_register(request.user),
+        "can_import": permissions.can_import_register(request.user),
         "today": timezone.localdate(),
     })
 
@@ -545,3 +569,143 @@ def document_download(request: HttpRequest, pk: int, document_pk: int) -> FileRe
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- Exports: Transparency Code (CSV, XLSX) and OCDS 1.1 (JSON) ------------------------------
+
+@require_GET
+def register_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The register, filtered exactly like the list, as a download."""
+    if fmt not in ("csv", "xlsx", "json") or not permissions.can_export_register(request.user):
+        raise Http404
+    _filterset, rows = _filtered_register(request)
+    name = f"contract-register-{timezone.localdate():%Y-%m-%d}"
+    if fmt == "csv":
+        return csv_response(f"{name}.csv", exports.TRANSPARENCY_HEADER,
+                            exports.transparency_rows(rows))
+    if fmt == "xlsx":
+        return xlsx_response(f"{name}.xlsx", exports.TRANSPARENCY_HEADER,
+                             exports.transparency_rows(rows), sheet_title="Contracts",
+                             column_widths=exports.TRANSPARENCY_WIDTHS)
+    chunks = exports.release_package_chunks(rows, uri=request.build_absolute_uri())
+    response = StreamingHttpResponse((chunk.encode("utf-8") for chunk in chunks),
+                                     content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="{name}-ocds.json"'
+    return response
+
+
+@require_GET
+def contract_ocds(request: HttpRequest, pk: int) -> HttpResponse:
+    """One contract as an OCDS 1.1 release package."""
+    contract = get_object_or_404(
+        exports.ocds_queryset(Contract.objects.for_user(request.user).with_term()), pk=pk
+    )
+    package = exports.release_package([exports.release(contract)],
+                                      uri=request.build_absolute_uri())
+    response = HttpResponse(json.dumps(package, ensure_ascii=False, indent=2),
+                            content_type="application/json")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{exports.ocid(contract)}.json"'
+    )
+    return response
+
+
+# --- Register import -------------------------------------------------------------------------
+
+IMPORT_PREVIEW_PAGE = 100
+
+
+def _require_importer(request: HttpRequest) -> None:
+    if not permissions.can_import_register(request.user):
+        raise Http404
+
+
+def _import_for_user(request: HttpRequest, pk: int) -> RegisterImport:
+    """An import is seen only by the person who uploaded it, while they are still in its
+    partnership."""
+    _require_importer(request)
+    return get_object_or_404(
+        RegisterImport.objects.select_related("partnership").filter(
+            created_by=request.user,
+            partnership__in=access.partnerships_for_user(request.user),
+        ),
+        pk=pk,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def import_start(request: HttpRequest) -> HttpResponse:
+    _require_importer(request)
+    partnerships = access.partnerships_for_user(request.user).order_by("name")
+    form = RegisterUploadForm(request.POST or None, request.FILES or None,
+                              partnerships=partnerships)
+    if request.method == "POST" and form.is_valid():
+        try:
+            register_import = services.register_import_start(
+                partnership=form.cleaned_data["partnership"],
+                upload=form.cleaned_data["file"], created_by=request.user,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return redirect("contracts:import_map", pk=register_import.pk)
+    return render(request, "contracts/import_upload.html", {
+        "form": form, "max_rows": imports.MAX_ROWS,
+        "max_megabytes": f"{settings.MAX_UPLOAD_BYTES / (1024 * 1024):g}",
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def import_map(request: HttpRequest, pk: int) -> HttpResponse:
+    register_import = _import_for_user(request, pk)
+    if register_import.status not in (RegisterImportStatus.UPLOADED,
+                                      RegisterImportStatus.VALIDATED,
+                                      RegisterImportStatus.FAILED):
+        return redirect(register_import)
+    form = ColumnMappingForm(request.POST or None, fields=imports.FIELDS,
+                             headers=register_import.headers,
+                             initial=register_import.mapping)
+    if request.method == "POST" and form.is_valid():
+        mapping = {f.name: form.cleaned_data.get(f.name) or "" for f in imports.FIELDS}
+        try:
+            services.register_import_map(register_import=register_import, mapping=mapping)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return redirect(register_import)
+    return render(request, "contracts/import_map.html", {
+        "form": form, "register_import": register_import,
+        "matched": sum(1 for f in imports.FIELDS if register_import.mapping.get(f.name)),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Progress while a task works, the preview of every row, then the result."""
+    register_import = _import_for_user(request, pk)
+    form = ImportConfirmForm(request.POST if request.method == "POST" else None,
+                             new_provider_count=len(register_import.new_providers))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.register_import_confirm(
+                register_import=register_import, confirmed_by=request.user,
+                create_providers=bool(form.cleaned_data.get("create_providers")),
+                provider_kind=form.cleaned_data.get("provider_kind") or "",
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            if register_import.status == RegisterImportStatus.IMPORTED:
+                messages.success(request, f"{register_import.imported_count} contracts "
+                                          "imported into the register")
+            return redirect(register_import)
+    paginator = Paginator(register_import.preview, IMPORT_PREVIEW_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
+    rows_with_errors = sum(1 for row in register_import.preview if row["errors"])
+    return render(request, "contracts/import_detail.html", {
+        "register_import": register_import, "form": form, "page_obj": page,
+        "rows": page.object_list, "rows_with_errors": rows_with_errors,
+        "statuses": RegisterImportStatus,
+        "percent": (100 * register_import.processed_rows // register_import.row_count)
+        if register_import.row_count else 0,
+    })

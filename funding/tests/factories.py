@@ -52,7 +52,15 @@ class SchemeFactory(factory.django.DjangoModelFactory):
 
 
 def source(code: str = "council-core") -> FundingSource:
-    return FundingSource.objects.get(code=code)
+    """The funding source seeded by migration (re-created after a transactional test's flush
+    has emptied the table)."""
+    from importlib import import_module
+
+    seeds = import_module("funding.migrations.0002_seed_funding_sources").SOURCES
+    seeded = {c: (n, b) for c, n, b in seeds}
+    name, is_bcf = seeded[code]
+    return FundingSource.objects.get_or_create(
+        code=code, defaults={"name": name, "is_bcf": is_bcf})[0]
 
 
 def agreement_for(world, *, shares: tuple[str, str] | None = ("50", "50"),

@@ -1,0 +1,353 @@
+"""Benchmark: the contract register page against Django admin's changelist, the exports,
+and checking a 5,000-row import file, on PostgreSQL with 10,000 contracts.
+
+Run through the entry point (see bench/README.md):
+
+    scripts/with-test-services.sh .venv/bin/python bench/run.py register
+
+It migrates the (empty) database named by DATABASE_URL, builds the data with bulk_create and
+refuses to touch a database that holds anything it did not generate.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import time
+from datetime import date, timedelta
+from decimal import Decimal
+
+CONTRACTS = 10_000
+PARTNERSHIPS = 10
+PROVIDERS = 300
+REQUESTS = 40
+WARM_UP = 5
+IMPORT_ROWS = 5_000
+PREFIX = "BENCH-"
+ORG_PREFIX = "Bench "
+EMAIL_DOMAIN = "@bench.invalid"
+
+
+def _setup_django() -> None:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        raise SystemExit("DATABASE_URL must point at PostgreSQL "
+                         "(use scripts/with-test-services.sh)")
+    _create_database(url)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commissioning.settings")
+    os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    # The test Client's host and locmem e-mail, but NOT the test environment's template
+    # instrumentation: it copies every template context for the Client, which would add
+    # tens of milliseconds to every page (more to pages with many crispy fields).
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.DEBUG = False  # no query log while timing (queries are counted separately)
+
+
+def _create_database(url: str) -> None:
+    """Create the database named in DATABASE_URL if the server does not have it yet."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg2
+    from psycopg2 import sql
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    server = urlunsplit(parts._replace(path="/postgres"))
+    connection = psycopg2.connect(server)
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            if cursor.fetchone() is None:
+                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    finally:
+        connection.close()
+
+
+def _refuse_foreign_data() -> bool:
+    """True if the bench data is already there; exit if anything else is."""
+    from commissioning.models import Organisation, User
+    from contracts.models import Contract
+
+    foreign = (
+        Contract.objects.exclude(reference__startswith=PREFIX).exists()
+        or Organisation.objects.exclude(name__startswith=ORG_PREFIX).exists()
+        or User.objects.exclude(email__endswith=EMAIL_DOMAIN).exists()
+    )
+    if foreign:
+        raise SystemExit("The database holds data this benchmark did not generate: refusing "
+                         "to run. Point DATABASE_URL at an empty database.")
+    return Contract.objects.exists()
+
+
+def build_data() -> None:
+    """10,000 contracts across 10 partnerships, with shares, service lines, options and
+    decisions. The benchmark commissioner's council is in every partnership, so it sees all
+    10,000 (the worst case)."""
+    from commissioning.models import (
+        Membership,
+        Organisation,
+        OrganisationKind,
+        Partnership,
+        PartnershipMember,
+        Role,
+        User,
+    )
+    from contracts.models import (
+        ROUTES_BY_REGIME,
+        CommissioningShare,
+        Contract,
+        ContractStatus,
+        Decision,
+        DecisionMaker,
+        DecisionPurpose,
+        ExtensionOption,
+        ServiceArea,
+        ServiceLine,
+    )
+
+    rng = random.Random(2026)
+    council = Organisation.objects.create(name=f"{ORG_PREFIX}Council 0", short_name="Council 0",
+                                          kind=OrganisationKind.LOCAL_AUTHORITY)
+    icbs = Organisation.objects.bulk_create(
+        Organisation(name=f"{ORG_PREFIX}ICB {n}", short_name=f"ICB {n}",
+                     kind=OrganisationKind.NHS_COMMISSIONER) for n in range(PARTNERSHIPS))
+    providers = Organisation.objects.bulk_create(
+        Organisation(name=f"{ORG_PREFIX}Provider {n:03d}", short_name=f"Provider {n:03d}",
+                     kind=OrganisationKind.VCSE if n % 3 else OrganisationKind.NHS_TRUST,
+                     is_vcse=bool(n % 3), is_sme=bool(n % 2),
+                     registration_number=f"{10000000 + n}")
+        for n in range(PROVIDERS))
+    partnerships = Partnership.objects.bulk_create(
+        Partnership(name=f"{ORG_PREFIX}Partnership {n}") for n in range(PARTNERSHIPS))
+    PartnershipMember.objects.bulk_create(
+        [PartnershipMember(partnership=p, organisation=council) for p in partnerships]
+        + [PartnershipMember(partnership=p, organisation=i)
+           for p, i in zip(partnerships, icbs, strict=True)])
+    commissioner = User.objects.create_user(email=f"commissioner{EMAIL_DOMAIN}",
+                                            password="Bench-password-2026",
+                                            full_name="Bench Commissioner")
+    Membership.objects.create(user=commissioner, organisation=council, role=Role.COMMISSIONER)
+    User.objects.create_superuser(email=f"admin{EMAIL_DOMAIN}", password="Bench-password-2026",
+                                  full_name="Bench Admin")
+
+    regimes = list(ROUTES_BY_REGIME.items())
+    areas = ServiceArea.values
+    statuses = [ContractStatus.LIVE] * 6 + [ContractStatus.EXTENDED, ContractStatus.EXPIRED,
+                                            ContractStatus.PLANNED, ContractStatus.AWARDED]
+    contracts = []
+    for n in range(CONTRACTS):
+        index = n % PARTNERSHIPS
+        regime, routes = regimes[n % len(regimes)]
+        start = date(2019, 4, 1) + timedelta(days=rng.randrange(0, 2400))
+        lead = council if n % 2 else icbs[index]
+        contracts.append(Contract(
+            reference=f"{PREFIX}{n:05d}", title=f"Community service {n}",
+            description="Information, advice and support", service_area=areas[n % len(areas)],
+            provider=providers[rng.randrange(PROVIDERS)], holder=lead, lead_commissioner=lead,
+            partnership=partnerships[index], procurement_regime=regime,
+            procurement_route=routes[n % len(routes)], tendered=bool(n % 2),
+            start_date=start, initial_end_date=start + timedelta(days=3 * 365 - 1),
+            notice_period_months=6,
+            annual_value=Decimal(rng.randrange(2_000, 3_000_000)) + Decimal("0.50"),
+            status=statuses[n % len(statuses)],
+        ))
+    contracts = Contract.objects.bulk_create(contracts, batch_size=2000)
+    shares, lines, options, decisions = [], [], [], []
+    for n, contract in enumerate(contracts):
+        icb = icbs[n % PARTNERSHIPS]
+        shares += [CommissioningShare(contract=contract, organisation=council,
+                                      share_percent=Decimal("60")),
+                   CommissioningShare(contract=contract, organisation=icb,
+                                      share_percent=Decimal("40"))]
+        lines += [ServiceLine(contract=contract, name=f"Pathway {i}", order=i) for i in range(3)]
+        options += [ExtensionOption(contract=contract, sequence=1, length_months=12,
+                                    exercised=contract.status == ContractStatus.EXTENDED),
+                    ExtensionOption(contract=contract, sequence=2, length_months=12)]
+        decisions.append(Decision(contract=contract, purpose=DecisionPurpose.AWARD,
+                                  decision_maker=DecisionMaker.EXECUTIVE,
+                                  meeting_date=contract.start_date - timedelta(days=60),
+                                  report_reference=f"CS{n:05d}", outcome="Approved"))
+    CommissioningShare.objects.bulk_create(shares, batch_size=5000)
+    ServiceLine.objects.bulk_create(lines, batch_size=5000)
+    ExtensionOption.objects.bulk_create(options, batch_size=5000)
+    Decision.objects.bulk_create(decisions, batch_size=5000)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def _client_for(email: str):
+    """A test Client signed in with both factors, as conftest.client_for does."""
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from commissioning.models import User
+
+    user = User.objects.get(email=email)
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    device, _ = TOTPDevice.objects.get_or_create(user=user, name="Bench authenticator",
+                                                 defaults={"confirmed": True})
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+def _consume(response) -> int:
+    if getattr(response, "streaming", False):
+        return sum(len(chunk) for chunk in response.streaming_content)
+    return len(response.content)
+
+
+def _summary(wall: list[float], cpu: list[float]) -> dict[str, float]:
+    wall, cpu = sorted(wall), sorted(cpu)
+    p95 = wall[min(len(wall) - 1, round(0.95 * len(wall)) - 1)]
+    return {"median": statistics.median(wall), "p95": p95, "cpu": statistics.median(cpu),
+            "n": len(wall)}
+
+
+def measure_pages(pages, requests: int = REQUESTS, warm_up: int = WARM_UP):
+    """Time every page, round-robin (page 1, page 2, ..., page 1, ...), so that load from
+    anything else on the machine falls on all of them alike. Wall time is what a user
+    waits for (this process plus PostgreSQL); CPU time is this process alone (Python and
+    template rendering) and is hardly affected by other load."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _label, client, url in pages:
+        for _ in range(warm_up):
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+            _consume(response)
+    wall: dict[str, list[float]] = {label: [] for label, _c, _u in pages}
+    cpu: dict[str, list[float]] = {label: [] for label, _c, _u in pages}
+    for _ in range(requests):
+        for label, client, url in pages:
+            started, started_cpu = time.perf_counter(), time.process_time()
+            _consume(client.get(url))
+            wall[label].append((time.perf_counter() - started) * 1000)
+            cpu[label].append((time.process_time() - started_cpu) * 1000)
+    results = []
+    for label, client, url in pages:
+        with CaptureQueriesContext(connection) as queries:
+            _consume(client.get(url))
+        figures = _summary(wall[label], cpu[label])
+        figures["queries"] = len(queries)
+        figures["rows"] = _rows_count(client, url)
+        results.append((label, url, figures))
+    return results
+
+
+def _rows_count(client, url: str) -> int:
+    """Rows matching the page's filters, read from the page itself."""
+    import re
+
+    if "/export" in url:
+        return -1
+    text = client.get(url).content.decode()
+    match = re.search(r"<strong>([\d,]+)</strong> contracts?", text) or re.search(
+        r"([\d,]+) contracts?\b", text)
+    return int(match[1].replace(",", "")) if match else -1
+
+
+def bench_import() -> float:
+    """Rows per second for checking a generated 5,000-row CSV (read + every rule)."""
+    import csv
+    import io
+
+    from commissioning.models import Partnership
+    from contracts import imports
+
+    header = ["Reference", "Title", "Service area", "Provider", "Contract holder",
+              "Lead commissioner", "Procurement route", "Start date", "End date",
+              "Annual value", "Extension options"]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for n in range(IMPORT_ROWS):
+        writer.writerow([f"IMPORT-{n:05d}", f"Imported service {n}", "Adult social care",
+                         f"{ORG_PREFIX}Provider {n % PROVIDERS:03d}", "ICB 0", "Council 0",
+                         "Light touch regime", "01/04/2021", "31 March 2024",
+                         "£2,700,000.00", "12, 12"])
+    data = buffer.getvalue().encode("utf-8")
+    partnership = Partnership.objects.get(name=f"{ORG_PREFIX}Partnership 0")
+    started = time.perf_counter()
+    table = imports.read_table("register.csv", data)
+    result = imports.check_rows(table, imports.auto_mapping(table.headers),
+                                partnership=partnership)
+    elapsed = time.perf_counter() - started
+    assert result.error_count == 0, result.errors[:3]
+    return elapsed
+
+
+def main() -> None:
+    _setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    if not _refuse_foreign_data():
+        started = time.perf_counter()
+        build_data()
+        print(f"Built {CONTRACTS:,} contracts in {time.perf_counter() - started:.1f} s")
+    ours = _client_for(f"commissioner{EMAIL_DOMAIN}")
+    admin = _client_for(f"admin{EMAIL_DOMAIN}")
+    pages = [
+        ("Register, unfiltered", ours, "/contracts/"),
+        ("Register, filtered (status + service area)", ours,
+         "/contracts/?status=live&service_area=adult_social_care"),
+        ("Register, search + filter, by end date", ours,
+         "/contracts/?q=service+1&status=live&sort=end"),
+        ("Admin changelist, unfiltered", admin, "/admin/contracts/contract/"),
+        ("Admin changelist, filtered (status + service area)", admin,
+         "/admin/contracts/contract/?status__exact=live&service_area__exact=adult_social_care"),
+        ("Admin changelist, search + filter", admin,
+         "/admin/contracts/contract/?q=service+1&status__exact=live"),
+    ]
+    results = measure_pages(pages)
+    exports = [
+        ("Export CSV, whole register (10,000 rows)", ours, "/contracts/export.csv"),
+        ("Export XLSX, whole register (10,000 rows)", ours, "/contracts/export.xlsx"),
+        ("Export OCDS JSON, filtered", ours,
+         "/contracts/export.json?status=live&service_area=adult_social_care"),
+    ]
+    results += measure_pages(exports, requests=3, warm_up=1)
+
+    print()
+    print("| Page | Median ms | p95 ms | Median CPU ms | SQL queries | Matching rows | "
+          "Requests |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for label, _url, f in results:
+        rows = "" if f["rows"] < 0 else f"{f['rows']:,}"
+        print(f"| {label} | {f['median']:.1f} | {f['p95']:.1f} | {f['cpu']:.1f} | "
+              f"{f['queries']} | {rows} | {f['n']} |")
+    print()
+    by_label = {label: f for label, _u, f in results}
+    for ours_label, admin_label in [
+        ("Register, unfiltered", "Admin changelist, unfiltered"),
+        ("Register, filtered (status + service area)",
+         "Admin changelist, filtered (status + service area)"),
+        ("Register, search + filter, by end date", "Admin changelist, search + filter"),
+    ]:
+        ratio = by_label[ours_label]["median"] / by_label[admin_label]["median"]
+        cpu_ratio = by_label[ours_label]["cpu"] / by_label[admin_label]["cpu"]
+        print(f"Ratio ours/admin, {ours_label.split(', ', 1)[1]}: {ratio:.2f} wall, "
+              f"{cpu_ratio:.2f} CPU")
+    filtered = by_label["Register, filtered (status + service area)"]["median"]
+    admin_filtered = by_label["Admin changelist, filtered (status + service area)"]["median"]
+    print(f"Target filtered register median < 100 ms: {'met' if filtered < 100 else 'NOT met'}"
+          f"; no slower than admin: {'met' if filtered <= admin_filtered else 'NOT met'}")
+    elapsed = bench_import()
+    print(f"Import check, {IMPORT_ROWS:,} rows: {elapsed:.2f} s "
+          f"({IMPORT_ROWS / elapsed:,.0f} rows/s); target < 10 s: "
+          f"{'met' if elapsed < 10 else 'NOT met'}")

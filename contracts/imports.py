@@ -1,0 +1,806 @@
+"""Reading an existing contract register from a CSV or XLSX file, and checking every row.
+
+The file is judged by its content, not its name: an XLSX must be a real Office Open XML zip
+with ``[Content_Types].xml``, no macros (``vbaProject.bin``) and a sane uncompressed size (a
+zip bomb is refused before anything is decompressed); a CSV must be text. openpyxl parses
+the XML through defusedxml (installed), so entity tricks are refused too.
+
+Every problem is reported with the spreadsheet row number and the file's column name, so the
+user can fix the whole file in one go. Organisations and existing references are loaded once
+up front: checking a row costs no database query. Nothing here writes to the database.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from pathlib import PurePath
+
+from django.conf import settings
+
+from commissioning.models import Organisation, Partnership, PartnershipMember
+from contracts.models import (
+    ROUTES_BY_REGIME,
+    Contract,
+    ContractStatus,
+    ProcurementRegime,
+    ProcurementRoute,
+    ServiceArea,
+)
+
+MAX_ROWS = 20_000
+ASYNC_ROWS = 1_000  # larger files are checked and imported by a Celery task
+MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 100
+ZIP_SIGNATURE = b"PK\x03\x04"
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old binary .xls
+PCR_END = date(2025, 2, 24)  # procurements started from this day fall under the 2023 Act
+PENNY = Decimal("0.01")
+MAX_AMOUNT = Decimal("1000000000000")
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be used; the message says why and what to do."""
+
+
+# --- Fields the register needs, and the column names registers commonly use ------------------
+
+@dataclass(frozen=True)
+class ImportField:
+    name: str
+    label: str
+    required: bool
+    aliases: tuple[str, ...] = ()
+    hint: str = ""
+
+
+FIELDS: tuple[ImportField, ...] = (
+    ImportField("reference", "Contract reference", True,
+                ("reference", "ref", "contract reference", "contract ref", "contract id",
+                 "contract number", "contract no")),
+    ImportField("title", "Title", True,
+                ("title", "contract title", "contract name", "name", "service name")),
+    ImportField("description", "Description", False,
+                ("description", "contract description", "details", "scope", "summary")),
+    ImportField("service_area", "Service area", True,
+                ("service area", "department", "department / service area",
+                 "department service area", "directorate", "service", "category"),
+                "Adult social care, Children's services, Public health, Mental health, "
+                "Learning disability, Carers, Community health or Other"),
+    ImportField("provider", "Provider", True,
+                ("provider", "supplier", "supplier name", "provider name", "contractor",
+                 "vendor")),
+    ImportField("provider_registration_number", "Provider registration number", False,
+                ("supplier registration number", "provider registration number",
+                 "registration number", "company number", "charity number",
+                 "companies house number")),
+    ImportField("holder", "Contract holder", True,
+                ("contract holder", "holder", "contracting authority", "buyer",
+                 "contracting organisation")),
+    ImportField("lead_commissioner", "Lead commissioner", True,
+                ("lead commissioner", "lead", "commissioner", "lead organisation")),
+    ImportField("procurement_regime", "Procurement regime", False,
+                ("procurement regime", "regime", "regulations")),
+    ImportField("procurement_route", "Procurement route", True,
+                ("procurement route", "route", "procurement method", "procedure", "method",
+                 "procurement procedure"),
+                "For example Open procedure, Light touch regime, Direct Award C, Grant"),
+    ImportField("tendered", "Tendered", False, ("tendered", "tendered?", "competitively tendered")),
+    ImportField("status", "Status", False, ("status", "contract status")),
+    ImportField("start_date", "Start date", True,
+                ("start date", "start", "contract start", "contract start date",
+                 "commencement date")),
+    ImportField("end_date", "End date", True,
+                ("end date", "end", "expiry date", "contract end", "contract end date",
+                 "initial end date", "end date of initial term")),
+    ImportField("extension_options", "Extension options (months)", False,
+                ("extension options", "extension options (months)", "extensions",
+                 "extension")),
+    ImportField("notice_period_months", "Notice period (months)", False,
+                ("notice period", "notice period (months)", "notice period months")),
+    ImportField("annual_value", "Annual value", True,
+                ("annual value", "annual value (£)", "value", "annual contract value",
+                 "value per annum", "value p/a", "annual value £")),
+    ImportField("vat_not_recoverable", "VAT not recoverable", False,
+                ("vat not recoverable", "vat not recoverable (£)", "irrecoverable vat")),
+    ImportField("review_date", "Review date", False, ("review date", "next review date",
+                                                      "next review")),
+    ImportField("service_lines", "Service lines", False,
+                ("service lines", "pathways", "service lines / pathways"),
+                "Separated by semicolons"),
+)
+FIELDS_BY_NAME = {f.name: f for f in FIELDS}
+REQUIRED_FIELDS = tuple(f.name for f in FIELDS if f.required)
+
+
+def normalise_header(text: object) -> str:
+    return re.sub(r"[^a-z0-9]+", "", str(text or "").casefold())
+
+
+def auto_mapping(headers: list[str]) -> dict[str, str]:
+    """Field → header for the headers that match a field's common names. Each header is used
+    once; exact names win over aliases."""
+    by_normal: dict[str, str] = {}
+    for header in headers:
+        by_normal.setdefault(normalise_header(header), header)
+    used: set[str] = set()
+    mapping: dict[str, str] = {}
+    for pass_names in ("label", "aliases"):
+        for fld in FIELDS:
+            if fld.name in mapping:
+                continue
+            names = [fld.label] if pass_names == "label" else list(fld.aliases)
+            for name in names:
+                header = by_normal.get(normalise_header(name))
+                if header is not None and header not in used:
+                    mapping[fld.name] = header
+                    used.add(header)
+                    break
+    return mapping
+
+
+# --- Reading the file ------------------------------------------------------------------------
+
+@dataclass
+class Table:
+    kind: str  # "csv" or "xlsx"
+    headers: list[str]
+    rows: list[list[object]]  # data rows, in file order; row i is spreadsheet row i + 2
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):g}MB"
+
+
+def detect_kind(name: str, data: bytes) -> str:
+    """"csv" or "xlsx" from the content (and the name for sanity); raises ImportFileError."""
+    if not data:
+        raise ImportFileError("The selected file is empty")
+    if len(data) > settings.MAX_UPLOAD_BYTES:
+        raise ImportFileError(
+            f"The selected file must be smaller than {_megabytes(settings.MAX_UPLOAD_BYTES)}"
+        )
+    extension = PurePath(name or "").suffix.lower()
+    if extension in (".xlsm", ".xltm", ".xlsb"):
+        raise ImportFileError(
+            "The selected file is a macro-enabled workbook. Save it as an Excel workbook "
+            "(.xlsx) without macros, or as CSV"
+        )
+    if data.startswith(OLE_SIGNATURE) or extension == ".xls":
+        raise ImportFileError(
+            "The selected file is an old Excel 97-2003 workbook (.xls). Save it as .xlsx or CSV"
+        )
+    if data.startswith(ZIP_SIGNATURE):
+        _check_workbook_zip(data)
+        return "xlsx"
+    if extension == ".xlsx":
+        raise ImportFileError("The selected file is not a real XLSX file. Upload a CSV or "
+                              "XLSX file")
+    if extension not in (".csv", ".txt", ""):
+        raise ImportFileError("The selected file must be a CSV or XLSX file")
+    if b"\x00" in data[:65536]:
+        raise ImportFileError("The selected file is not a CSV file. Upload a CSV or XLSX file")
+    return "csv"
+
+
+def _check_workbook_zip(data: bytes) -> None:
+    """A real workbook, no macros, and no zip bomb: sizes come from the zip directory, so
+    nothing is decompressed to find out."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise ImportFileError(
+            "The selected file is not a readable XLSX file. Open it in Excel and save it again"
+        ) from error
+    names = {m.filename for m in members}
+    if any(PurePath(n).name.lower() == "vbaproject.bin" for n in names):
+        raise ImportFileError(
+            "The selected file contains macros. Save it as an Excel workbook (.xlsx) without "
+            "macros, or as CSV"
+        )
+    if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
+        raise ImportFileError("The selected file is not a real XLSX file. Upload a CSV or "
+                              "XLSX file")
+    total = sum(m.file_size for m in members)
+    compressed = sum(m.compress_size for m in members) or 1
+    if total > MAX_UNCOMPRESSED_BYTES or (
+        total > 10 * 1024 * 1024 and total / compressed > MAX_COMPRESSION_RATIO
+    ) or any(
+        m.file_size > 1024 * 1024 and m.file_size / max(m.compress_size, 1) > 1000
+        for m in members
+    ):
+        raise ImportFileError(
+            "The selected file is too large when uncompressed. Remove unused sheets or save "
+            "it as CSV"
+        )
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError as error:
+            raise ImportFileError(
+                "The selected file is not a CSV file in UTF-8. Save it from Excel as "
+                "'CSV UTF-8'"
+            ) from error
+
+
+def _header_row(cells: list[object]) -> list[str]:
+    headers: list[str] = []
+    seen: dict[str, int] = {}
+    for index, cell in enumerate(cells, start=1):
+        text = str(cell).strip() if cell is not None else ""
+        text = text or f"Column {index}"
+        if text in seen:
+            seen[text] += 1
+            text = f"{text} ({seen[text]})"
+        else:
+            seen[text] = 1
+        headers.append(text)
+    while headers and headers[-1].startswith("Column ") and not cells[len(headers) - 1]:
+        headers.pop()
+    return headers
+
+
+def _blank(row: Iterable[object]) -> bool:
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in row)
+
+
+def _too_many_rows() -> ImportFileError:
+    return ImportFileError(
+        f"The file has more than {MAX_ROWS:,} rows. Split it into files of up to "
+        f"{MAX_ROWS:,} rows"
+    )
+
+
+def read_csv(data: bytes) -> Table:
+    text = _decode(data)
+    try:
+        dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    headers: list[str] | None = None
+    rows: list[list[object]] = []
+    try:
+        for cells in reader:
+            if headers is None:
+                if _blank(cells):
+                    continue
+                headers = _header_row(cells)
+                continue
+            if _blank(cells):
+                continue
+            if len(cells) > len(headers) and not _blank(cells[len(headers):]):
+                raise ImportFileError(
+                    f"Row {reader.line_num}: the row has {len(cells)} values but the header "
+                    f"row has {len(headers)} columns. Check for a missing quote or an extra "
+                    "comma"
+                )
+            rows.append(cells)
+            if len(rows) > MAX_ROWS:
+                raise _too_many_rows()
+    except csv.Error as error:
+        raise ImportFileError(
+            f"Row {reader.line_num}: the file is not valid CSV ({error}). Check for a missing "
+            "closing quote"
+        ) from error
+    if not headers:
+        raise ImportFileError("The selected file has no header row")
+    if not rows:
+        raise ImportFileError("The selected file has a header row but no contracts")
+    return Table("csv", headers, rows)
+
+
+def read_xlsx(data: bytes) -> Table:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many types for a broken file
+        raise ImportFileError(
+            "The selected file is not a readable XLSX file. Open it in Excel and save it again"
+        ) from error
+    try:
+        sheet = workbook.worksheets[0] if workbook.worksheets else None
+        if sheet is None:
+            raise ImportFileError("The selected file has no worksheet")
+        headers: list[str] | None = None
+        rows: list[list[object]] = []
+        for cells in sheet.iter_rows(values_only=True):
+            if headers is None:
+                if _blank(cells):
+                    continue
+                headers = _header_row(list(cells))
+                continue
+            if _blank(cells):
+                continue
+            rows.append(list(cells[:len(headers)]))
+            if len(rows) > MAX_ROWS:
+                raise _too_many_rows()
+    except ImportFileError:
+        raise
+    except Exception as error:
+        raise ImportFileError(
+            "The selected file is not a readable XLSX file. Open it in Excel and save it again"
+        ) from error
+    finally:
+        workbook.close()
+    if not headers:
+        raise ImportFileError("The first worksheet has no header row")
+    if not rows:
+        raise ImportFileError("The first worksheet has a header row but no contracts")
+    return Table("xlsx", headers, rows)
+
+
+def read_table(name: str, data: bytes) -> Table:
+    """Check the file and read its first sheet: headers and data rows (blank rows skipped)."""
+    kind = detect_kind(name, data)
+    return read_xlsx(data) if kind == "xlsx" else read_csv(data)
+
+
+# --- Parsing cells ---------------------------------------------------------------------------
+
+class CellError(ValueError):
+    pass
+
+
+MONTHS = {m: i for i, m in enumerate(
+    ["january", "february", "march", "april", "may", "june", "july", "august", "september",
+     "october", "november", "december"], start=1)}
+MONTHS.update({name[:3]: number for name, number in list(MONTHS.items())})
+MONTHS["sept"] = 9
+_NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ]00:00(?::00)?)?$")
+_TEXT_DATE = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?[\s\-]+([a-z]+)\.?,?[\s\-]+(\d{2}|\d{4})$")
+DATE_HINT = "like 01/04/2021, 1 April 2021 or 2021-04-01"
+
+
+def parse_date(value: object, noun: str) -> date | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip().casefold()
+    try:
+        if match := _ISO_DATE.match(text):
+            return date(int(match[1]), int(match[2]), int(match[3]))
+        if match := _NUMERIC_DATE.match(text):
+            year = int(match[3])
+            return date(year + 2000 if year < 100 else year, int(match[2]), int(match[1]))
+        if (match := _TEXT_DATE.match(text)) and match[2] in MONTHS:
+            year = int(match[3])
+            return date(year + 2000 if year < 100 else year, MONTHS[match[2]], int(match[1]))
+    except ValueError:
+        raise CellError(f"Enter the {noun} as a real date, {DATE_HINT}") from None
+    raise CellError(f"Enter the {noun} as a date, {DATE_HINT}")
+
+
+_AMOUNT = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?$|^\d+(?:\.\d{1,2})?$|^\.\d{1,2}$")
+
+
+def parse_amount(value: object, noun: str) -> Decimal | None:
+    """Pounds: 2700000, "£2,700,000.00", "2,700,000"; negative amounts are refused."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise CellError(f"Enter the {noun} as an amount in pounds, like £2,700,000.00")
+    if isinstance(value, int | float | Decimal):
+        try:
+            amount = Decimal(str(value))
+        except InvalidOperation:
+            raise CellError(f"Enter the {noun} as an amount in pounds, like £2,700,000.00") \
+                from None
+    else:
+        text = str(value).strip().replace(" ", "")
+        negative = text.startswith("-") or (text.startswith("(") and text.endswith(")"))
+        text = text.strip("()").lstrip("-").lstrip("£").lstrip("-")
+        if not _AMOUNT.match(text):
+            raise CellError(f"Enter the {noun} as an amount in pounds, like £2,700,000.00")
+        amount = Decimal(text.replace(",", ""))
+        if negative:
+            amount = -amount
+    if not amount.is_finite():
+        raise CellError(f"Enter the {noun} as an amount in pounds, like £2,700,000.00")
+    if amount < 0:
+        raise CellError(f"The {noun} must be £0 or more")
+    if amount >= MAX_AMOUNT:
+        raise CellError(f"The {noun} must be less than £1,000,000,000,000")
+    return amount.quantize(PENNY, rounding=ROUND_HALF_UP)
+
+
+def parse_whole_number(value: object, noun: str, *, maximum: int) -> int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    if not text.isdigit():
+        raise CellError(f"Enter the {noun} as a whole number of months")
+    number = int(text)
+    if number > maximum:
+        raise CellError(f"The {noun} must be {maximum} months or fewer")
+    return number
+
+
+def parse_options(value: object) -> list[int]:
+    if value is None:
+        return []
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(int(value)) if float(value).is_integer() else str(value)
+    parts = [p for p in re.split(r"[,;+\s]+", str(value).strip()) if p]
+    lengths = []
+    for part in parts:
+        if not part.isdigit() or not 0 < int(part) <= 120:
+            raise CellError("Enter each extension option as a number of months between 1 "
+                            "and 120, separated by commas, like 12, 12")
+        lengths.append(int(part))
+    if len(lengths) > 10:
+        raise CellError("A contract can have up to 10 extension options")
+    return lengths
+
+
+YES = {"yes", "y", "true", "1", "tendered"}
+NO = {"no", "n", "false", "0", "not tendered"}
+
+
+def parse_yes_no(value: object, noun: str) -> bool | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().casefold()
+    if text in YES:
+        return True
+    if text in NO:
+        return False
+    raise CellError(f"Enter Yes or No for {noun}")
+
+
+def _choice_index(choices, extra: dict[str, str] | None = None) -> dict[str, str]:
+    index = {}
+    for value, label in choices:
+        index[normalise_header(value)] = value
+        index[normalise_header(label)] = value
+    for key, value in (extra or {}).items():
+        index[normalise_header(key)] = value
+    return index
+
+
+SERVICE_AREA_INDEX = _choice_index(ServiceArea.choices, {
+    "adults": ServiceArea.ADULT_SOCIAL_CARE, "adult services": ServiceArea.ADULT_SOCIAL_CARE,
+    "adult social services": ServiceArea.ADULT_SOCIAL_CARE,
+    "children": ServiceArea.CHILDRENS_SERVICES,
+    "children and families": ServiceArea.CHILDRENS_SERVICES,
+    "childrens social care": ServiceArea.CHILDRENS_SERVICES,
+    "learning disabilities": ServiceArea.LEARNING_DISABILITY,
+    "community health services": ServiceArea.COMMUNITY_HEALTH,
+})
+REGIME_INDEX = _choice_index(ProcurementRegime.choices, {
+    "pcr": ProcurementRegime.PCR_2015, "pcr 2015": ProcurementRegime.PCR_2015,
+    "public contracts regulations": ProcurementRegime.PCR_2015,
+    "procurement act": ProcurementRegime.PA_2023, "pa 2023": ProcurementRegime.PA_2023,
+    "psr": ProcurementRegime.PSR,
+})
+STATUS_INDEX = _choice_index(ContractStatus.choices, {
+    "awarded": ContractStatus.AWARDED, "standstill": ContractStatus.AWARDED,
+    "active": ContractStatus.LIVE, "current": ContractStatus.LIVE,
+    "procurement": ContractStatus.IN_PROCUREMENT, "ended": ContractStatus.EXPIRED,
+})
+# Route label → the routes that carry it (an "Open procedure" exists under PCR and the Act).
+ROUTE_INDEX: dict[str, list[str]] = {}
+for _route, _label in ProcurementRoute.choices:
+    for _key in {normalise_header(_route), normalise_header(_label)}:
+        ROUTE_INDEX.setdefault(_key, []).append(_route)
+for _alias, _routes in {
+    "open": [ProcurementRoute.PCR_OPEN, ProcurementRoute.PA_OPEN],
+    "open tender": [ProcurementRoute.PCR_OPEN, ProcurementRoute.PA_OPEN],
+    "restricted": [ProcurementRoute.PCR_RESTRICTED],
+    "light touch": [ProcurementRoute.PCR_LIGHT_TOUCH],
+    "ltr": [ProcurementRoute.PCR_LIGHT_TOUCH],
+    "direct award": [ProcurementRoute.PA_DIRECT_AWARD],
+    "call off": [ProcurementRoute.PA_FRAMEWORK_CALL_OFF],
+    "grant": [ProcurementRoute.GRANT],
+    "spot": [ProcurementRoute.SPOT_PURCHASE],
+    "msp": [ProcurementRoute.PSR_MOST_SUITABLE_PROVIDER],
+}.items():
+    ROUTE_INDEX.setdefault(normalise_header(_alias), _routes)
+REGIME_OF_ROUTE = {route: regime for regime, routes in ROUTES_BY_REGIME.items()
+                   for route in routes}
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def organisation_key(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.casefold()).split())
+
+
+# --- Checking rows ---------------------------------------------------------------------------
+
+@dataclass
+class RowResult:
+    row: int
+    values: dict[str, object] = field(default_factory=dict)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (column, message)
+    new_provider: str | None = None  # organisation_key of a provider to be created
+
+    def preview(self) -> dict[str, object]:
+        v = self.values
+
+        def day(key: str) -> str:
+            value = v.get(key)
+            return value.strftime("%d/%m/%Y") if isinstance(value, date) else ""
+
+        value = v.get("annual_value")
+        return {
+            "row": self.row, "reference": v.get("reference", ""), "title": v.get("title", ""),
+            "provider": v.get("provider_name", ""), "holder": v.get("holder_name", ""),
+            "lead": v.get("lead_name", ""), "start": day("start_date"), "end": day("end_date"),
+            "annual_value": f"{value:f}" if isinstance(value, Decimal) else "",
+            "status": ContractStatus(v["status"]).label if v.get("status") else "",
+            "new_provider": bool(self.new_provider),
+            "errors": [{"column": c, "message": m} for c, m in self.errors],
+        }
+
+
+@dataclass
+class CheckResult:
+    rows: list[RowResult]
+    new_providers: list[dict[str, object]]  # name, registration_number, rows
+
+    @property
+    def errors(self) -> list[dict[str, object]]:
+        return [{"row": r.row, "column": c, "message": m} for r in self.rows for c, m in r.errors]
+
+    @property
+    def error_count(self) -> int:
+        return sum(len(r.errors) for r in self.rows)
+
+
+class _Directory:
+    """Organisations and existing references, loaded once for the whole file."""
+
+    def __init__(self, partnership: Partnership) -> None:
+        members = [m.organisation for m in PartnershipMember.objects.filter(
+            partnership=partnership).select_related("organisation")]
+        self.partnership = partnership
+        self.member_ids = {o.pk for o in members}
+        self.members: dict[str, Organisation] = {}
+        for organisation in members:
+            for key in (organisation.name, organisation.short_name, organisation.ods_code):
+                if key:
+                    self.members.setdefault(organisation_key(key), organisation)
+        self.organisations: dict[str, Organisation] = {}
+        fields = ("id", "name", "short_name", "registration_number", "kind", "ods_code")
+        for organisation in Organisation.objects.only(*fields):
+            for key in (organisation.name, organisation.short_name,
+                        organisation.registration_number):
+                if key:
+                    self.organisations.setdefault(organisation_key(key), organisation)
+        self.references = {
+            (holder_id, reference.casefold())
+            for holder_id, reference in Contract.objects.filter(
+                holder_id__in=self.member_ids).values_list("holder_id", "reference")
+        }
+
+
+def check_rows(
+    table: Table, mapping: dict[str, str], *, partnership: Partnership,
+    today: date | None = None, progress: Callable[[int], None] | None = None,
+) -> CheckResult:
+    """Check every row against the register's rules; return values and errors per row."""
+    from django.utils import timezone
+
+    today = today or timezone.localdate()
+    directory = _Directory(partnership)
+    columns = {name: table.headers.index(header) for name, header in mapping.items()
+               if header in table.headers}
+    seen_references: dict[tuple[int, str], int] = {}
+    new_providers: dict[str, dict[str, object]] = {}
+    results: list[RowResult] = []
+    for index, cells in enumerate(table.rows):
+        result = _check_row(index + 2, cells, columns, mapping, directory, today,
+                            seen_references, new_providers)
+        results.append(result)
+        if progress and (index + 1) % 500 == 0:
+            progress(index + 1)
+    return CheckResult(results, list(new_providers.values()))
+
+
+def _check_row(row_number, cells, columns, mapping, directory: _Directory, today,
+               seen_references, new_providers) -> RowResult:
+    result = RowResult(row_number)
+    values = result.values
+
+    def cell(name: str) -> object:
+        position = columns.get(name)
+        if position is None or position >= len(cells):
+            return None
+        value = cells[position]
+        return value.strip() if isinstance(value, str) else value
+
+    def error(name: str, message: str) -> None:
+        result.errors.append((mapping.get(name, FIELDS_BY_NAME[name].label), message))
+
+    def parse(name: str, parser, *args, **kwargs):
+        try:
+            return parser(cell(name), *args, **kwargs)
+        except CellError as problem:
+            error(name, str(problem))
+            return None
+
+    # Text
+    for name, limit in (("reference", 50), ("title", 250)):
+        text = _text(cell(name))
+        values[name] = text
+        if not text:
+            error(name, f"Enter the {FIELDS_BY_NAME[name].label.lower()}")
+        elif len(text) > limit:
+            error(name, f"The {FIELDS_BY_NAME[name].label.lower()} must be {limit} characters "
+                        "or fewer")
+    values["description"] = _text(cell("description"))
+
+    area = _text(cell("service_area"))
+    values["service_area"] = SERVICE_AREA_INDEX.get(normalise_header(area))
+    if not area:
+        error("service_area", "Enter the service area")
+    elif values["service_area"] is None:
+        error("service_area", f"'{area}' is not a service area. Use one of: "
+                              f"{FIELDS_BY_NAME['service_area'].hint}")
+
+    # Organisations
+    for name, noun in (("holder", "contract holder"), ("lead_commissioner", "lead commissioner")):
+        text = _text(cell(name))
+        values[f"{'lead' if name == 'lead_commissioner' else 'holder'}_name"] = text
+        organisation = directory.members.get(organisation_key(text)) if text else None
+        values[name] = organisation
+        if not text:
+            error(name, f"Enter the {noun}")
+        elif organisation is None:
+            error(name, f"'{text}' is not a partner in {directory.partnership.name}. The "
+                        f"{noun} must be one of the partnership's organisations")
+    provider_name = _text(cell("provider"))
+    registration = _text(cell("provider_registration_number"))
+    values["provider_name"] = provider_name
+    values["provider_registration_number"] = registration
+    provider = None
+    if registration:
+        provider = directory.organisations.get(organisation_key(registration))
+    if provider is None and provider_name:
+        provider = directory.organisations.get(organisation_key(provider_name))
+    values["provider"] = provider
+    if not provider_name and provider is None:
+        error("provider", "Enter the provider")
+    elif provider is not None and provider.pk in directory.member_ids:
+        error("provider", f"{provider.name} is a commissioning partner, so it cannot be the "
+                          "provider")
+    elif provider is not None and provider.is_commissioner:
+        error("provider", f"{provider.name} is a commissioning organisation, not a provider")
+    elif provider is None:
+        key = organisation_key(provider_name)
+        result.new_provider = key
+        entry = new_providers.setdefault(
+            key, {"name": provider_name[:200], "registration_number": registration[:20],
+                  "rows": []})
+        entry["rows"].append(row_number)
+        if len(provider_name) > 200:
+            error("provider", "The provider name must be 200 characters or fewer")
+
+    # Procurement
+    regime_text = _text(cell("procurement_regime"))
+    regime = REGIME_INDEX.get(normalise_header(regime_text)) if regime_text else None
+    if regime_text and regime is None:
+        error("procurement_regime", f"'{regime_text}' is not a procurement regime. Use Public "
+                                    "Contracts Regulations 2015, Procurement Act 2023, "
+                                    "Provider Selection Regime, Grant or Spot purchase")
+    route_text = _text(cell("procurement_route"))
+    routes = ROUTE_INDEX.get(normalise_header(route_text), []) if route_text else []
+    start = parse("start_date", parse_date, "start date")
+    route = None
+    if not route_text:
+        error("procurement_route", "Enter the procurement route")
+    elif not routes:
+        error("procurement_route", f"'{route_text}' is not a procurement route. "
+                                   f"{FIELDS_BY_NAME['procurement_route'].hint}")
+    else:
+        candidates = [r for r in routes if REGIME_OF_ROUTE[r] == regime] if regime else routes
+        if len(candidates) > 1:
+            # An "Open procedure" started before 24 February 2025 ran under PCR 2015.
+            wanted = ProcurementRegime.PCR_2015 if (start or today) < PCR_END \
+                else ProcurementRegime.PA_2023
+            candidates = [r for r in candidates if REGIME_OF_ROUTE[r] == wanted] or candidates
+        if not candidates:
+            error("procurement_route",
+                  f"{route_text} is not a route under {ProcurementRegime(regime).label}")
+        else:
+            route = candidates[0]
+            regime = REGIME_OF_ROUTE[route]
+    values["procurement_regime"] = regime
+    values["procurement_route"] = route
+    tendered = parse("tendered", parse_yes_no, "tendered")
+    if tendered is None and route:
+        tendered = route in (ProcurementRoute.PCR_OPEN, ProcurementRoute.PA_OPEN,
+                             ProcurementRoute.PCR_RESTRICTED,
+                             ProcurementRoute.PCR_COMPETITIVE_DIALOGUE,
+                             ProcurementRoute.PA_COMPETITIVE_FLEXIBLE,
+                             ProcurementRoute.PSR_COMPETITIVE_PROCESS)
+    values["tendered"] = bool(tendered)
+
+    # Dates
+    end = parse("end_date", parse_date, "end date")
+    values["start_date"], values["end_date"] = start, end
+    if start is None and not any(c == mapping.get("start_date") for c, _m in result.errors):
+        error("start_date", "Enter the start date")
+    if end is None and not any(c == mapping.get("end_date") for c, _m in result.errors):
+        error("end_date", "Enter the end date")
+    if start and end and end < start:
+        error("end_date", f"The end date ({end:%d/%m/%Y}) must be the same as or after the "
+                          f"start date ({start:%d/%m/%Y})")
+    values["review_date"] = parse("review_date", parse_date, "review date")
+    values["extension_options"] = parse("extension_options", parse_options) or []
+    values["notice_period_months"] = parse("notice_period_months", parse_whole_number,
+                                           "notice period", maximum=60) or 0
+
+    # Money
+    annual = parse("annual_value", parse_amount, "annual value")
+    if annual is None and not any(c == mapping.get("annual_value") for c, _m in result.errors):
+        error("annual_value", "Enter the annual value")
+    values["annual_value"] = annual
+    values["vat_not_recoverable"] = parse("vat_not_recoverable", parse_amount,
+                                          "VAT not recoverable") or Decimal("0")
+
+    # Status: as given, or from the dates
+    status_text = _text(cell("status"))
+    status = STATUS_INDEX.get(normalise_header(status_text)) if status_text else None
+    if status_text and status is None:
+        error("status", f"'{status_text}' is not a status. Use Planned, In procurement, "
+                        "Awarded, Live, Extended, Expired or Terminated")
+    if status is None and start and end:
+        status = (ContractStatus.EXPIRED if end < today else
+                  ContractStatus.LIVE if start <= today else ContractStatus.AWARDED)
+    values["status"] = status
+    lines = _text(cell("service_lines"))
+    values["service_lines"] = [s.strip()[:200] for s in lines.split(";") if s.strip()]
+
+    # Duplicates, in the file and in the register (references are unique per holder)
+    holder = values.get("holder")
+    reference = values["reference"]
+    if reference and holder is not None:
+        key = (holder.pk, reference.casefold())
+        if key in directory.references:
+            error("reference", f"{holder.display_name} already has a contract with reference "
+                               f"{reference} in the register")
+        elif key in seen_references:
+            error("reference", f"Reference {reference} is also used in row "
+                               f"{seen_references[key]} for the same contract holder")
+        else:
+            seen_references[key] = row_number
+    return result
+
+
+def table_from_file(file, name: str) -> Table:
+    file.open("rb")
+    try:
+        data = file.read()
+    finally:
+        file.close()
+    return read_table(name, data)
