@@ -6,10 +6,10 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
-from commissioning.access import partnerships_for_user, user_organisations
+from commissioning.access import is_provider_user, partnerships_for_user, user_organisations
 
 # (label, url name, path prefix that marks the item active). An item whose view does not
-# exist yet is left out, so the navigation never leads to a missing page.
+# exist is left out, so the navigation never leads to a missing page.
 NAVIGATION = [
     ("Dashboard", "dashboard", "/"),
     ("Contracts", "contracts:list", "/contracts/"),
@@ -18,11 +18,18 @@ NAVIGATION = [
     ("Monitoring", "monitoring:overview", "/monitoring/"),
     ("Reports", "monitoring:report_list", "/reports/"),
 ]
+# Providers see their own contracts, framework applications and returns; nothing else.
+PROVIDER_NAVIGATION = [
+    ("Dashboard", "dashboard", "/"),
+    ("Contracts", "contracts:list", "/contracts/"),
+    ("Frameworks", "contracts:framework_list", "/frameworks/"),
+    ("Returns", "monitoring:return_list", "/returns/"),
+]
 
 
-def _navigation(path: str) -> list[dict]:
+def _navigation(path: str, items_spec: list) -> list[dict]:
     items = []
-    for label, name, prefix in NAVIGATION:
+    for label, name, prefix in items_spec:
         try:
             url = reverse(name)
         except NoReverseMatch:
@@ -50,7 +57,10 @@ def shell(request: HttpRequest) -> dict:
             "header_name": header_name,
             "current_organisation": organisation,
             "user_organisations": user_organisations(user),
-            "navigation": _navigation(request.path),
+            "navigation": _navigation(
+                request.path,
+                PROVIDER_NAVIGATION if is_provider_user(user) else NAVIGATION,
+            ),
         }
     )
     return context
