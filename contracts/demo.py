@@ -290,4 +290,236 @@ def load(stdout) -> None:
     )
     _shares(carers, (merton, "100.00", True))
 
+    load_frameworks(stdout)
     stdout.write(f"Contracts: {Contract.objects.count()} in the register.")
+
+
+# --- The Early Intervention and Prevention framework (seed 004) ------------------------------
+#
+# Cambridgeshire County Council (lead), Peterborough City Council and the ICB (formerly the
+# CCG) under an Inter Authority Agreement: 5 + 2 years from 1 April 2021, four lots (Lot 4
+# under review), the Annex 2 providers admitted to their lots, and one call-off for each
+# Annex 2 contract. The paper gives the providers, their lots and the total (£614,836 a
+# year); the split of that total between the call-offs, their titles and their commissioners'
+# shares are illustrative.
+
+EIP_REFERENCE = "EIP-2021"
+EIP_PARTNERSHIP = "Cambridgeshire and Peterborough Joint Commissioning"
+CCC = "Cambridgeshire County Council"
+PCC = "Peterborough City Council"
+CP_ICB = "NHS Cambridgeshire and Peterborough Integrated Care Board"
+SENSORY = "Cambridgeshire County Council Sensory Service"
+EIP_TOTAL = Decimal("614836.00")
+
+_COMMON_SKILLS = [
+    "Ability to signpost effectively where requirements fall outside of service scope",
+    "Able to assess and manage risk effectively",
+    "Service users and carers are consistently involved in the co-production, development "
+    "and delivery of services",
+]
+EIP_LOTS = [
+    (1, "Support for hospital discharge and admission avoidance", "active",
+     "Services which will support the timely discharge of people from hospital or to prevent "
+     "admission/re-admission of individuals into an acute setting",
+     ["Developed partnerships with acute and social care settings",
+      "Able to effectively communicate and work with statutory services across health and "
+      "social care",
+      "Recovery and re-ablement focussed delivery which promotes and enables independence",
+      *_COMMON_SKILLS],
+     ["Reduction in discharge times from acute settings", "Support effective discharge processes",
+      "Prevent of admission and re-admission wherever possible",
+      "Provide high quality assessments for support needs", "Identification and mitigation of risk",
+      "Service users are supported to increase independence and improve quality of life"]),
+    (2, "Information and advice", "active",
+     "Services which deliver information and advice to improve access and awareness",
+     ["Able to deliver high quality advice and information through a variety of methods and "
+      "media appropriate to specific cohorts",
+      "Knowledge of local systems and pathways to support accurate and timely information and "
+      "advice",
+      "Delivery of services to support independence and enable people to self-service wherever "
+      "possible", *_COMMON_SKILLS],
+     ["Information is easy to access and understand",
+      "Advice for individuals is available to meet their specific circumstances",
+      "Self-service resources are available to support delivery of services",
+      "Services are able to measure access to information and impact of advice",
+      "Services are delivered in an inclusive way which meets the needs of specific cohorts and "
+      "hard to engage communities"]),
+    (3, "Community support", "active",
+     "Services which are delivered in local communities or within people's homes supporting "
+     "increasing or prolonging independence and improving social connections",
+     ["Able to effectively communicate and work across pathways within local communities",
+      "Able to adapt and develop local responses to meet needs",
+      "Recovery and reablement focussed delivery which promotes and enables independence",
+      "Understand the importance of social connections and impact on health and wellbeing",
+      *_COMMON_SKILLS],
+     ["Individuals are able to maintain their independence",
+      "Individuals feel more connected to their communities",
+      "Provide quality assessments for support needs and identification and mitigation of risk",
+      "Service users are supported to increase independence and improve quality of life"]),
+    (4, "Day opportunities", "under_review",
+     "Services which provide centres within local communities where people with support needs "
+     "can go to meet others, engage in a range of appropriate activities, reducing social "
+     "isolation and maximising independence. Being scoped for inclusion subject to the outcome "
+     "of a wider review into the commissioning of Day Opportunities: this lot may be removed.",
+     ["Developed partnerships with social care and community settings",
+      "Able to effectively communicate and work with statutory services",
+      "Able to adapt/flex offer to meet the preferences of those using services",
+      "Recovery and reablement focussed delivery ethos which promotes and enable independence",
+      *_COMMON_SKILLS],
+     ["Individuals increase their social connections",
+      "Informal carers are provided with an opportunity for a break from their caring "
+      "responsibilities",
+      "Provide quality assessments for support needs and identification and mitigation of risk",
+      "Service users are supported to maintain/increase independence and improve quality of "
+      "life"]),
+]
+# Annex 2: provider → lots admitted to.
+EIP_ADMISSIONS = [
+    ("Care Network Cambridgeshire", (1,)),
+    ("Caring Together Charity", (1, 3)),
+    ("Hunts Forum of Voluntary Organisations", (2,)),
+    ("Age UK Cambridgeshire and Peterborough", (2, 3)),
+    (SENSORY, (2, 3)),
+    ("Volunteer Action Cambridgeshire", (2, 3)),
+]
+# One call-off per Annex 2 contract: reference, title, provider, lot, annual value,
+# shares [(organisation, %)], funding, start, end.
+EIP_CALL_OFFS = [
+    ("EIP-L1-01", "Home from hospital support", "Care Network Cambridgeshire", 1, "98500",
+     [(CP_ICB, "100")], "own_budget", date(2021, 10, 1), date(2027, 3, 31)),
+    ("EIP-L3-01", "Carers' support in the community", "Caring Together Charity", 3, "112000",
+     [(CCC, "50"), (CP_ICB, "50")], "section_75", date(2021, 10, 1), date(2027, 3, 31)),
+    ("EIP-L1-02", "Carers' hospital discharge support", "Caring Together Charity", 1, "46250",
+     [(CP_ICB, "100")], "own_budget", date(2021, 10, 1), date(2027, 3, 31)),
+    ("EIP-L2-01", "Voluntary sector information and advice", "Hunts Forum of Voluntary "
+     "Organisations", 2, "38400", [(CP_ICB, "100")], "own_budget", date(2022, 4, 1),
+     date(2027, 3, 31)),
+    ("EIP-L3-02", "Community navigators", "Age UK Cambridgeshire and Peterborough", 3,
+     "87600", [(CCC, "50"), (CP_ICB, "50")], "section_75", date(2021, 10, 1),
+     date(2027, 3, 31)),
+    ("EIP-L3-03", "Information, advice and home support", "Age UK Cambridgeshire and "
+     "Peterborough", 3, "72300", [(PCC, "40"), (CP_ICB, "60")], "section_256",
+     date(2022, 4, 1), date(2028, 3, 31)),
+    ("EIP-L2-02", "Later life information and advice", "Age UK Cambridgeshire and "
+     "Peterborough", 2, "41900", [(CP_ICB, "100")], "own_budget", date(2022, 4, 1),
+     date(2028, 3, 31)),
+    ("EIP-L3-04", "Sensory support services", SENSORY, 3, "54286",
+     [(CCC, "50"), (CP_ICB, "50")], "section_256", date(2021, 10, 1), date(2027, 3, 31)),
+    ("EIP-L3-05", "Volunteer befriending and community support", "Volunteer Action "
+     "Cambridgeshire", 3, "33600", [(CP_ICB, "100")], "own_budget", date(2022, 4, 1),
+     date(2028, 3, 31)),
+    ("EIP-L2-03", "Sensory information and advice", SENSORY, 2, "30000", [(CP_ICB, "100")],
+     "own_budget", date(2022, 4, 1), date(2028, 3, 31)),
+]
+
+
+def load_frameworks(stdout) -> None:
+    """The EIP framework, its lots, windows, admissions and call-offs. Safe to run twice:
+    rows are matched on their natural keys and call-offs already made are left alone."""
+    from contracts.framework_services import CallOffInput, call_off_create
+    from contracts.models import (
+        ApplicationDecision,
+        AwardMethod,
+        CallOff,
+        CallOffRules,
+        EvaluationResult,
+        Framework,
+        FrameworkParty,
+        FrameworkStatus,
+        Lot,
+        ProcurementWindow,
+        ProviderApplication,
+    )
+    from contracts.services import ShareInput
+
+    today = date.today()
+    partnership = Partnership.objects.get(name=EIP_PARTNERSHIP)
+    Organisation.objects.update_or_create(
+        name=SENSORY, defaults={"short_name": "CCC Sensory Service",
+                                "kind": OrganisationKind.OTHER_PUBLIC_BODY},
+    )
+    orgs = {o.name: o for o in Organisation.objects.filter(
+        name__in=[CCC, PCC, CP_ICB, *(name for name, _lots in EIP_ADMISSIONS)])}
+    sandra = User.objects.filter(email="sandra.pedley@cpicb.example.org").first()
+    framework, _ = Framework.objects.update_or_create(
+        partnership=partnership, reference=EIP_REFERENCE,
+        defaults={
+            "title": "Early Intervention and Prevention",
+            "description": "A framework for early intervention and prevention services, jointly "
+                           "procured by Cambridgeshire County Council, Peterborough City Council "
+                           "and the CCG (now the ICB) under an Inter Authority Agreement. "
+                           "Commissioners call off jointly or individually under NHS Standard "
+                           "Contract terms. No volume of work is guaranteed.",
+            "start_date": date(2021, 4, 1), "initial_term_months": 60, "extension_months": 24,
+            # The Annex 2 contracts' annual value over the full 5 + 2 years.
+            "estimated_total_value": EIP_TOTAL * 7,
+            "open_to_new_providers": True,
+            "call_off_rules": CallOffRules.DIRECT_AWARD_ALLOWED,
+            "status": FrameworkStatus.LIVE,
+        },
+    )
+    FrameworkParty.objects.filter(framework=framework).exclude(
+        organisation=orgs[CCC]).update(is_lead=False)
+    for name in (CCC, PCC, CP_ICB):
+        FrameworkParty.objects.update_or_create(
+            framework=framework, organisation=orgs[name], defaults={"is_lead": name == CCC})
+    lots = {}
+    for number, title, status, description, skills, outcomes in EIP_LOTS:
+        lots[number], _ = Lot.objects.update_or_create(
+            framework=framework, number=number,
+            defaults={"title": title, "status": status, "description": description,
+                      "provider_skills": "\n".join(skills), "outcomes": "\n".join(outcomes)},
+        )
+    initial, _ = ProcurementWindow.objects.update_or_create(
+        framework=framework, opens=date(2021, 1, 4), defaults={"closes": date(2021, 2, 12)})
+    if today <= framework.end_date and not framework.windows.filter(
+            opens__lte=today, closes__gte=today).exists():
+        latest = framework.windows.order_by("-closes").first()
+        opens = max(today - timedelta(days=14), latest.closes + timedelta(days=1))
+        if opens <= today:
+            ProcurementWindow.objects.create(framework=framework, opens=opens,
+                                             closes=today + timedelta(days=28))
+    for name, numbers in EIP_ADMISSIONS:
+        for number in numbers:
+            ProviderApplication.objects.update_or_create(
+                provider=orgs[name], lot=lots[number], decision=ApplicationDecision.ADMITTED,
+                defaults={"window": initial, "submitted_on": date(2021, 2, 10),
+                          "evaluation": EvaluationResult.CRITERIA_MET,
+                          "evaluated_by": sandra, "evaluated_on": date(2021, 3, 1),
+                          "evaluation_notes": "Light-touch evaluation: viable, robust and "
+                                              "experienced in the lot area.",
+                          "framework_agreement_date": date(2021, 4, 1)},
+            )
+    current = framework.windows.filter(opens__lte=today, closes__gte=today).first()
+    if current is not None:
+        # A provider already on the framework applying to another lot in the current window.
+        ProviderApplication.objects.get_or_create(
+            provider=orgs["Care Network Cambridgeshire"], lot=lots[3],
+            decision=ApplicationDecision.PENDING,
+            defaults={"window": current, "submitted_on": max(current.opens, today -
+                                                             timedelta(days=3))},
+        )
+    made = set(CallOff.objects.filter(lot__framework=framework).values_list(
+        "contract__reference", flat=True))
+    for reference, title, provider, number, value, shares, funding, start, end in EIP_CALL_OFFS:
+        if reference in made:
+            continue
+        share_inputs = [ShareInput(orgs[org], Decimal(pct)) for org, pct in shares]
+        call_off_create(
+            data=CallOffInput(
+                lot=lots[number], provider=orgs[provider],
+                award_method=AwardMethod.DIRECT_AWARD,
+                direct_award_justification="Continuity of an existing service in scope of the "
+                                           "framework (Annex 2), awarded to the incumbent "
+                                           "admitted to the lot.",
+                funding_arrangement=funding, called_off_on=start - timedelta(days=60),
+                reference=reference, title=title, service_area=ServiceArea.ADULT_SOCIAL_CARE,
+                start_date=start, initial_end_date=end, annual_value=Decimal(value),
+                lead_commissioner=share_inputs[0].organisation, shares=share_inputs,
+            ),
+            created_by=sandra,
+        )
+    total = sum(c.contract.annual_value for c in CallOff.objects.filter(
+        lot__framework=framework).select_related("contract"))
+    stdout.write(f"Frameworks: {framework.reference} with {len(lots)} lots, "
+                 f"£{total:,.2f} a year called off.")

@@ -72,6 +72,7 @@ def can_download_document(user, document: ContractDocument) -> bool:
         )
     return False
 
+
 def can_export_register(user) -> bool:
     """Anyone who has a register to see: the commissioning side, providers (their own
     contracts only, through ``for_user``) and platform administrators."""
@@ -83,3 +84,28 @@ def can_import_register(user) -> bool:
     """The people who may add contracts one by one may also import a register."""
     return can_create_contract(user)
 
+
+# --- Frameworks ------------------------------------------------------------------------------
+# Seeing a framework is decided by ``Framework.objects.for_user``; these decide what a user may
+# do with one. Providers act only through their own applications.
+
+def can_create_framework(user) -> bool:
+    """The same people who may add contracts to the register."""
+    return can_create_contract(user)
+
+
+def can_edit_framework(user, framework) -> bool:
+    """Editing roles at an organisation in the framework's partnership: set up lots and
+    windows, evaluate applications, call off services."""
+    if access.is_platform_admin(user):
+        return True
+    return (
+        access.is_commissioner_side(user)
+        and access.has_role(user, *EDITING_ROLES)
+        and framework.partnership_id in _partnership_ids(user)
+    )
+
+
+def can_apply_to_frameworks(user) -> bool:
+    """A provider user applies for its own organisation."""
+    return access.is_provider_user(user)

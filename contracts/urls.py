@@ -1,6 +1,7 @@
 from django.urls import path
 
 from contracts import views
+from contracts.framework_urls import framework_urlpatterns
 
 app_name = "contracts"
 
@@ -26,3 +27,5 @@ urlpatterns = [
     path("contracts/<int:pk>/documents/<int:document_pk>/", views.document_download,
          name="document_download"),
 ]
+
+urlpatterns += framework_urlpatterns
