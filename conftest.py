@@ -191,17 +191,20 @@ def celery_worker_process(live_server, tmp_path):
     mail_dir = tmp_path / "mail"
     mail_dir.mkdir()
     log = tmp_path / "worker.log"
+    media_root = tmp_path / "media"
+    media_root.mkdir()
     env = {**os.environ, "DATABASE_URL": database_url, "CELERY_BROKER_URL": redis_url,
            "CELERY_TASK_ALWAYS_EAGER": "false", "EMAIL_FILE_PATH": str(mail_dir),
-           "SITE_URL": live_server.url}
+           "SITE_URL": live_server.url, "MEDIA_ROOT": str(media_root)}
     root = Path(__file__).resolve().parent
     # Empty the queue so a previous test's leftovers never run here.
     import redis
 
     redis.Redis.from_url(redis_url).flushdb()
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "commissioning", "worker", "--concurrency=1",
+        [sys.executable, "-m", "celery", "-A", "commissioning", "worker",
          "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO",
+         "--concurrency=1",
          f"--logfile={log}"],
         cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
     )
@@ -224,6 +227,7 @@ def celery_worker_process(live_server, tmp_path):
 
     handle = Handle()
     handle.process, handle.mail_dir, handle.log, handle.env = process, mail_dir, log, env
+    handle.media_root = media_root
     try:
         yield handle
     finally:

@@ -16,6 +16,14 @@ app.autodiscover_tasks()
 # Beat runs in Europe/London (CELERY_TIMEZONE). Jobs are safe to run twice: each one records
 # what it did in the database and skips what is already done.
 app.conf.beat_schedule = {
+    "return-reminders": {
+        "task": "monitoring.tasks.send_return_reminders",
+        "schedule": crontab(hour=7, minute=30),
+    },
+    "report-sweep": {
+        "task": "monitoring.tasks.sweep_reports",
+        "schedule": crontab(minute="*/5"),
+    },
     "email-outbox-sweep": {
         "task": "commissioning.tasks.sweep_email_outbox",
         "schedule": crontab(minute="*/5"),

@@ -49,6 +49,10 @@ def contract_detail_queryset(user) -> QuerySet[Contract]:
             Prefetch("decisions", queryset=Decision.objects.select_related("recorded_by")),
             Prefetch("variations", queryset=Variation.objects.select_related("decision")),
             Prefetch("documents", queryset=ContractDocument.objects.select_related("uploaded_by")),
+            # Shown by the funding and monitoring includes, through reverse relations.
+            "funding_allocations__scheme__agreement",
+            "funding_allocations__source",
+            "kpis",
         )
     )
 

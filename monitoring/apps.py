@@ -15,3 +15,10 @@ class MonitoringConfig(AppConfig):
                          lambda user: PerformanceReturn.objects.for_user(user))
         register_history("monitoring.performanceassessment",
                          lambda user: PerformanceAssessment.objects.for_user(user))
+
+        from monitoring.report_models import CommitteeReport, MonthlyReport
+
+        register_history("monitoring.committeereport",
+                         lambda user: CommitteeReport.objects.for_user(user))
+        register_history("monitoring.monthlyreport",
+                         lambda user: MonthlyReport.objects.for_user(user))

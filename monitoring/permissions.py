@@ -57,3 +57,23 @@ def can_download_evidence(user, evidence: Evidence) -> bool:
         can_view_performance(user) and (access.is_platform_admin(user)
                                         or _in_partnership(user, contract))
     )
+
+
+# --- Reports -------------------------------------------------------------------------------
+
+REPORT_ROLES = (Role.REPORT_OFFICER, Role.COMMISSIONER, Role.CONTRACT_MANAGER,
+                Role.FINANCE_OFFICER, Role.PARTNERSHIP_ADMIN)
+COMMITTEE_REPORT_ROLES = (Role.REPORT_OFFICER, Role.COMMISSIONER, Role.CONTRACT_MANAGER,
+                          Role.PARTNERSHIP_ADMIN)
+
+
+def can_request_monthly_report(user) -> bool:
+    """Officers of a partner (not read-only users) ask for a month's report; every member
+    of the partnership can read and download the reports."""
+    return access.is_platform_admin(user) or (
+        access.is_commissioner_side(user) and access.has_role(user, *REPORT_ROLES))
+
+
+def can_write_committee_report(user) -> bool:
+    return access.is_platform_admin(user) or (
+        access.is_commissioner_side(user) and access.has_role(user, *COMMITTEE_REPORT_ROLES))

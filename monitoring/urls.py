@@ -46,3 +46,7 @@ urlpatterns = [
     path("monitoring/assessments/<int:pk>/", views.assessment, name="assessment"),
     path("monitoring/service-users/", views.service_users_report, name="service_users"),
 ]
+
+from monitoring.report_urls import report_urlpatterns  # noqa: E402
+
+urlpatterns += report_urlpatterns

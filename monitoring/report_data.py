@@ -1,0 +1,260 @@
+"""The data behind the monthly joint monitoring report, gathered in a fixed number of queries.
+
+Whatever the number of contracts and KPIs, the queries are the same: a handful for the
+contracts, KPIs, targets and return values, a handful for each pooled budget (an agreement
+page is itself a fixed set of aggregate queries).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Max
+from django.utils import timezone
+
+from commissioning.models import Organisation, Partnership
+from commissioning.periods import add_months, financial_year_for
+from contracts.models import ACTIVE_STATUSES, Contract
+from contracts.selectors import DueAlert, key_date_alerts_due
+from monitoring import charts
+from monitoring.models import (
+    KPI,
+    PerformanceAssessment,
+    PerformanceReturn,
+    PeriodKind,
+    ReturnStatus,
+    ReturnValue,
+)
+from monitoring.rag import RAG_LABELS, RAG_ORDER
+from monitoring.selectors import (
+    S52_VALUE_THRESHOLD,
+    SHOWN_STATUSES,
+    KPIPerformance,
+    PerformanceCell,
+    _trend,
+    target_for,
+    target_text,
+    value_rag,
+)
+from monitoring.services import recent_periods
+
+TREND_QUARTERS = 4
+
+
+@dataclass
+class ContractSection:
+    contract: Contract
+    kpis: list[KPIPerformance]
+    rag_counts: Counter
+    worst: str | None
+    commentary: str
+
+    @property
+    def worst_label(self) -> str:
+        return RAG_LABELS[self.worst]
+
+
+@dataclass
+class ReturnsStatusRow:
+    provider: Organisation
+    accepted: int = 0
+    submitted: int = 0
+    queried: int = 0
+    draft: int = 0
+    overdue: int = 0
+
+
+@dataclass
+class BudgetRow:
+    agreement: object
+    scheme_count: int
+    budget: Decimal
+    actual_to_date: Decimal
+    forecast: Decimal
+    variance: Decimal
+    partner_shares: list
+    schemes: list = field(default_factory=list)
+
+
+@dataclass
+class MonthlyReportData:
+    partnership: Partnership
+    month: date
+    produced_on: date
+    partners: list[Organisation]
+    contracts: list[Contract]
+    sections: list[ContractSection]
+    rag_totals: Counter
+    returns_status: list[ReturnsStatusRow]
+    returns_outstanding: int
+    budgets: list[BudgetRow]
+    expiring: list[DueAlert]
+    assessments_due: list[tuple[Contract, str]]
+    s52_warnings: list[tuple[Contract, int]]
+    periods: list = field(default_factory=list)
+
+    @property
+    def month_label(self) -> str:
+        return f"{self.month:%B %Y}"
+
+    @property
+    def budget_totals(self) -> dict[str, Decimal]:
+        keys = ("budget", "actual_to_date", "forecast", "variance")
+        return {k: sum((getattr(b, k) for b in self.budgets), Decimal("0")) for k in keys}
+
+    @property
+    def decisions_needed(self) -> int:
+        return len(self.expiring) + len(self.assessments_due)
+
+
+def month_end(month: date) -> date:
+    return add_months(month, 1) - timedelta(days=1)
+
+
+def _performance(contracts: list[Contract], as_of: date) -> tuple[list, dict]:
+    """Every active KPI of the contracts with values over the last quarters, in four queries."""
+    periods = recent_periods(kind=PeriodKind.QUARTER, today=as_of + timedelta(days=1),
+                             count=TREND_QUARTERS)
+    kpis = list(
+        KPI.objects.filter(contract__in=contracts, is_active=True)
+        .select_related("service_line")
+        .prefetch_related("targets__valid_from")
+        .order_by("contract_id", "service_line__order", "code")
+    )
+    values: dict[tuple[int, int], ReturnValue] = {}
+    for row in ReturnValue.objects.filter(
+        performance_return__contract__in=contracts, performance_return__period__in=periods,
+        performance_return__status__in=SHOWN_STATUSES,
+    ).select_related("performance_return"):
+        values[(row.kpi_id, row.performance_return.period_id)] = row
+    by_contract: dict[int, list[KPIPerformance]] = defaultdict(list)
+    for kpi in kpis:
+        cells = []
+        for period in periods:
+            row = values.get((kpi.pk, period.pk))
+            if row is not None:
+                row.kpi = kpi
+            cells.append(PerformanceCell(period, row, value_rag(kpi, row, period),
+                                         row.performance_return.status if row else None))
+        latest = next((c for c in reversed(cells) if c.value is not None), None)
+        target = target_for(kpi, latest.period if latest else periods[-1])
+        numeric = [c.value.value if c.value else None for c in cells]
+        by_contract[kpi.contract_id].append(KPIPerformance(
+            kpi=kpi, cells=cells, latest=latest, target=target,
+            target_text=target_text(kpi, target), trend=_trend(kpi, cells),
+            sparkline=charts.sparkline(
+                numeric, title=f"{kpi.code}: trend over {len(periods)} quarters",
+                target=target.value if target and kpi.is_numeric else None,
+            ) if kpi.is_numeric else "",
+        ))
+    return periods, by_contract
+
+
+def _returns_status(contracts: list[Contract], periods: list, as_of: date) -> tuple[list, int]:
+    """Per provider: the latest quarter's returns by state; overdue = due and not submitted."""
+    latest = periods[-1]
+    existing = {
+        r.contract_id: r.status
+        for r in PerformanceReturn.objects.filter(contract__in=contracts, period=latest)
+    }
+    rows: dict[int, ReturnsStatusRow] = {}
+    outstanding = 0
+    for contract in contracts:
+        if not contract.kpis_active:
+            continue
+        row = rows.setdefault(contract.provider_id, ReturnsStatusRow(contract.provider))
+        status = existing.get(contract.pk)
+        if status == ReturnStatus.ACCEPTED:
+            row.accepted += 1
+        elif status == ReturnStatus.SUBMITTED:
+            row.submitted += 1
+        elif status == ReturnStatus.QUERIED:
+            row.queried += 1
+            outstanding += 1
+        elif latest.due_date < as_of:
+            row.overdue += 1
+            outstanding += 1
+        else:
+            row.draft += 1
+            outstanding += 1
+    return sorted(rows.values(), key=lambda r: (-r.overdue, r.provider.name)), outstanding
+
+
+def _budgets(partnership: Partnership, month: date) -> list[BudgetRow]:
+    from funding.models import Section75Agreement
+    from funding.selectors import agreement_page
+
+    year = int(financial_year_for(month)[:4])
+    rows = []
+    for agreement in Section75Agreement.objects.filter(partnership=partnership).order_by("title"):
+        if not agreement.covers_month(month):
+            continue
+        page = agreement_page(agreement, year)
+        rows.append(BudgetRow(
+            agreement=agreement, scheme_count=len(page.schemes), budget=page.totals.budget,
+            actual_to_date=page.totals.actual_to_date, forecast=page.totals.forecast,
+            variance=page.totals.variance, partner_shares=page.projection,
+            schemes=page.schemes,
+        ))
+    return rows
+
+
+def monthly_report_data(*, partnership: Partnership, month: date,
+                        produced_on: date | None = None) -> MonthlyReportData:
+    """Everything the monthly joint monitoring report shows, for the month just ended."""
+    produced_on = produced_on or timezone.localdate()
+    as_of = month_end(month)
+    partners = [m.organisation for m in partnership.members.select_related("organisation")
+                .order_by("organisation__name")]
+    contract_qs = (
+        Contract.objects.filter(partnership=partnership, status__in=ACTIVE_STATUSES)
+        .select_related("provider", "lead_commissioner", "holder")
+        .with_term()
+        .order_by("title")
+    )
+    contracts = list(contract_qs)
+    periods, performance = _performance(contracts, as_of)
+    sections, totals = [], Counter()
+    for contract in contracts:
+        kpis = performance.get(contract.pk, [])
+        contract.kpis_active = bool(kpis)
+        counts = Counter(k.rag for k in kpis)
+        worst = min(counts, key=RAG_ORDER.__getitem__) if counts else None
+        totals[worst] += 1
+        commentary = next((k.latest.value.performance_return.overall_commentary
+                           for k in kpis if k.latest and k.latest.value), "")
+        sections.append(ContractSection(contract, kpis, counts, worst, commentary))
+    # Worst performers first: most red, then most amber.
+    sections.sort(key=lambda s: (RAG_ORDER[s.worst], -s.rag_counts.get("red", 0),
+                                 -s.rag_counts.get("amber", 0), s.contract.title))
+    returns_status, outstanding = _returns_status(contracts, periods, as_of)
+
+    finalised = dict(
+        PerformanceAssessment.objects.filter(contract__in=contracts, status="final")
+        .values("contract").annotate(last=Max("finalised_at")).values_list("contract", "last")
+    )
+    assessments_due, s52 = [], []
+    for section in sections:
+        contract = section.contract
+        if max(contract.annual_value, contract.whole_life_value) <= S52_VALUE_THRESHOLD:
+            continue
+        s52_count = sum(1 for k in section.kpis if k.kpi.is_s52)
+        if s52_count < 3:
+            s52.append((contract, s52_count))
+        last = finalised.get(contract.pk)
+        since = last.date() if last else contract.start_date
+        due = date(since.year + 1, since.month, min(since.day, 28))
+        if due <= as_of + timedelta(days=60):
+            assessments_due.append((contract, f"{due:%-d %B %Y}"))
+
+    expiring = key_date_alerts_due(today=as_of, contracts=contract_qs)
+    return MonthlyReportData(
+        partnership=partnership, month=month, produced_on=produced_on, partners=partners,
+        contracts=contracts, sections=sections, rag_totals=totals,
+        returns_status=returns_status, returns_outstanding=outstanding,
+        budgets=_budgets(partnership, month), expiring=expiring,
+        assessments_due=assessments_due, s52_warnings=s52, periods=periods,
+    )
