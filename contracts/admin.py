@@ -76,3 +76,55 @@ class KeyDateAlertAdmin(admin.ModelAdmin):
     list_display = ["contract", "kind", "due_date", "threshold", "recipient", "sent_at"]
     list_filter = ["kind"]
     raw_id_fields = ["contract", "recipient"]
+
+
+# --- Frameworks (reference data and support; day-to-day work happens in the service) --------
+
+from contracts.models import (  # noqa: E402
+    CallOff,
+    Framework,
+    FrameworkParty,
+    Lot,
+    ProcurementWindow,
+    ProviderApplication,
+)
+
+
+class FrameworkPartyInline(admin.TabularInline):
+    model = FrameworkParty
+    extra = 0
+    autocomplete_fields = ["organisation"]
+
+
+class LotInline(admin.TabularInline):
+    model = Lot
+    extra = 0
+    fields = ["number", "title", "status"]
+
+
+@admin.register(Framework)
+class FrameworkAdmin(SimpleHistoryAdmin):
+    list_display = ["reference", "title", "partnership", "status", "start_date"]
+    list_filter = ["status", "partnership"]
+    search_fields = ["reference", "title"]
+    inlines = [FrameworkPartyInline, LotInline]
+
+
+@admin.register(ProcurementWindow)
+class ProcurementWindowAdmin(SimpleHistoryAdmin):
+    list_display = ["framework", "opens", "closes"]
+
+
+@admin.register(ProviderApplication)
+class ProviderApplicationAdmin(SimpleHistoryAdmin):
+    list_display = ["provider", "lot", "submitted_on", "evaluation", "decision"]
+    list_filter = ["decision", "evaluation"]
+    search_fields = ["provider__name", "lot__title"]
+    raw_id_fields = ["provider", "lot"]
+
+
+@admin.register(CallOff)
+class CallOffAdmin(SimpleHistoryAdmin):
+    list_display = ["contract", "lot", "award_method", "funding_arrangement", "called_off_on"]
+    list_filter = ["award_method", "funding_arrangement"]
+    raw_id_fields = ["contract", "lot"]

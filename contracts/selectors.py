@@ -39,7 +39,7 @@ def contract_detail_queryset(user) -> QuerySet[Contract]:
     return (
         Contract.objects.for_user(user)
         .select_related("provider", "holder", "lead_commissioner", "partnership",
-                        "contract_manager")
+                        "contract_manager", "call_off__lot__framework")
         .prefetch_related(
             "service_lines",
             Prefetch("shares", queryset=CommissioningShare.objects.select_related("organisation")),

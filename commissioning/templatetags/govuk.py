@@ -18,6 +18,8 @@ TAG_COLOURS = {
     "overdue": "red", "done": "green", "failed": "red", "queued": "grey", "running": "blue",
     "pending": "blue", "revoked": "grey", "active": "green", "withdrawn": "grey",
     "under_review": "yellow", "open": "green", "closed": "grey",
+    "open_for_applications": "turquoise", "admitted": "green", "rejected": "red",
+    "applied": "blue", "sent": "green",
 }
 
 
