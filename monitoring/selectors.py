@@ -371,31 +371,58 @@ class ContractRAG:
 
 def performance_overview(*, contracts: QuerySet[Contract]) -> list[ContractRAG]:
     """RAG counts from each contract's latest submitted or accepted return, worst first
-    (most red, then most amber). A fixed number of queries for any number of contracts."""
+    (most red, then most amber). A fixed number of queries for any number of contracts.
+
+    KPIs, targets and values are read as plain tuples, not model instances: a commissioner
+    may see a thousand contracts with six KPIs each, and building tens of thousands of
+    objects per request was most of this page's time."""
+    from monitoring.models import KPITarget
+
     contracts = list(
         contracts.select_related("provider", "partnership")
-        .prefetch_related("kpis__targets__valid_from", "extension_options")
+        .prefetch_related("extension_options")
     )
     latest: dict[int, PerformanceReturn] = {}
     for ret in PerformanceReturn.objects.filter(
         contract__in=contracts, status__in=SHOWN_STATUSES
     ).select_related("period").order_by("contract_id", "-period__start_date"):
         latest.setdefault(ret.contract_id, ret)
-    values = defaultdict(dict)
-    for row in ReturnValue.objects.filter(performance_return__in=list(latest.values())):
-        values[row.performance_return_id][row.kpi_id] = row
+    kpis_by_contract: dict[int, list[tuple]] = defaultdict(list)
+    for row in KPI.objects.filter(contract__in=contracts, is_active=True).order_by(
+        "contract_id", "order", "code"
+    ).values_list("pk", "contract_id", "data_type", "direction"):
+        kpis_by_contract[row[1]].append(row)
+    targets: dict[int, list[tuple]] = defaultdict(list)
+    for kpi_id, start, value, upper, tolerance in KPITarget.objects.filter(
+        kpi__contract__in=contracts, kpi__is_active=True
+    ).values_list("kpi_id", "valid_from__start_date", "target_value", "upper_value",
+                  "amber_tolerance"):
+        targets[kpi_id].append((start, Target(value, upper, tolerance)))
+    values: dict[tuple[int, int], tuple] = {}
+    for return_id, kpi_id, value, yes_no in ReturnValue.objects.filter(
+        performance_return__in=list(latest.values())
+    ).values_list("performance_return_id", "kpi_id", "value", "yes_no"):
+        values[(return_id, kpi_id)] = (value, yes_no)
+
+    def in_force(kpi_id: int, period: ReportingPeriod) -> Target | None:
+        chosen = None
+        for start, target in targets.get(kpi_id, ()):
+            if start <= period.start_date and (chosen is None or start > chosen[0]):
+                chosen = (start, target)
+        return chosen[1] if chosen else None
+
     rows = []
     for contract in contracts:
         ret = latest.get(contract.pk)
         summary = ContractRAG(contract, ret.period if ret else None)
-        for kpi in contract.kpis.all():
-            if not kpi.is_active:
-                continue
+        for kpi_id, _contract_id, data_type, direction in kpis_by_contract.get(contract.pk, ()):
             summary.kpi_count += 1
-            if ret is None:
-                summary.no_target += 1
-                continue
-            result = value_rag(kpi, values[ret.pk].get(kpi.pk), ret.period)
+            answer = values.get((ret.pk, kpi_id)) if ret is not None else None
+            result = None
+            if answer is not None:
+                result = rag(data_type=data_type, direction=direction,
+                             value=answer[1] if data_type == "yes_no" else answer[0],
+                             target=in_force(kpi_id, ret.period))
             if result is None:
                 summary.no_target += 1
             else:

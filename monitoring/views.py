@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -47,6 +48,8 @@ from monitoring.models import (
 )
 from monitoring.rag import RAG_LABELS
 from monitoring.selectors import dashboard_for_user
+
+OVERVIEW_PAGE_SIZE = 50
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -435,8 +438,12 @@ def overview(request: HttpRequest) -> HttpResponse:
              r.red, r.amber, r.green, r.no_target, r.worst_label] for r in rows])
     query = request.GET.copy()
     query.pop("format", None)
+    query.pop("page", None)
+    # Every row is rated (worst first, totals) but only a page of them is drawn.
+    page = Paginator(rows, OVERVIEW_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "monitoring/overview.html", {
-        "rows": rows, "filter": filterset, "query": query.urlencode(),
+        "rows": page.object_list, "page_obj": page, "count": len(rows),
+        "filter": filterset, "query": query.urlencode(),
         "assessments_due": selectors.assessments_due(contracts=[r.contract for r in rows]),
         "today": timezone.localdate(),
         "totals": {k: sum(getattr(r, k) for r in rows) for k in ("red", "amber", "green")},
