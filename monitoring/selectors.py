@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -382,11 +382,18 @@ def performance_overview(*, contracts: QuerySet[Contract]) -> list[ContractRAG]:
         contracts.select_related("provider", "partnership")
         .prefetch_related("extension_options")
     )
-    latest: dict[int, PerformanceReturn] = {}
-    for ret in PerformanceReturn.objects.filter(
-        contract__in=contracts, status__in=SHOWN_STATUSES
-    ).select_related("period").order_by("contract_id", "-period__start_date"):
-        latest.setdefault(ret.contract_id, ret)
+    # Only each contract's latest shown return (not every quarter's) is loaded.
+    newest = (PerformanceReturn.objects.filter(contract=OuterRef("pk"),
+                                               status__in=SHOWN_STATUSES)
+              .order_by("-period__start_date").values("pk")[:1])
+    latest_ids = [pk for pk in Contract.objects.filter(pk__in=[c.pk for c in contracts])
+                  .order_by().annotate(latest=Subquery(newest))
+                  .values_list("latest", flat=True) if pk]
+    latest: dict[int, PerformanceReturn] = {
+        ret.contract_id: ret
+        for ret in PerformanceReturn.objects.filter(pk__in=latest_ids).select_related("period")
+        .order_by()
+    }
     kpis_by_contract: dict[int, list[tuple]] = defaultdict(list)
     for row in KPI.objects.filter(contract__in=contracts, is_active=True).order_by(
         "contract_id", "order", "code"
@@ -395,13 +402,13 @@ def performance_overview(*, contracts: QuerySet[Contract]) -> list[ContractRAG]:
     targets: dict[int, list[tuple]] = defaultdict(list)
     for kpi_id, start, value, upper, tolerance in KPITarget.objects.filter(
         kpi__contract__in=contracts, kpi__is_active=True
-    ).values_list("kpi_id", "valid_from__start_date", "target_value", "upper_value",
-                  "amber_tolerance"):
+    ).order_by().values_list("kpi_id", "valid_from__start_date", "target_value",
+                             "upper_value", "amber_tolerance"):
         targets[kpi_id].append((start, Target(value, upper, tolerance)))
     values: dict[tuple[int, int], tuple] = {}
     for return_id, kpi_id, value, yes_no in ReturnValue.objects.filter(
-        performance_return__in=list(latest.values())
-    ).values_list("performance_return_id", "kpi_id", "value", "yes_no"):
+        performance_return_id__in=latest_ids
+    ).order_by().values_list("performance_return_id", "kpi_id", "value", "yes_no"):
         values[(return_id, kpi_id)] = (value, yes_no)
 
     def in_force(kpi_id: int, period: ReportingPeriod) -> Target | None:

@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -50,6 +51,7 @@ from monitoring.rag import RAG_LABELS
 from monitoring.selectors import dashboard_for_user
 
 OVERVIEW_PAGE_SIZE = 50
+INBOX_PAGE_SIZE = 50
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -358,11 +360,14 @@ def inbox(request: HttpRequest) -> HttpResponse:
     _commissioner_only(request)
     filterset = InboxFilter(request.GET or None, request=request,
                             queryset=selectors.inbox_for_user(user=request.user))
-    returns = list(filterset.qs)
+    page = Paginator(filterset.qs, INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     queried = selectors.inbox_for_user(user=request.user,
                                        statuses=(ReturnStatus.QUERIED,)).count()
     return render(request, "monitoring/inbox.html", {
-        "returns": returns, "filter": filterset, "queried_count": queried,
+        "returns": page.object_list, "page_obj": page, "count": page.paginator.count,
+        "query": query.urlencode(), "filter": filterset, "queried_count": queried,
         "today": timezone.localdate(),
     })
 
@@ -424,8 +429,9 @@ def overview(request: HttpRequest) -> HttpResponse:
     _commissioner_only(request)
     filterset = OverviewFilter(
         request.GET or None, request=request,
+        # EXISTS rather than a join + DISTINCT over every column of every contract.
         queryset=selectors.monitored_contracts_for_user(request.user).filter(
-            kpis__isnull=False).distinct(),
+            Exists(KPI.objects.filter(contract=OuterRef("pk")))),
     )
     rows = selectors.performance_overview(contracts=filterset.qs)
     fmt = request.GET.get("format")

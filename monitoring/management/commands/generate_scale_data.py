@@ -20,6 +20,7 @@ table records what it made; users' e-mail addresses end in ``scale.invalid``) un
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import random
 import time
@@ -455,6 +456,7 @@ class Generator:
         contracts = []
         per_partnership = self.size.contracts // len(self.partnerships)
         providers = self.providers
+        cumulative = list(itertools.accumulate(self.provider_weights))
         for p_index, partnership in enumerate(self.partnerships):
             orgs = self.members[partnership.pk]
             managers = [u for org in orgs for u, role in self.staff_by_org[org.pk]
@@ -491,8 +493,7 @@ class Generator:
                     title=f"{service} – {place}",
                     description=f"{service} for adults and families in {place}",
                     service_area=area,
-                    provider=providers[rng.choices(range(len(providers)),
-                                                   weights=self.provider_weights)[0]],
+                    provider=rng.choices(providers, cum_weights=cumulative)[0],
                     holder=lead, lead_commissioner=lead, partnership=partnership,
                     contract_manager=rng.choice(managers) if managers else None,
                     procurement_regime=regime, procurement_route=rng.choice(routes),
