@@ -161,8 +161,7 @@ class RSSSampler(threading.Thread):
 def _gunicorn_env(static_root: str) -> dict:
     env = dict(os.environ)
     env.update({
-        "DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(60),
-        "PSEUDONYMISATION_KEY": secrets.token_urlsafe(40),
+        "DEBUG": "false",
         "ALLOWED_HOSTS": "127.0.0.1,localhost", "HTTPS": "false",
         "SECURE_SSL_REDIRECT": "false", "STATIC_ROOT": static_root,
         # Tasks (e-mails after a submission) wait in Redis: no worker runs here.
@@ -199,6 +198,9 @@ def run(args) -> dict:
     from bench import scale
 
     require_loopback(args.host or "http://127.0.0.1")
+    # The sessions made here must be readable by gunicorn: one secret key for both.
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(60))
+    os.environ.setdefault("PSEUDONYMISATION_KEY", secrets.token_urlsafe(40))
     scale.setup()
     sessions = make_sessions()
     work = Path(tempfile.mkdtemp(prefix="jc-loadtest-"))
