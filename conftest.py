@@ -238,3 +238,37 @@ def celery_worker_process(live_server, tmp_path):
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The fuzz tests' count of inputs tried (commissioning/tests/test_fuzz_*.py)."""
+    import sys
+
+    strategies = sys.modules.get("commissioning.tests.strategies")
+    line = strategies.summary_line() if strategies else None
+    if line:
+        terminalreporter.write_line(line)
+
+
+# Reference data that migrations seed (funding sources, the KPI template library). A
+# transactional test empties every table when it finishes; put the seeds back for the next.
+_SEED_MIGRATIONS = (
+    ("funding.migrations.0002_seed_funding_sources", "seed", "funding.FundingSource"),
+    ("monitoring.migrations.0002_kpi_template_library", "load", "monitoring.KPITemplateSet"),
+)
+
+
+@pytest.fixture(autouse=True)
+def _migration_seeded_reference_data(request):
+    uses_db = request.node.get_closest_marker("django_db") or {
+        "db", "transactional_db", "world", "live_server"} & set(request.fixturenames)
+    if uses_db:
+        from importlib import import_module
+
+        from django.apps import apps
+
+        request.getfixturevalue("db")  # follows the test's own django_db marker
+        for module, function, model in _SEED_MIGRATIONS:
+            if not apps.get_model(model).objects.exists():
+                getattr(import_module(module), function)(apps, None)
+    yield
