@@ -136,13 +136,24 @@ def can_manage_people(user: User) -> bool:
 
 def organisations_user_can_invite_to(user: User) -> QuerySet[Organisation]:
     """A partnership administrator invites people to the partnership's organisations and to
-    providers; a platform administrator to any organisation."""
+    the providers that work for the partnership (a contract, or an application to one of its
+    frameworks); a platform administrator to any organisation.
+
+    Never any provider: a role at a provider that works only for another partnership would
+    open that partnership's contracts, returns and documents to whoever receives it.
+    """
     if is_platform_admin(user):
         return Organisation.objects.filter(is_active=True)
     if not has_role(user, Role.PARTNERSHIP_ADMIN):
         return Organisation.objects.none()
+    own = Partnership.objects.filter(members__organisation=current_organisation(user))
+    # Reverse relations (contracts, framework applications), so the core imports no app.
+    linked_providers = Organisation.objects.exclude(kind__in=COMMISSIONING_KINDS).filter(
+        Q(contracts_provided__partnership__in=own)
+        | Q(framework_applications__lot__framework__partnership__in=own)
+    ).values("pk")
     return Organisation.objects.filter(is_active=True).filter(
-        Q(pk__in=partner_organisation_ids(user)) | ~Q(kind__in=COMMISSIONING_KINDS)
+        Q(pk__in=partner_organisation_ids(user)) | Q(pk__in=linked_providers)
     )
 
 

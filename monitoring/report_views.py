@@ -86,13 +86,21 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
+def _open(file):
+    """A stored file for download; one missing from storage is a 404, not a 500."""
+    try:
+        return file.open("rb")
+    except FileNotFoundError as error:
+        raise Http404 from error
+
+
 def report_download(request: HttpRequest, pk: int) -> FileResponse:
     report = get_object_or_404(MonthlyReport.objects.for_user(request.user),
                                pk=pk, status=ReportStatus.DONE)
     if not report.file:
         raise Http404
     filename = f"Joint monitoring report {report.partnership.display_name} {report.month:%Y-%m}.pdf"
-    return FileResponse(report.file.open("rb"), as_attachment=True, filename=filename,
+    return FileResponse(_open(report.file), as_attachment=True, filename=filename,
                         content_type="application/pdf")
 
 
@@ -213,5 +221,5 @@ def committee_export_download(request: HttpRequest, pk: int) -> FileResponse:
             report__in=CommitteeReport.objects.for_user(request.user)).select_related("report"),
         pk=pk)
     name = f"{export.report.title[:80]} v{export.version} {export.get_part_display()}.pdf"
-    return FileResponse(export.file.open("rb"), as_attachment=True, filename=name,
+    return FileResponse(_open(export.file), as_attachment=True, filename=name,
                         content_type="application/pdf")

@@ -77,6 +77,9 @@ class TestPeople:
         assert not Invitation.objects.exists()
 
     def test_it_invites_into_a_partner_organisation_or_a_provider(self, world, client_for):
+        from contracts.tests.factories import contract_for
+
+        contract_for(world)  # provider X works for partnership A
         client = client_for(world.partnership_admin_a)
         for org, role in ((world.icb_a, Role.COMMISSIONER),
                           (world.provider_x, Role.PROVIDER_SUBMITTER)):
@@ -85,6 +88,26 @@ class TestPeople:
                 "organisation": org.pk, "role": role})
             assert response.status_code == 302
         assert Invitation.objects.count() == 2
+
+    def test_it_never_gives_a_role_at_a_provider_of_another_partnership(self, world,
+                                                                        client_for):
+        """Provider Y works only for partnership B: a role there would open B's contracts,
+        returns and documents to partnership A's administrator (or whoever they chose)."""
+        from contracts.tests.factories import contract_for
+
+        contract_for(world, partnership=world.partnership_b, holder=world.council_b,
+                     lead_commissioner=world.council_b, provider=world.provider_y)
+        client = client_for(world.partnership_admin_a)
+        for email in ("padmin.a@example.org", "someone.new@example.org"):
+            response = client.post("/people/invite/", {
+                "full_name": "Pat Admin", "email": email,
+                "organisation": world.provider_y.pk, "role": Role.PROVIDER_APPROVER})
+            assert response.status_code == 200
+            assert "Select an organisation from the list" in response.content.decode()
+        assert not Invitation.objects.exists()
+        assert not Membership.objects.filter(organisation=world.provider_y,
+                                             user=world.partnership_admin_a).exists()
+        assert "Yusuf Provider" not in client.get("/people/").content.decode()
 
     def test_it_lists_only_people_an_administrator_may_see(self, world, client_for):
         page = client_for(world.partnership_admin_a).get("/people/").content.decode()
