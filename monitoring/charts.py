@@ -126,3 +126,24 @@ def bar_chart(items: Sequence[tuple[str, object, str | None]], *, title: str, ta
 
 
 __all__ = ["bar_chart", "sparkline"]
+
+
+_BLOCKS = "▁▂▃▄▅▆▇█"
+
+
+def text_sparkline(values: Sequence) -> str:
+    """A trend in block characters (▁▃▅█), one per period, "·" where a period has no value.
+
+    Used in long printed reports, where one SVG per KPI would cost WeasyPrint hundreds of
+    megabytes; the charts in the report itself stay SVG.
+    """
+    points = _floats(values)
+    known = [p for p in points if p is not None]
+    if not known:
+        return ""
+    low, high = min(known), max(known)
+    span = (high - low) or 1.0
+    return "".join(
+        "·" if p is None else _BLOCKS[round((p - low) / span * (len(_BLOCKS) - 1))]
+        for p in points
+    )
