@@ -223,6 +223,7 @@ def monthly_report_data(*, partnership: Partnership, month: date,
     contract_qs = (
         Contract.objects.filter(partnership=partnership, status__in=ACTIVE_STATUSES)
         .select_related("provider", "lead_commissioner", "holder")
+        .prefetch_related("extension_options", "variations", "decisions")
         .with_term()
         .order_by("title")
     )
