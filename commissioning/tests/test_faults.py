@@ -118,3 +118,34 @@ def test_a_dump_restores_into_an_empty_database_and_the_app_serves_it(world, tmp
         connection.close()
         subprocess.run([services_control.pg_tool("dropdb"), *base, "--if-exists", restored],
                        timeout=60)
+
+
+def test_a_report_asked_for_while_redis_is_down_is_kept_and_produced_when_it_is_back(
+        world, client_for, celery_worker_process):
+    from monitoring.report_models import MonthlyReport, ReportStatus
+    from monitoring.report_services import sweep_reports
+
+    officer = client_for(world.report_officer_a)
+    services_control.redis_stop()
+    try:
+        response = officer.post("/reports/", {"partnership": world.partnership_a.pk,
+                                              "month": 7, "year": 2025}, follow=True)
+        assert response.status_code == 200
+        assert "could not be reached just now" in response.content.decode()
+        report = MonthlyReport.objects.get()
+        assert report.status == ReportStatus.QUEUED
+        assert officer.get("/reports/").status_code == 200
+    finally:
+        services_control.redis_start()
+    # The sweep (every 5 minutes from beat) hands the saved request to the worker.
+    MonthlyReport.objects.filter(pk=report.pk).update(
+        queued_at=timezone.now() - timedelta(minutes=15))
+    assert sweep_reports() == 1
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        report.refresh_from_db()
+        if report.status in (ReportStatus.DONE, ReportStatus.FAILED):
+            break
+        time.sleep(0.3)
+    assert report.status == ReportStatus.DONE, report.error
+    assert MonthlyReport.objects.count() == 1
