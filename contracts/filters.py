@@ -47,10 +47,6 @@ def _visible_organisations(request, field: str) -> QuerySet[Organisation]:
     return Organisation.objects.filter(pk__in=visible).order_by("name")
 
 
-def _providers(request):
-    return _visible_organisations(request, "provider")
-
-
 def _leads(request):
     return _visible_organisations(request, "lead_commissioner")
 
@@ -82,8 +78,13 @@ class ContractFilter(django_filters.FilterSet):
     )
     status = django_filters.ChoiceFilter(choices=ContractStatus.choices, empty_label="Any",
                                          widget=_select())
-    provider = django_filters.ModelChoiceFilter(queryset=_providers, empty_label="Any",
-                                                widget=_select())
+    # A text filter, not a select: registers hold hundreds of providers, and a select of
+    # them all was most of the page's rendering time (bench/RESULTS.md). A number still
+    # picks one provider, so links from other pages keep working.
+    provider = django_filters.CharFilter(
+        label="Provider", method="filter_provider", help_text="Part of the provider's name",
+        widget=forms.TextInput(attrs={"class": "govuk-input", "spellcheck": "false"}),
+    )
     lead_commissioner = django_filters.ModelChoiceFilter(
         queryset=_leads, empty_label="Any", label="Lead commissioner", widget=_select()
     )
@@ -121,6 +122,16 @@ class ContractFilter(django_filters.FilterSet):
         return queryset.filter(
             Q(reference__icontains=value) | Q(title__icontains=value)
             | Q(provider__name__icontains=value) | Q(provider__short_name__icontains=value)
+        )
+
+    def filter_provider(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        if value.isdigit() and len(value) <= 9:  # an id; longer digit runs would overflow
+            return queryset.filter(provider_id=int(value))
+        return queryset.filter(
+            Q(provider__name__icontains=value) | Q(provider__short_name__icontains=value)
         )
 
     def filter_partner(self, queryset, name, value):
