@@ -23,6 +23,20 @@ class GovUKFormMixin:
         self.helper.disable_csrf = True
 
 
+class IdsChoiceField(forms.ModelMultipleChoiceField):
+    """A multiple choice of records by id. An id that cannot be a key (not a whole number, or
+    too large for the database) is an invalid choice, never sent to the database (SQLite
+    raises OverflowError for an integer over 64 bits)."""
+
+    def _check_values(self, value):
+        for pk in value if isinstance(value, list | tuple) else ():
+            text = str(pk)
+            if not (text.isascii() and text.isdigit()) or int(text) > 2 ** 63 - 1:
+                raise forms.ValidationError(self.error_messages["invalid_choice"],
+                                            code="invalid_choice", params={"value": text})
+        return super()._check_values(value)
+
+
 class GovUKForm(GovUKFormMixin, forms.Form):
     pass
 

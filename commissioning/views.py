@@ -8,7 +8,7 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
@@ -119,15 +119,16 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
                                            require_https=request.is_secure()):
         next_url = reverse("dashboard")
+    # HttpResponseRedirect, not redirect(): "next" is a URL, never a view name to reverse.
     if request.user.is_verified() or not two_factor.has_second_factor(request.user):
-        return redirect(next_url)
+        return HttpResponseRedirect(next_url)
     form = forms.TwoFactorCodeForm(
         request.POST or None, label="Security code",
         hint="The 6-digit code from your authenticator app, or one of your backup codes.",
     )
     if request.method == "POST" and form.is_valid():
         if two_factor.verify(request=request, token=form.cleaned_data["otp_token"]):
-            return redirect(next_url)
+            return HttpResponseRedirect(next_url)
         form.add_error("otp_token", "The security code is not correct or has expired. "
                        "Enter the newest code from your app, or a backup code")
     return render(request, "commissioning/two_factor_verify.html",

@@ -288,7 +288,7 @@ def parse_option_lengths(text: str) -> list[int]:
     parts = [p for p in re.split(r"[,\s]+", text.strip()) if p]
     lengths = []
     for part in parts:
-        if not part.isdigit() or not 0 < int(part) <= 120:
+        if not (part.isascii() and part.isdigit()) or not 0 < int(part) <= 120:
             raise ValidationError(
                 "Enter each extension option as a number of months between 1 and 120, "
                 "separated by commas, like 12, 12"

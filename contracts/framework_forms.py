@@ -12,7 +12,7 @@ from crispy_forms_gds.layout import Fieldset, Layout, Size
 from django import forms
 from django.core.exceptions import ValidationError
 
-from commissioning.forms import GovUKForm
+from commissioning.forms import GovUKForm, IdsChoiceField
 from commissioning.models import Organisation
 from contracts.forms import (
     MoneyField,
@@ -53,7 +53,7 @@ class FrameworkForm(GovUKForm):
                             error_messages={"required": "Enter the framework title"})
     description = forms.CharField(label="Description (optional)", required=False,
                                   widget=forms.Textarea)
-    parties = forms.ModelMultipleChoiceField(
+    parties = IdsChoiceField(
         label="Parties to the Inter Authority Agreement", queryset=None,
         widget=forms.CheckboxSelectMultiple,
         help_text="The commissioners that set up the framework and may call off from it",
@@ -148,7 +148,7 @@ class WindowForm(GovUKForm):
 
 
 class ApplyForm(GovUKForm):
-    lots = forms.ModelMultipleChoiceField(
+    lots = IdsChoiceField(
         label="Which lots are you applying to?", queryset=None,
         widget=forms.CheckboxSelectMultiple,
         help_text="Select all that apply. You must meet the lot's criteria to be admitted",

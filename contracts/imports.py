@@ -428,7 +428,7 @@ def parse_whole_number(value: object, noun: str, *, maximum: int) -> int | None:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = str(value).strip()
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # "²" is a digit to isdigit()
         raise CellError(f"Enter the {noun} as a whole number of months")
     number = int(text)
     if number > maximum:
@@ -444,7 +444,7 @@ def parse_options(value: object) -> list[int]:
     parts = [p for p in re.split(r"[,;+\s]+", str(value).strip()) if p]
     lengths = []
     for part in parts:
-        if not part.isdigit() or not 0 < int(part) <= 120:
+        if not (part.isascii() and part.isdigit()) or not 0 < int(part) <= 120:
             raise CellError("Enter each extension option as a number of months between 1 "
                             "and 120, separated by commas, like 12, 12")
         lengths.append(int(part))

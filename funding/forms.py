@@ -107,10 +107,12 @@ class PercentField(forms.DecimalField):
                                           "class": "govuk-input govuk-input--width-4"}),
             error_messages={"required": f"Enter the {noun}",
                             "invalid": f"Enter the {noun} as a number, like 15",
-                            "min_value": f"The {noun} must be 0% or more",
-                            "max_value": f"The {noun} must be 100% or less",
+                            # Django fills these in with "message % params": a lone % would
+                            # be read as a format (500 for anyone typing 101), hence %%.
+                            "min_value": f"The {noun} must be 0%% or more",
+                            "max_value": f"The {noun} must be 100%% or less",
                             "max_decimal_places": f"The {noun} can have up to 2 decimal places",
-                            "max_digits": f"The {noun} must be 100% or less"},
+                            "max_digits": f"The {noun} must be 100%% or less"},
             **kwargs,
         )
 

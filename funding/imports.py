@@ -12,6 +12,7 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
@@ -20,6 +21,7 @@ from pathlib import PurePath
 
 from django.conf import settings
 
+from commissioning.spreadsheets import workbook_problem
 from funding.models import month_label
 
 MAX_ROWS = 10_000
@@ -168,7 +170,11 @@ def _read_csv(data: bytes) -> tuple[list[str], list[tuple[int, list]]]:
     except UnicodeDecodeError:
         text = data.decode("cp1252", errors="replace")
     reader = csv.reader(io.StringIO(text, newline=""))
-    rows = list(reader)
+    try:
+        rows = list(reader)
+    except csv.Error as error:
+        raise UploadRefused(f"Row {reader.line_num}: the file is not valid CSV ({error}). "
+                            "Export it from the finance system again") from error
     if not rows:
         raise UploadRefused("The selected file is empty")
     return rows[0], [(index, row) for index, row in enumerate(rows[1:], start=2)]
@@ -183,7 +189,8 @@ def _read_xlsx(data: bytes) -> tuple[list[str], list[tuple[int, list]]]:
         unpacked = sum(info.file_size for info in archive.infolist())
         content_types = archive.read("[Content_Types].xml") \
             if "[Content_Types].xml" in names else b""
-    except (zipfile.BadZipFile, KeyError, OSError) as error:
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError, RuntimeError, ValueError,
+            NotImplementedError, zlib.error) as error:  # a corrupt or encrypted zip
         raise UploadRefused("The selected file is not an Excel workbook (.xlsx)") from error
     if "xl/workbook.xml" not in names:
         raise UploadRefused("The selected file is not an Excel workbook (.xlsx)")
@@ -192,6 +199,9 @@ def _read_xlsx(data: bytes) -> tuple[list[str], list[tuple[int, list]]]:
                             "Excel workbook (.xlsx) or CSV")
     if unpacked > 10 * settings.MAX_UPLOAD_BYTES:
         raise UploadRefused("The selected file is too large when unpacked")
+    problem = workbook_problem(data)  # a zip bomb, judged before anything is decompressed
+    if problem:
+        raise UploadRefused(problem)
 
     from openpyxl import load_workbook  # defusedxml is installed, so openpyxl parses safely
 

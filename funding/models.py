@@ -581,8 +581,10 @@ class FinanceImport(models.Model):
                                   related_name="finance_imports")
     original_name = models.CharField(max_length=255)
     status = models.CharField(max_length=20, choices=ImportStatus.choices)
-    rows = models.JSONField(default=list, help_text="Parsed rows (amounts as strings)")
-    errors = models.JSONField(default=list, help_text="Row, column and message for each error")
+    rows = models.JSONField(default=list, blank=True,
+                            help_text="Parsed rows (amounts as strings)")
+    errors = models.JSONField(default=list, blank=True,
+                              help_text="Row, column and message for each error")
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                     null=True, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)

@@ -681,6 +681,10 @@ def finance_import_confirm(*, finance_import: FinanceImport, user: User) -> int:
     number of rows saved.
     """
     locked = FinanceImport.objects.select_for_update().get(pk=finance_import.pk)
+    if locked.status == ImportStatus.INVALID:
+        raise ValidationError(f"This import cannot be confirmed: the file has "
+                              f"{len(locked.errors)} error{'s' if len(locked.errors) != 1 else ''}"
+                              ". Correct the rows listed and upload the file again")
     if locked.status != ImportStatus.READY:
         raise ValidationError("This import cannot be confirmed: "
                               f"it is {locked.get_status_display().lower()}")

@@ -440,9 +440,11 @@ def year_end(request: HttpRequest, pk: int, year: int) -> HttpResponse:
     agreement = _agreement(request, pk, permissions.can_close_year)
     if year not in agreement.years:
         raise Http404
-    form = forms.ConfirmForm(request.POST or None)
-    if request.method == "POST" and _save(form, lambda: services.year_end_close(
-            agreement=agreement, year=year, user=request.user)):
+    form = forms.ConfirmForm(request.POST if request.method == "POST" else None)
+    # is_valid() gives the (empty) form the cleaned_data that a service error is added to.
+    if request.method == "POST" and form.is_valid() and _save(
+            form, lambda: services.year_end_close(agreement=agreement, year=year,
+                                                  user=request.user)):
         messages.success(request, f"{year_label(year)} closed and the risk share recorded")
         return redirect(f"{agreement.get_absolute_url()}?year={year}")
     page = selectors.agreement_page(agreement, year)
@@ -482,15 +484,17 @@ def import_upload(request: HttpRequest, pk: int) -> HttpResponse:
 def import_preview(request: HttpRequest, pk: int, import_pk: int) -> HttpResponse:
     agreement = _agreement(request, pk, permissions.can_edit_budgets)
     finance_import = get_object_or_404(FinanceImport, pk=import_pk, agreement=agreement)
-    form = forms.ConfirmForm(request.POST or None)
+    form = forms.ConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if request.POST.get("action") == "cancel":
             services.finance_import_cancel(finance_import=finance_import, user=request.user)
             messages.success(request, "Import cancelled. Nothing was saved")
             return redirect(agreement)
         saved = {}
-        if _save(form, lambda: saved.setdefault("count", services.finance_import_confirm(
-                finance_import=finance_import, user=request.user))):
+        # is_valid() gives the (empty) form the cleaned_data that a service error is added to.
+        if form.is_valid() and _save(form, lambda: saved.setdefault(
+                "count", services.finance_import_confirm(finance_import=finance_import,
+                                                         user=request.user))):
             messages.success(request, f"{saved['count']} rows of actuals and forecasts saved")
             return redirect(agreement)
         finance_import.refresh_from_db()

@@ -42,7 +42,7 @@ def validate(raw: str) -> str:
     number = normalise(raw)
     if not number:
         raise InvalidNHSNumber("Enter an NHS number")
-    if not number.isdigit():
+    if not (number.isascii() and number.isdigit()):  # "²" and "٣" are digits to isdigit()
         raise InvalidNHSNumber("An NHS number must only include numbers 0 to 9")
     if len(number) != 10:
         raise InvalidNHSNumber("An NHS number must be 10 digits")

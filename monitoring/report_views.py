@@ -119,7 +119,7 @@ def _source(request: HttpRequest):
                           ("partnership", access.partnerships_for_user(user))):
         raw = params.get(key)
         if raw:
-            if not raw.isdigit():
+            if not (raw.isascii() and raw.isdigit()):  # "²" is a digit to isdigit()
                 raise Http404
             return key, get_object_or_404(queryset, pk=int(raw))
     raise Http404
@@ -178,7 +178,7 @@ def committee_report_detail(request: HttpRequest, pk: int) -> HttpResponse:
                                           f"{committee_reports.MAX_SECTION_LENGTH:,} characters "
                                           f"or fewer")
         version = request.POST.get("version", "")
-        if not version.isdigit():
+        if not (version.isascii() and version.isdigit()):
             raise Http404
         if not errors:
             try:

@@ -33,6 +33,7 @@ from commissioning.periods import (
     financial_year_start,
     quarter_for,
 )
+from commissioning.spreadsheets import workbook_problem
 from commissioning.tasks import send_email
 from contracts.models import Contract
 from monitoring import nhs_numbers
@@ -659,6 +660,8 @@ def evidence_upload(*, performance_return: PerformanceReturn, upload: UploadedFi
 
 # --- Returns from a spreadsheet ----------------------------------------------------------------
 
+MAX_RETURN_ROWS = 1_000  # one row a KPI: far more than any contract has
+MAX_SERVICE_USER_ROWS = 100_000
 TEMPLATE_COLUMNS = ["kpi_code", "kpi_name", "value", "numerator", "denominator", "commentary"]
 SPREADSHEET_TYPES = {
     ".csv": ("text/csv", "text"),
@@ -677,11 +680,16 @@ def _read_rows(upload: UploadedFile, family: str) -> list[list[str]]:
     if family == "xlsx":
         from openpyxl import load_workbook
 
-        workbook = load_workbook(upload, read_only=True, data_only=True)
-        sheet = workbook.worksheets[0]
-        rows = [["" if c is None else str(c) for c in row]
-                for row in sheet.iter_rows(values_only=True)]
-        workbook.close()
+        try:
+            workbook = load_workbook(upload, read_only=True, data_only=True)
+            try:
+                sheet = workbook.worksheets[0]
+                rows = [["" if c is None else str(c) for c in row]
+                        for row in sheet.iter_rows(values_only=True)]
+            finally:
+                workbook.close()
+        except Exception as error:  # a broken workbook makes openpyxl/zlib raise many types
+            raise ValueError("not a readable workbook") from error
         return rows
     raw = upload.read()
     text = raw.decode("utf-8-sig", errors="strict") if raw else ""
@@ -704,16 +712,35 @@ def return_import(*, contract: Contract, period: ReportingPeriod, upload: Upload
     try:
         _name, _ctype = _check_upload(upload, SPREADSHEET_TYPES, "a CSV or XLSX file")
         family = detect_family(upload)
+        if family == "xlsx":
+            upload.seek(0)
+            problem = workbook_problem(upload.read())  # zip bombs, macros: before opening
+            upload.seek(0)
+            if problem:
+                raise ValidationError(problem)
         rows = _read_rows(upload, family or "text")
     except ValidationError as error:
         result.errors.append((0, "file", "; ".join(error.messages)))
         return result
-    except (UnicodeDecodeError, csv.Error, OSError, ValueError, KeyError, zipfile.BadZipFile):
-        result.errors.append((0, "file", "The file could not be read. Use the template"))
+    except UnicodeDecodeError:
+        result.errors.append((0, "file", "The file must be a CSV file saved as UTF-8, or an "
+                                         "XLSX file. Use the template"))
+        return result
+    except (csv.Error, OSError, ValueError, KeyError, zipfile.BadZipFile):
+        result.errors.append((0, "file", "The file could not be read as a CSV or XLSX file. "
+                                         "Use the template"))
         return result
     rows = [r for r in rows if any(cell.strip() for cell in r)]
     if not rows:
         result.errors.append((1, "file", "The file is empty"))
+        return result
+    if len(rows) == 1:
+        result.errors.append((1, "file", "The file has no rows of figures under the column "
+                                         "headings. Use the template"))
+        return result
+    if len(rows) > MAX_RETURN_ROWS:
+        result.errors.append((0, "file", f"The file has more than {MAX_RETURN_ROWS:,} rows. "
+                                         "Use the template: one row for each KPI"))
         return result
     header = [h.strip().lower() for h in rows[0]]
     missing = [c for c in ("kpi_code", "value", "numerator", "denominator") if c not in header]
@@ -935,18 +962,29 @@ def service_users_upload(*, contract: Contract, period: ReportingPeriod, upload:
         result.errors.append((0, "The file must be a CSV file saved as UTF-8"))
         return result
     hashes: set[str] = set()
-    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
-        raw = row[0].strip() if row else ""
-        if not raw or (number == 1 and not any(ch.isdigit() for ch in raw)):
-            continue
-        try:
-            digest = nhs_numbers.pseudonymise(raw)
-        except nhs_numbers.InvalidNHSNumber as error:
-            result.errors.append((number, str(error)))
-            continue
-        if digest in hashes:
-            result.duplicates += 1
-        hashes.add(digest)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        for number, row in enumerate(reader, start=1):
+            if number > MAX_SERVICE_USER_ROWS:
+                result.errors.append((0, f"The file has more than {MAX_SERVICE_USER_ROWS:,} "
+                                         "rows. A list can have up to "
+                                         f"{MAX_SERVICE_USER_ROWS:,} NHS numbers"))
+                return result
+            raw = row[0].strip() if row else ""
+            if not raw or (number == 1 and not any(ch.isdigit() for ch in raw)):
+                continue
+            try:
+                digest = nhs_numbers.pseudonymise(raw)
+            except nhs_numbers.InvalidNHSNumber as error:
+                result.errors.append((number, str(error)))
+                continue
+            if digest in hashes:
+                result.duplicates += 1
+            hashes.add(digest)
+    except csv.Error as error:
+        result.errors.append((reader.line_num, f"The row is not valid CSV ({error}). Check for "
+                                               "a missing closing quote"))
+        return result
     if not hashes and not result.errors:
         result.errors.append((0, "The file has no NHS numbers"))
     if result.errors:
