@@ -31,7 +31,8 @@ class IdsChoiceField(forms.ModelMultipleChoiceField):
     def _check_values(self, value):
         for pk in value if isinstance(value, list | tuple) else ():
             text = str(pk)
-            if not (text.isascii() and text.isdigit()) or int(text) > 2 ** 63 - 1:
+            if not (text.isascii() and text.isdigit()) or len(text) > 19 \
+                    or int(text) > 2 ** 63 - 1:
                 raise forms.ValidationError(self.error_messages["invalid_choice"],
                                             code="invalid_choice", params={"value": text})
         return super()._check_values(value)
