@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -24,6 +25,7 @@ from monitoring.models import (
     ReportingPeriod,
     ReturnStatus,
     ReturnValue,
+    ReturnVersion,
     ServiceUserList,
 )
 from monitoring.rag import RAG_LABELS, RAG_ORDER, Target, rag, target_in_force
@@ -258,7 +260,12 @@ def inbox_for_user(*, user: User, statuses=(ReturnStatus.SUBMITTED,)) -> QuerySe
         returns_for_user(user).filter(status__in=statuses)
         .select_related("contract__provider", "contract__partnership", "period",
                         "submitted_by")
-        .annotate(version_count=Count("versions", distinct=True))
+        # A correlated subquery, not a join + GROUP BY: the paginator's COUNT then skips it,
+        # and it runs only for the rows on the page (bench/RESULTS.md: inbox was 170 ms).
+        .annotate(version_count=Coalesce(Subquery(
+            ReturnVersion.objects.filter(performance_return=OuterRef("pk")).order_by()
+            .values("performance_return").annotate(n=Count("pk")).values("n")[:1]
+        ), 0))
         .order_by("submitted_at", "pk")
     )
 
