@@ -33,11 +33,7 @@ from monitoring.selectors import (
     S52_VALUE_THRESHOLD,
     SHOWN_STATUSES,
     KPIPerformance,
-    PerformanceCell,
-    _trend,
-    target_for,
-    target_text,
-    value_rag,
+    kpi_performance,
 )
 from monitoring.services import recent_periods
 
@@ -143,24 +139,10 @@ def _performance(contracts: list[Contract], as_of: date) -> tuple[list, dict]:
         values[(row.kpi_id, row.performance_return.period_id)] = row
     by_contract: dict[int, list[KPIPerformance]] = defaultdict(list)
     for kpi in kpis:
-        cells = []
-        for period in periods:
-            row = values.get((kpi.pk, period.pk))
-            if row is not None:
-                row.kpi = kpi
-            cells.append(PerformanceCell(period, row, value_rag(kpi, row, period),
-                                         row.performance_return.status if row else None))
-        latest = next((c for c in reversed(cells) if c.value is not None), None)
-        target = target_for(kpi, latest.period if latest else periods[-1])
-        numeric = [c.value.value if c.value else None for c in cells]
-        performance = KPIPerformance(
-            kpi=kpi, cells=cells, latest=latest, target=target,
-            target_text=target_text(kpi, target), trend=_trend(kpi, cells), sparkline="",
-        )
-        # A text sparkline per KPI: an SVG for each of thousands of KPIs would take
-        # WeasyPrint past the worker's memory limit (measured: +230 MB for 1,400 KPIs).
-        performance.spark_text = charts.text_sparkline(numeric) if kpi.is_numeric else ""
-        by_contract[kpi.contract_id].append(performance)
+        # Text sparklines only: an SVG for each of thousands of KPIs would take WeasyPrint
+        # past the worker's memory limit (measured: +230 MB for 1,400 KPIs).
+        by_contract[kpi.contract_id].append(
+            kpi_performance(kpi, periods, values, svg_sparkline=False))
     return periods, by_contract
 
 

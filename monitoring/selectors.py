@@ -330,27 +330,34 @@ def contract_performance(*, contract: Contract, today: date | None = None,
         performance_return__status__in=SHOWN_STATUSES,
     ).select_related("performance_return"):
         values[(row.kpi_id, row.performance_return.period_id)] = row
-    result = []
-    for kpi in kpis:
-        cells = []
-        for period in periods:
-            row = values.get((kpi.pk, period.pk))
-            if row is not None:
-                row.kpi = kpi
-            cells.append(PerformanceCell(period, row, value_rag(kpi, row, period),
-                                         row.performance_return.status if row else None))
-        latest = next((c for c in reversed(cells) if c.value is not None), None)
-        target = target_for(kpi, latest.period if latest else periods[-1])
-        numeric = [c.value.value if c.value else None for c in cells]
-        result.append(KPIPerformance(
-            kpi=kpi, cells=cells, latest=latest, target=target,
-            target_text=target_text(kpi, target), trend=_trend(kpi, cells),
-            sparkline=charts.sparkline(
-                numeric, title=f"{kpi.code} {kpi.name}: trend over {len(periods)} quarters",
-                target=target.value if target and kpi.is_numeric else None,
-            ) if kpi.is_numeric else "",
-        ))
-    return periods, result
+    return periods, [kpi_performance(kpi, periods, values) for kpi in kpis]
+
+
+def kpi_performance(kpi: KPI, periods: list[ReportingPeriod],
+                    values: dict[tuple[int, int], ReturnValue], *,
+                    svg_sparkline: bool = True) -> KPIPerformance:
+    """One KPI's cells over ``periods`` from already-loaded values keyed (kpi id, period id):
+    RAG against the target in force in each period, the latest value and the trend."""
+    cells = []
+    for period in periods:
+        row = values.get((kpi.pk, period.pk))
+        if row is not None:
+            row.kpi = kpi
+        cells.append(PerformanceCell(period, row, value_rag(kpi, row, period),
+                                     row.performance_return.status if row else None))
+    latest = next((c for c in reversed(cells) if c.value is not None), None)
+    target = target_for(kpi, latest.period if latest else periods[-1])
+    numeric = [c.value.value if c.value else None for c in cells]
+    performance = KPIPerformance(
+        kpi=kpi, cells=cells, latest=latest, target=target,
+        target_text=target_text(kpi, target), trend=_trend(kpi, cells),
+        sparkline=charts.sparkline(
+            numeric, title=f"{kpi.code} {kpi.name}: trend over {len(periods)} quarters",
+            target=target.value if target and kpi.is_numeric else None,
+        ) if kpi.is_numeric and svg_sparkline else "",
+    )
+    performance.spark_text = charts.text_sparkline(numeric) if kpi.is_numeric else ""
+    return performance
 
 
 @dataclass
