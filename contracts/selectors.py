@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from commissioning import access
@@ -87,12 +87,18 @@ EXTENSION_DECISION_LEAD_MONTHS = 3  # warn this long before the notice deadline
 DECIDING_PURPOSES = (DecisionPurpose.RECOMMISSIONING, DecisionPurpose.TERMINATION)
 
 
-@dataclass(frozen=True)
+@dataclass
 class DueAlert:
-    contract: Contract
+    """A key date due on a contract. ``contract`` is loaded for the alerts that are shown
+    (see ``key_date_alerts_due(attach=...)``); the rest carry only the ids and reference."""
+
+    contract_id: int
+    reference: str
+    manager_id: int | None
     kind: str
     due_date: date
     threshold: str = ""
+    contract: Contract | None = field(default=None, compare=False, repr=False)
 
     @property
     def title(self) -> str:
@@ -119,7 +125,7 @@ class DueAlert:
 
 
 def key_date_alerts_due(
-    *, today: date, contracts: QuerySet[Contract] | None = None
+    *, today: date, contracts: QuerySet[Contract] | None = None, attach: int | None = None
 ) -> list[DueAlert]:
     """Alerts due today for the given contracts (all by default), soonest first.
 
@@ -130,58 +136,85 @@ def key_date_alerts_due(
     - review: a review date in the next 30 days;
     - extension decision: the next unexercised option, from 3 months before the notice
       deadline (current end minus notice period) until the contract ends.
+
+    The rules run over plain rows (no model instances): five queries whatever the number of
+    contracts. ``contract`` (with its provider and manager) is then loaded, in one more
+    query, for the first ``attach`` alerts (every alert by default).
     """
     base = contracts if contracts is not None else Contract.objects.all()
     horizon = add_months(today, max(EXPIRY_THRESHOLDS))
+    review_until = today + REVIEW_WINDOW
     review_soon = ReviewDate.objects.filter(
-        contract=OuterRef("pk"), date__gte=today, date__lte=today + REVIEW_WINDOW
+        contract=OuterRef("pk"), date__gte=today, date__lte=review_until
     )
-    candidates = (
+    rows = list(
         base.with_term()
         .filter(
             Q(status__in=ACTIVE_STATUSES, current_end__lte=horizon, current_end__gte=today)
             | Q(status=ContractStatus.AWARDED, standstill_end_date__isnull=False)
             | Exists(review_soon)
         )
-        .select_related("contract_manager", "provider")
-        .prefetch_related(
-            "extension_options",
-            Prefetch("review_dates", queryset=ReviewDate.objects.filter(
-                date__gte=today, date__lte=today + REVIEW_WINDOW), to_attr="reviews_soon"),
-            Prefetch("decisions", queryset=Decision.objects.filter(
-                purpose__in=DECIDING_PURPOSES), to_attr="deciding_decisions"),
-        )
+        .order_by()
+        .values_list("pk", "reference", "status", "current_end", "standstill_end_date",
+                     "notice_period_months", "contract_manager_id")
+    )
+    if not rows:
+        return []
+    ids = [row[0] for row in rows]
+    next_option: dict[int, int] = {}
+    for contract_id, sequence in (
+        ExtensionOption.objects.filter(contract_id__in=ids, exercised=False)
+        .order_by("contract_id", "-sequence").values_list("contract_id", "sequence")
+    ):
+        next_option[contract_id] = sequence  # ascending last: the lowest sequence wins
+    reviews: dict[int, list[date]] = {}
+    for contract_id, when in (
+        ReviewDate.objects.filter(contract_id__in=ids, date__gte=today, date__lte=review_until)
+        .order_by("date").values_list("contract_id", "date")
+    ):
+        reviews.setdefault(contract_id, []).append(when)
+    last_decided: dict[int, date] = dict(
+        Decision.objects.filter(contract_id__in=ids, purpose__in=DECIDING_PURPOSES)
+        .order_by().values("contract_id").annotate(last=Max("meeting_date"))
+        .values_list("contract_id", "last")
     )
     alerts: list[DueAlert] = []
-    for contract in candidates:
-        end = contract.current_end
-        active = contract.status in ACTIVE_STATUSES
+    for pk, reference, status, end, standstill, notice, manager in rows:
+        def alert(kind: str, due: date, threshold: str = "") -> DueAlert:
+            return DueAlert(pk, reference, manager, kind, due, threshold)  # noqa: B023
+
+        active = status in ACTIVE_STATUSES
         if active and today <= end:
             passed = [m for m in EXPIRY_THRESHOLDS if add_months(end, -m) <= today]
-            decided = any(
-                d.meeting_date >= add_months(end, -24) for d in contract.deciding_decisions
-            )
+            decided = pk in last_decided and last_decided[pk] >= add_months(end, -24)
             if passed and not decided:
-                alerts.append(DueAlert(contract, AlertKind.EXPIRY, end, f"{min(passed)} months"))
-        standstill = contract.standstill_end_date
-        if contract.status == ContractStatus.AWARDED and standstill and (
+                alerts.append(alert(AlertKind.EXPIRY, end, f"{min(passed)} months"))
+        if status == ContractStatus.AWARDED and standstill and (
             standstill - STANDSTILL_WINDOW[0] <= today <= standstill + STANDSTILL_WINDOW[1]
         ):
-            alerts.append(DueAlert(contract, AlertKind.STANDSTILL_END, standstill))
-        for review in contract.reviews_soon:
-            alerts.append(DueAlert(contract, AlertKind.REVIEW, review.date))
-        option = contract.next_option
-        if option and contract.status in (ContractStatus.LIVE, ContractStatus.EXTENDED):
-            deadline = add_months(end, -contract.notice_period_months)
+            alerts.append(alert(AlertKind.STANDSTILL_END, standstill))
+        for when in reviews.get(pk, ()):
+            alerts.append(alert(AlertKind.REVIEW, when))
+        option = next_option.get(pk)
+        if option is not None and status in (ContractStatus.LIVE, ContractStatus.EXTENDED):
+            deadline = add_months(end, -notice)
             if add_months(deadline, -EXTENSION_DECISION_LEAD_MONTHS) <= today <= end:
-                alerts.append(DueAlert(contract, AlertKind.EXTENSION_DECISION, deadline,
-                                       f"option {option.sequence}"))
-    alerts.sort(key=lambda a: (a.due_date, a.contract.reference, a.kind))
+                alerts.append(alert(AlertKind.EXTENSION_DECISION, deadline,
+                                    f"option {option}"))
+    alerts.sort(key=lambda a: (a.due_date, a.reference, a.kind))
+    shown = alerts if attach is None else alerts[:attach]
+    if shown:
+        loaded = Contract.objects.with_term().select_related(
+            "contract_manager", "provider").in_bulk({a.contract_id for a in shown})
+        for item in shown:
+            item.contract = loaded[item.contract_id]
     return alerts
 
 
-def key_date_alerts_for_user(*, user, today: date) -> list[DueAlert]:
+def key_date_alerts_for_user(*, user, today: date, attach: int | None = None
+                             ) -> list[DueAlert]:
     """The alerts a commissioner-side user sees on their dashboard (none for providers)."""
     if not (access.is_platform_admin(user) or access.is_commissioner_side(user)):
         return []
-    return key_date_alerts_due(today=today, contracts=Contract.objects.for_user(user))
+    return key_date_alerts_due(today=today, contracts=Contract.objects.for_user(user),
+                               attach=attach)

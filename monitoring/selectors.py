@@ -46,6 +46,9 @@ class Dashboard:
     provider_returns: list = field(default_factory=list)
 
 
+DASHBOARD_ALERTS_SHOWN = 20
+
+
 def dashboard_for_user(*, user: User) -> Dashboard:
     dashboard = Dashboard()
     dashboard.partnerships = list(
@@ -56,10 +59,10 @@ def dashboard_for_user(*, user: User) -> Dashboard:
         dashboard.show_contracts = True
         dashboard.can_add_contracts = can_create_contract(user)
         dashboard.contract_alerts = key_date_alerts_for_user(
-            user=user, today=timezone.localdate()
+            user=user, today=timezone.localdate(), attach=DASHBOARD_ALERTS_SHOWN
         )
         dashboard.my_contract_alerts = sum(
-            1 for a in dashboard.contract_alerts if a.contract.contract_manager_id == user.pk
+            1 for a in dashboard.contract_alerts if a.manager_id == user.pk
         )
     if access.is_commissioner_side(user):
         dashboard.returns_to_review = inbox_for_user(user=user).count()

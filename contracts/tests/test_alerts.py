@@ -71,3 +71,41 @@ def test_the_dashboard_lists_alerts_for_the_commissioner_only(world, client_for)
     assert "SOON-1" in response.content.decode()
     assert "SOON-1" not in client_for(world.commissioner_b).get("/").content.decode()
     assert "SOON-1" not in client_for(world.provider_x_user).get("/").content.decode()
+
+
+def test_the_next_unexercised_option_is_the_one_alerted(world):
+    extendable = contract_for(world, initial_end_date=date(2027, 1, 31), notice_period_months=6)
+    ExtensionOptionFactory(contract=extendable, sequence=1, length_months=12, exercised=True)
+    ExtensionOptionFactory(contract=extendable, sequence=3, length_months=12)
+    ExtensionOptionFactory(contract=extendable, sequence=2, length_months=12)
+    # Option 1 moved the end to 31 January 2028: deadline 31 July 2027, warned from April.
+    assert kinds(key_date_alerts_due(today=date(2027, 5, 1))) == [
+        (AlertKind.EXPIRY, "12 months"), (AlertKind.EXTENSION_DECISION, "option 2")]
+    assert kinds(key_date_alerts_due(today=date(2027, 4, 29))) == [
+        (AlertKind.EXPIRY, "12 months")]
+
+
+def test_the_dashboard_counts_every_alert_but_loads_only_the_twenty_shown(
+        world, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(world.commissioner_a)
+
+    def make(count, start):
+        for n in range(start, start + count):
+            contract_for(world, reference=f"DUE-{n:03}", notice_period_months=0,
+                         initial_end_date=date.today() + timedelta(days=40 + n),
+                         contract_manager=world.commissioner_a if n % 2 else None)
+
+    make(3, 0)
+    with CaptureQueriesContext(connection) as few:
+        text = client.get("/").content.decode()
+    assert "3 key dates need attention, 1 on contracts you manage" in text
+    make(27, 3)
+    with CaptureQueriesContext(connection) as many:
+        text = client.get("/").content.decode()
+    assert len(many) == len(few)
+    assert "30 key dates need attention, 15 on contracts you manage" in text
+    assert "DUE-019" in text and "DUE-020" not in text
+    assert "Showing the 20 soonest" in text
