@@ -125,14 +125,7 @@ class ContractFilter(django_filters.FilterSet):
         )
 
     def filter_provider(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        if value.isdigit() and len(value) <= 9:  # an id; longer digit runs would overflow
-            return queryset.filter(provider_id=int(value))
-        return queryset.filter(
-            Q(provider__name__icontains=value) | Q(provider__short_name__icontains=value)
-        )
+        return filter_by_provider_text(queryset, value)
 
     def filter_partner(self, queryset, name, value):
         shares = CommissioningShare.objects.filter(contract=OuterRef("pk"), organisation=value)
@@ -156,3 +149,27 @@ class ContractFilter(django_filters.FilterSet):
 
     def filter_noop(self, queryset, name, value):
         return queryset  # ordering is applied by the selector
+
+
+def provider_text_filter(field_prefix: str = "") -> django_filters.CharFilter:
+    """The provider filter of every list: text, not a select (see ContractFilter)."""
+    return django_filters.CharFilter(
+        label="Provider", help_text="Part of the provider's name",
+        method=lambda queryset, name, value: filter_by_provider_text(
+            queryset, value, field_prefix=field_prefix),
+        widget=forms.TextInput(attrs={"class": "govuk-input", "spellcheck": "false"}),
+    )
+
+
+def filter_by_provider_text(queryset, value: str, *, field_prefix: str = ""):
+    """Rows whose provider's name or short name contains ``value``; a number picks one
+    provider by id, so links from other pages keep working."""
+    value = value.strip()
+    if not value:
+        return queryset
+    if value.isdigit() and len(value) <= 9:  # an id; longer digit runs would overflow
+        return queryset.filter(**{f"{field_prefix}provider_id": int(value)})
+    return queryset.filter(
+        Q(**{f"{field_prefix}provider__name__icontains": value})
+        | Q(**{f"{field_prefix}provider__short_name__icontains": value})
+    )

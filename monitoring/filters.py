@@ -7,7 +7,8 @@ from django import forms
 from django.db.models import Q
 
 from commissioning import access
-from commissioning.models import Organisation, Partnership
+from commissioning.models import Partnership
+from contracts.filters import provider_text_filter
 from contracts.models import Contract, ServiceArea
 from monitoring.models import PerformanceReturn, ReportingPeriod
 
@@ -23,15 +24,6 @@ def _partnerships(request):
     return access.partnerships_for_user(user).order_by("name")
 
 
-def _providers(request):
-    user = getattr(request, "user", None)
-    if user is None:
-        return Organisation.objects.none()
-    return Organisation.objects.filter(
-        pk__in=Contract.objects.for_user(user).values("provider")
-    ).order_by("name")
-
-
 class OverviewFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label="Search", method="filter_search", help_text="Reference, title or provider",
@@ -40,8 +32,7 @@ class OverviewFilter(django_filters.FilterSet):
     )
     partnership = django_filters.ModelChoiceFilter(queryset=_partnerships, empty_label="Any",
                                                    widget=_select())
-    provider = django_filters.ModelChoiceFilter(queryset=_providers, empty_label="Any",
-                                                widget=_select())
+    provider = provider_text_filter()
     service_area = django_filters.ChoiceFilter(choices=ServiceArea.choices, empty_label="Any",
                                                label="Service area", widget=_select())
 
@@ -63,9 +54,7 @@ class InboxFilter(django_filters.FilterSet):
     partnership = django_filters.ModelChoiceFilter(
         queryset=_partnerships, empty_label="Any", field_name="contract__partnership",
         widget=_select())
-    provider = django_filters.ModelChoiceFilter(queryset=_providers, empty_label="Any",
-                                                field_name="contract__provider",
-                                                widget=_select())
+    provider = provider_text_filter("contract__")
     period = django_filters.ModelChoiceFilter(
         queryset=ReportingPeriod.objects.filter(returns__isnull=False).distinct()
         .order_by("-start_date"), empty_label="Any", widget=_select())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -365,13 +366,19 @@ def kpi_performance(kpi: KPI, periods: list[ReportingPeriod],
 
 @dataclass
 class ContractRAG:
-    contract: Contract
+    """One contract's row on the performance overview. ``contract`` (with its provider and
+    partnership) is loaded only for the rows that are drawn: see ``attach_contracts``."""
+
+    contract_id: int
+    reference: str
     latest_period: ReportingPeriod | None
+    over_s52_threshold: bool = False
     red: int = 0
     amber: int = 0
     green: int = 0
     no_target: int = 0
     kpi_count: int = 0
+    contract: Contract | None = None
 
     @property
     def worst(self) -> str | None:
@@ -386,74 +393,171 @@ class ContractRAG:
         return RAG_LABELS[self.worst]
 
 
-def performance_overview(*, contracts: QuerySet[Contract]) -> list[ContractRAG]:
-    """RAG counts from each contract's latest submitted or accepted return, worst first
-    (most red, then most amber). A fixed number of queries for any number of contracts.
+def attach_contracts(rows: list[ContractRAG]) -> list[ContractRAG]:
+    """Load each row's contract with its provider and partnership (one query)."""
+    loaded = Contract.objects.select_related("provider", "partnership").in_bulk(
+        [r.contract_id for r in rows if r.contract is None])
+    for row in rows:
+        if row.contract is None:
+            row.contract = loaded[row.contract_id]
+    return rows
 
-    KPIs, targets and values are read as plain tuples, not model instances: a commissioner
-    may see a thousand contracts with six KPIs each, and building tens of thousands of
-    objects per request was most of this page's time."""
+
+# Each visible contract's latest submitted or accepted return, each active KPI's value in it,
+# the target in force for that return's period and the RAG, counted per contract, in one
+# statement (standard SQL: PostgreSQL and SQLite). ``rag()`` in monitoring/rag.py is the
+# same rule in Python; a test checks that the two agree on generated data.
+OVERVIEW_SQL = """
+WITH latest AS MATERIALIZED (
+  SELECT c.id AS contract_id, c.reference, c.annual_value, c.start_date, c.initial_end_date,
+         (SELECT r.id FROM {returns} r JOIN {periods} p ON p.id = r.period_id
+          WHERE r.contract_id = c.id AND r.status IN (%s, %s)
+          ORDER BY p.start_date DESC, r.id DESC LIMIT 1) AS return_id
+  FROM {contracts} c WHERE c.id IN ({visible})
+),
+latest_period AS MATERIALIZED (
+  SELECT latest.*,
+         (SELECT r.period_id FROM {returns} r WHERE r.id = latest.return_id) AS period_id,
+         (SELECT p.start_date FROM {returns} r JOIN {periods} p ON p.id = r.period_id
+          WHERE r.id = latest.return_id) AS period_start
+  FROM latest
+),
+kpi_targets AS MATERIALIZED (
+  SELECT k.id AS kpi_id, k.contract_id, k.data_type, k.direction, lp.return_id, t.id AS target_id,
+         ROW_NUMBER() OVER (PARTITION BY k.id ORDER BY t.start_date DESC, t.id DESC) AS n
+  FROM latest_period lp
+  JOIN {kpis} k ON k.contract_id = lp.contract_id AND k.is_active
+  LEFT JOIN (SELECT t.id, t.kpi_id, tp.start_date
+             FROM {targets} t JOIN {periods} tp ON tp.id = t.valid_from_id) t
+    ON t.kpi_id = k.id AND t.start_date <= lp.period_start
+),
+kpi_values AS MATERIALIZED (
+  SELECT kt.kpi_id, kt.contract_id, kt.data_type, kt.direction, kt.target_id,
+         v.value, v.yes_no
+  FROM kpi_targets kt
+  LEFT JOIN {values} v ON v.performance_return_id = kt.return_id AND v.kpi_id = kt.kpi_id
+  WHERE kt.n = 1
+),
+rated AS (
+  SELECT kv.contract_id, kv.kpi_id,
+    CASE
+      WHEN t.target_value IS NULL OR kv.data_type = 'text' THEN NULL
+      WHEN kv.data_type = 'yes_no' THEN
+        CASE WHEN kv.yes_no IS NULL THEN NULL
+             WHEN kv.yes_no = (t.target_value <> 0) THEN 'green' ELSE 'red' END
+      WHEN kv.value IS NULL THEN NULL
+      WHEN kv.direction = 'lower' THEN
+        CASE WHEN kv.value <= t.target_value THEN 'green'
+             WHEN kv.value <= t.target_value + COALESCE(t.amber_tolerance, 0) THEN 'amber'
+             ELSE 'red' END
+      WHEN kv.direction = 'range' THEN
+        CASE WHEN kv.value >= t.target_value
+                  AND kv.value <= COALESCE(t.upper_value, t.target_value) THEN 'green'
+             WHEN kv.value >= t.target_value - COALESCE(t.amber_tolerance, 0)
+                  AND kv.value <= COALESCE(t.upper_value, t.target_value)
+                                  + COALESCE(t.amber_tolerance, 0) THEN 'amber'
+             ELSE 'red' END
+      ELSE
+        CASE WHEN kv.value >= t.target_value THEN 'green'
+             WHEN kv.value >= t.target_value - COALESCE(t.amber_tolerance, 0) THEN 'amber'
+             ELSE 'red' END
+    END AS rag
+  FROM kpi_values kv LEFT JOIN {targets} t ON t.id = kv.target_id
+)
+SELECT lp.contract_id, lp.reference, lp.annual_value, lp.start_date, lp.initial_end_date,
+       lp.period_id,
+       COALESCE(SUM(CASE WHEN rated.rag = 'red' THEN 1 ELSE 0 END), 0),
+       COALESCE(SUM(CASE WHEN rated.rag = 'amber' THEN 1 ELSE 0 END), 0),
+       COALESCE(SUM(CASE WHEN rated.rag = 'green' THEN 1 ELSE 0 END), 0),
+       COUNT(rated.kpi_id)
+FROM latest_period lp
+LEFT JOIN rated ON rated.contract_id = lp.contract_id
+GROUP BY lp.contract_id, lp.reference, lp.annual_value, lp.start_date, lp.initial_end_date,
+         lp.period_id
+"""
+
+
+def performance_overview(*, contracts: QuerySet[Contract],
+                         attach: bool = True) -> list[ContractRAG]:
+    """RAG counts from each contract's latest submitted or accepted return, worst first
+    (most red, then most amber). Four queries for any number of contracts.
+
+    The rating runs in the database (``OVERVIEW_SQL``): a commissioner may see a thousand
+    contracts with six KPIs each, and reading and rating them in Python was most of this
+    page's time. With ``attach=False`` the rows carry no ``contract`` (the page attaches
+    only the 50 it draws)."""
+    from django.db import connection
+
+    from contracts.models import ExtensionOption, whole_life_value
     from monitoring.models import KPITarget
 
-    contracts = list(
-        contracts.select_related("provider", "partnership")
-        .prefetch_related("extension_options")
+    # The ids first, then a literal list: the planner then knows it is rating a thousand
+    # contracts, not guessing ten thousand (which made it hash whole tables).
+    visible = contracts.order_by().values("pk")
+    ids = list(visible.values_list("pk", flat=True))
+    if not ids:
+        return []
+    sql = OVERVIEW_SQL.format(
+        visible=", ".join(["%s"] * len(ids)), contracts=Contract._meta.db_table,
+        kpis=KPI._meta.db_table,
+        returns=PerformanceReturn._meta.db_table, periods=ReportingPeriod._meta.db_table,
+        targets=KPITarget._meta.db_table, values=ReturnValue._meta.db_table,
     )
-    # Only each contract's latest shown return (not every quarter's) is loaded.
-    newest = (PerformanceReturn.objects.filter(contract=OuterRef("pk"),
-                                               status__in=SHOWN_STATUSES)
-              .order_by("-period__start_date").values("pk")[:1])
-    latest_ids = [pk for pk in Contract.objects.filter(pk__in=[c.pk for c in contracts])
-                  .order_by().annotate(latest=Subquery(newest))
-                  .values_list("latest", flat=True) if pk]
-    latest: dict[int, PerformanceReturn] = {
-        ret.contract_id: ret
-        for ret in PerformanceReturn.objects.filter(pk__in=latest_ids).select_related("period")
-        .order_by()
-    }
-    kpis_by_contract: dict[int, list[tuple]] = defaultdict(list)
-    for row in KPI.objects.filter(contract__in=contracts, is_active=True).order_by(
-        "contract_id", "order", "code"
-    ).values_list("pk", "contract_id", "data_type", "direction"):
-        kpis_by_contract[row[1]].append(row)
-    targets: dict[int, list[tuple]] = defaultdict(list)
-    for kpi_id, start, value, upper, tolerance in KPITarget.objects.filter(
-        kpi__contract__in=contracts, kpi__is_active=True
-    ).order_by().values_list("kpi_id", "valid_from__start_date", "target_value",
-                             "upper_value", "amber_tolerance"):
-        targets[kpi_id].append((start, Target(value, upper, tolerance)))
-    values: dict[tuple[int, int], tuple] = {}
-    for return_id, kpi_id, value, yes_no in ReturnValue.objects.filter(
-        performance_return_id__in=latest_ids
-    ).order_by().values_list("performance_return_id", "kpi_id", "value", "yes_no"):
-        values[(return_id, kpi_id)] = (value, yes_no)
-
-    def in_force(kpi_id: int, period: ReportingPeriod) -> Target | None:
-        chosen = None
-        for start, target in targets.get(kpi_id, ()):
-            if start <= period.start_date and (chosen is None or start > chosen[0]):
-                chosen = (start, target)
-        return chosen[1] if chosen else None
-
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ReturnStatus.SUBMITTED, ReturnStatus.ACCEPTED, *ids])
+        counted = cursor.fetchall()
+    periods = ReportingPeriod.objects.in_bulk({row[5] for row in counted if row[5]})
+    option_months: dict[int, list[int]] = defaultdict(list)
+    for contract_id, months in ExtensionOption.objects.filter(
+            contract__in=visible).order_by().values_list("contract_id", "length_months"):
+        option_months[contract_id].append(months)
     rows = []
-    for contract in contracts:
-        ret = latest.get(contract.pk)
-        summary = ContractRAG(contract, ret.period if ret else None)
-        for kpi_id, _contract_id, data_type, direction in kpis_by_contract.get(contract.pk, ()):
-            summary.kpi_count += 1
-            answer = values.get((ret.pk, kpi_id)) if ret is not None else None
-            result = None
-            if answer is not None:
-                result = rag(data_type=data_type, direction=direction,
-                             value=answer[1] if data_type == "yes_no" else answer[0],
-                             target=in_force(kpi_id, ret.period))
-            if result is None:
-                summary.no_target += 1
-            else:
-                setattr(summary, result, getattr(summary, result) + 1)
-        rows.append(summary)
-    rows.sort(key=lambda r: (-r.red, -r.amber, RAG_ORDER[r.worst], r.contract.reference))
-    return rows
+    for pk, reference, annual_value, start, initial_end, period_id, red, amber, green, \
+            kpi_count in counted:
+        annual_value = Decimal(annual_value)
+        big = annual_value > S52_VALUE_THRESHOLD or whole_life_value(
+            start=_as_date(start), initial_end=_as_date(initial_end),
+            annual_value=annual_value, option_months=option_months.get(pk, [])
+        ) > S52_VALUE_THRESHOLD
+        rows.append(ContractRAG(
+            pk, reference, periods.get(period_id), over_s52_threshold=big,
+            red=int(red), amber=int(amber), green=int(green),
+            no_target=int(kpi_count) - int(red) - int(amber) - int(green),
+            kpi_count=int(kpi_count)))
+    rows.sort(key=lambda r: (-r.red, -r.amber, RAG_ORDER[r.worst], r.reference))
+    return attach_contracts(rows) if attach else rows
+
+
+def _as_date(value) -> date:
+    """A date column from a raw query (SQLite gives ISO strings)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def overview_assessments_due(rows: list[ContractRAG], *, today: date | None = None,
+                             within_days: int = 60) -> list[tuple[object, date]]:
+    """``assessments_due`` for the overview's rows from plain rows: (contract, due date) with
+    each contract's id, reference and title, soonest (most overdue) first."""
+    from types import SimpleNamespace
+
+    from django.db.models import Max
+
+    from monitoring.models import AssessmentStatus, PerformanceAssessment
+
+    big = [r.contract_id for r in rows if r.over_s52_threshold]
+    if not big:
+        return []
+    today = today or timezone.localdate()
+    last = dict(PerformanceAssessment.objects.filter(
+        contract_id__in=big, status=AssessmentStatus.FINAL).values("contract_id")
+        .annotate(last=Max("finalised_at")).values_list("contract_id", "last"))
+    due = []
+    for pk, reference, title, start in Contract.objects.filter(pk__in=big).values_list(
+            "pk", "reference", "title", "start_date"):
+        stub = SimpleNamespace(pk=pk, reference=reference, title=title, start_date=start)
+        when = _assessment_due_date(stub, last.get(pk))
+        if when <= today + timedelta(days=within_days):
+            due.append((stub, when))
+    return sorted(due, key=lambda item: (item[1], item[0].reference))
 
 
 def kpi_year_rags(*, contract: Contract, financial_year: str) -> list[tuple[KPI, list]]:

@@ -433,9 +433,10 @@ def overview(request: HttpRequest) -> HttpResponse:
         queryset=selectors.monitored_contracts_for_user(request.user).filter(
             Exists(KPI.objects.filter(contract=OuterRef("pk")))),
     )
-    rows = selectors.performance_overview(contracts=filterset.qs)
+    rows = selectors.performance_overview(contracts=filterset.qs, attach=False)
     fmt = request.GET.get("format")
     if fmt in ("csv", "xlsx"):
+        selectors.attach_contracts(rows)
         return table_response(fmt, "performance-overview", [
             "Reference", "Title", "Provider", "Partnership", "Latest period", "Red", "Amber",
             "Green", "No target", "Worst"], [
@@ -448,9 +449,9 @@ def overview(request: HttpRequest) -> HttpResponse:
     # Every row is rated (worst first, totals) but only a page of them is drawn.
     page = Paginator(rows, OVERVIEW_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "monitoring/overview.html", {
-        "rows": page.object_list, "page_obj": page, "count": len(rows),
-        "filter": filterset, "query": query.urlencode(),
-        "assessments_due": selectors.assessments_due(contracts=[r.contract for r in rows]),
+        "rows": selectors.attach_contracts(list(page.object_list)), "page_obj": page,
+        "count": len(rows), "filter": filterset, "query": query.urlencode(),
+        "assessments_due": selectors.overview_assessments_due(rows),
         "today": timezone.localdate(),
         "totals": {k: sum(getattr(r, k) for r in rows) for k in ("red", "amber", "green")},
     })

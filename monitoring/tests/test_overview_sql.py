@@ -1,0 +1,106 @@
+"""The performance overview rates KPIs in SQL (monitoring.selectors.OVERVIEW_SQL); the same
+rule lives in Python (monitoring.rag.rag). On generated data of every data type, direction,
+target history and return status, both must give the same counts for every contract."""
+
+import random
+from collections import Counter
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from contracts.models import Contract
+from contracts.tests.factories import contract_for
+from monitoring.models import (
+    KPI,
+    DataType,
+    Direction,
+    KPITarget,
+    PerformanceReturn,
+    ReturnStatus,
+    ReturnValue,
+)
+from monitoring.rag import Target, rag, target_in_force
+from monitoring.selectors import performance_overview
+from monitoring.tests.factories import KPIFactory, quarter
+
+pytestmark = pytest.mark.django_db
+
+
+def _decimal(rng: random.Random, low: int, high: int) -> Decimal:
+    """Small whole numbers (and some halves), so values often sit exactly on a boundary."""
+    return Decimal(rng.randint(low * 2, high * 2)) / 2 if rng.random() < 0.2 else \
+        Decimal(rng.randint(low, high))
+
+
+def _build(world, rng: random.Random, contracts: int) -> None:
+    periods = [quarter(date(2024, 5, 1)), quarter(date(2024, 8, 1)),
+               quarter(date(2024, 11, 1))]
+    for n in range(contracts):
+        contract = contract_for(world, reference=f"RAG-{n}")
+        kpis = []
+        for k in range(rng.randint(0, 6)):
+            kpi = KPIFactory(contract=contract, code=f"K{n}-{k}",
+                             data_type=rng.choice(list(DataType.values)),
+                             direction=rng.choice(list(Direction.values)),
+                             is_active=rng.random() > 0.1)
+            kpis.append(kpi)
+            for period in rng.sample(periods, rng.randint(0, 3)):
+                target = None if rng.random() < 0.1 else _decimal(rng, 5, 15)
+                KPITarget.objects.create(
+                    kpi=kpi, valid_from=period, target_value=target,
+                    upper_value=None if rng.random() < 0.5 else _decimal(rng, 12, 20),
+                    amber_tolerance=_decimal(rng, 0, 3))
+        for period in rng.sample(periods, rng.randint(0, 3)):
+            ret = PerformanceReturn.objects.create(
+                contract=contract, period=period,
+                status=rng.choice(list(ReturnStatus.values)))
+            for kpi in kpis:
+                if rng.random() < 0.15:
+                    continue
+                ReturnValue.objects.create(
+                    performance_return=ret, kpi=kpi,
+                    value=None if rng.random() < 0.1 else _decimal(rng, 0, 24),
+                    yes_no=None if rng.random() < 0.1 else rng.random() < 0.5)
+
+
+def _expected(contract: Contract) -> Counter:
+    shown = [r for r in contract.returns.select_related("period")
+             if r.status in (ReturnStatus.SUBMITTED, ReturnStatus.ACCEPTED)]
+    latest = max(shown, key=lambda r: (r.period.start_date, r.pk), default=None)
+    counts = Counter()
+    for kpi in KPI.objects.filter(contract=contract, is_active=True):
+        result = None
+        if latest is not None:
+            row = ReturnValue.objects.filter(performance_return=latest, kpi=kpi).first()
+            chosen = target_in_force(kpi.targets.select_related("valid_from"), latest.period)
+            target = None if chosen is None else Target(
+                chosen.target_value, chosen.upper_value, chosen.amber_tolerance)
+            if row is not None:
+                result = rag(data_type=kpi.data_type, direction=kpi.direction,
+                             value=row.yes_no if kpi.data_type == "yes_no" else row.value,
+                             target=target)
+        counts[result or "none"] += 1
+    return counts
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_sql_rating_agrees_with_the_python_rule(world, seed):
+    _build(world, random.Random(seed), contracts=25)
+    rows = performance_overview(contracts=Contract.objects.filter(reference__startswith="RAG-"))
+    assert len(rows) == 25
+    rated = 0
+    for row in rows:
+        expected = _expected(row.contract)
+        got = {"red": row.red, "amber": row.amber, "green": row.green,
+               "none": row.no_target}
+        assert got == {k: expected.get(k, 0) for k in got}, row.reference
+        assert row.kpi_count == sum(expected.values())
+        rated += row.red + row.amber + row.green
+        latest = max((r for r in row.contract.returns.select_related("period")
+                      if r.status in ("submitted", "accepted")),
+                     key=lambda r: (r.period.start_date, r.pk), default=None)
+        assert row.latest_period == (latest.period if latest else None)
+    assert rated >= 5  # the generated data really exercises the rule
+    order = [(-r.red, -r.amber) for r in rows]
+    assert order == sorted(order)
