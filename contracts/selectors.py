@@ -125,7 +125,8 @@ class DueAlert:
 
 
 def key_date_alerts_due(
-    *, today: date, contracts: QuerySet[Contract] | None = None, attach: int | None = None
+    *, today: date, contracts: QuerySet[Contract] | None = None, attach: int | None = None,
+    loaded: dict[int, Contract] | None = None,
 ) -> list[DueAlert]:
     """Alerts due today for the given contracts (all by default), soonest first.
 
@@ -139,7 +140,8 @@ def key_date_alerts_due(
 
     The rules run over plain rows (no model instances): five queries whatever the number of
     contracts. ``contract`` (with its provider and manager) is then loaded, in one more
-    query, for the first ``attach`` alerts (every alert by default).
+    query, for the first ``attach`` alerts (every alert by default); contracts the caller
+    has already loaded (``loaded``, by id) are reused.
     """
     base = contracts if contracts is not None else Contract.objects.all()
     horizon = add_months(today, max(EXPIRY_THRESHOLDS))
@@ -203,11 +205,13 @@ def key_date_alerts_due(
                                     f"option {option}"))
     alerts.sort(key=lambda a: (a.due_date, a.reference, a.kind))
     shown = alerts if attach is None else alerts[:attach]
-    if shown:
-        loaded = Contract.objects.with_term().select_related(
-            "contract_manager", "provider").in_bulk({a.contract_id for a in shown})
-        for item in shown:
-            item.contract = loaded[item.contract_id]
+    loaded = dict(loaded or {})
+    missing = {a.contract_id for a in shown} - loaded.keys()
+    if missing:
+        loaded.update(Contract.objects.with_term().select_related(
+            "contract_manager", "provider").in_bulk(missing))
+    for item in shown:
+        item.contract = loaded[item.contract_id]
     return alerts
 
 

@@ -26,14 +26,14 @@ from monitoring.models import (
     PerformanceReturn,
     PeriodKind,
     ReturnStatus,
-    ReturnValue,
 )
 from monitoring.rag import RAG_LABELS, RAG_ORDER
 from monitoring.selectors import (
     S52_VALUE_THRESHOLD,
-    SHOWN_STATUSES,
     KPIPerformance,
     kpi_performance,
+    shown_values,
+    target_rows,
 )
 from monitoring.services import recent_periods
 
@@ -128,21 +128,20 @@ def _performance(contracts: list[Contract], as_of: date) -> tuple[list, dict]:
     kpis = list(
         KPI.objects.filter(contract__in=contracts, is_active=True)
         .select_related("service_line")
-        .prefetch_related("targets__valid_from")
         .order_by("contract_id", "service_line__order", "code")
     )
-    values: dict[tuple[int, int], ReturnValue] = {}
-    for row in ReturnValue.objects.filter(
-        performance_return__contract__in=contracts, performance_return__period__in=periods,
-        performance_return__status__in=SHOWN_STATUSES,
-    ).select_related("performance_return"):
-        values[(row.kpi_id, row.performance_return.period_id)] = row
+    # Targets and values as plain rows: building thousands of model instances (and their
+    # related-object caches) was most of this function's time (bench/RESULTS.md).
+    targets = target_rows(KPI.objects.filter(contract__in=contracts, is_active=True))
+    values = shown_values(performance_return__contract__in=contracts,
+                          performance_return__period__in=periods)
     by_contract: dict[int, list[KPIPerformance]] = defaultdict(list)
     for kpi in kpis:
         # Text sparklines only: an SVG for each of thousands of KPIs would take WeasyPrint
         # past the worker's memory limit (measured: +230 MB for 1,400 KPIs).
         by_contract[kpi.contract_id].append(
-            kpi_performance(kpi, periods, values, svg_sparkline=False))
+            kpi_performance(kpi, periods, values, targets.get(kpi.pk, []),
+                            svg_sparkline=False))
     return periods, by_contract
 
 
@@ -205,7 +204,7 @@ def monthly_report_data(*, partnership: Partnership, month: date,
     contract_qs = (
         Contract.objects.filter(partnership=partnership, status__in=ACTIVE_STATUSES)
         .select_related("provider", "lead_commissioner", "holder")
-        .prefetch_related("extension_options", "variations", "decisions")
+        .prefetch_related("extension_options")  # for the whole-life value
         .with_term()
         .order_by("title")
     )
@@ -218,7 +217,7 @@ def monthly_report_data(*, partnership: Partnership, month: date,
         counts = Counter(k.rag for k in kpis)
         worst = min(counts, key=RAG_ORDER.__getitem__) if counts else None
         totals[worst] += 1
-        commentary = next((k.latest.value.performance_return.overall_commentary
+        commentary = next((k.latest.value.overall_commentary
                            for k in kpis if k.latest and k.latest.value), "")
         sections.append(ContractSection(contract, kpis, counts, worst, commentary))
     # Worst performers first: most red, then most amber.
@@ -244,7 +243,8 @@ def monthly_report_data(*, partnership: Partnership, month: date,
         if due <= as_of + timedelta(days=60):
             assessments_due.append((contract, f"{due:%-d %B %Y}"))
 
-    expiring = key_date_alerts_due(today=as_of, contracts=contract_qs)
+    expiring = key_date_alerts_due(today=as_of, contracts=contract_qs,
+                                   loaded={c.pk: c for c in contracts})
     return MonthlyReportData(
         partnership=partnership, month=month, produced_on=produced_on, partners=partners,
         contracts=contracts, sections=sections, rag_totals=totals,

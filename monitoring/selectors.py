@@ -318,6 +318,61 @@ def _trend(kpi: KPI, cells: list[PerformanceCell]) -> str:
     return "Improving" if better else "Worsening"
 
 
+@dataclass(slots=True)
+class ShownValue:
+    """A submitted or accepted KPI value as the performance tables and reports show it:
+    a plain row (thousands are read for a report), not a ReturnValue instance."""
+
+    kpi_id: int
+    period_id: int
+    value: Decimal | None
+    yes_no: bool | None
+    text: str
+    commentary: str
+    status: str
+    overall_commentary: str
+    kpi: KPI | None = None
+
+    @property
+    def display(self) -> str:
+        from monitoring.models import display_value
+
+        return display_value(self.kpi, self.value, self.yes_no, self.text)
+
+
+def shown_values(**filters) -> dict[tuple[int, int], ShownValue]:
+    """Submitted and accepted values matching ``filters`` (on ReturnValue), keyed
+    (kpi id, period id), in one query."""
+    rows = ReturnValue.objects.filter(
+        performance_return__status__in=SHOWN_STATUSES, **filters,
+    ).order_by().values_list(
+        "kpi_id", "performance_return__period_id", "value", "yes_no", "text", "commentary",
+        "performance_return__status", "performance_return__overall_commentary")
+    return {(row[0], row[1]): ShownValue(*row) for row in rows}
+
+
+def target_rows(kpis) -> dict[int, list[tuple[date, Target]]]:
+    """Every target of these KPIs as (first period's start, Target), in one query."""
+    from monitoring.models import KPITarget
+
+    found: dict[int, list[tuple[date, Target]]] = defaultdict(list)
+    for kpi_id, start, value, upper, tolerance in KPITarget.objects.filter(
+        kpi__in=kpis
+    ).order_by().values_list("kpi_id", "valid_from__start_date", "target_value",
+                             "upper_value", "amber_tolerance"):
+        found[kpi_id].append((start, Target(value, upper, tolerance)))
+    return found
+
+
+def _target_in_force(rows: list[tuple[date, Target]], period: ReportingPeriod
+                     ) -> Target | None:
+    chosen = None
+    for start, target in rows:
+        if start <= period.start_date and (chosen is None or start > chosen[0]):
+            chosen = (start, target)
+    return chosen[1] if chosen else None
+
+
 def contract_performance(*, contract: Contract, today: date | None = None,
                          count: int = 8) -> tuple[list[ReportingPeriod], list[KPIPerformance]]:
     """Each KPI's submitted and accepted values over the last ``count`` quarters, with RAG
@@ -326,41 +381,44 @@ def contract_performance(*, contract: Contract, today: date | None = None,
 
     today = today or timezone.localdate()
     periods = recent_periods(kind=PeriodKind.QUARTER, today=today, count=count)
-    kpis = list(contract.kpis.filter(is_active=True).select_related("service_line")
-                .prefetch_related("targets__valid_from"))
-    values: dict[tuple[int, int], ReturnValue] = {}
-    for row in ReturnValue.objects.filter(
-        performance_return__contract=contract, performance_return__period__in=periods,
-        performance_return__status__in=SHOWN_STATUSES,
-    ).select_related("performance_return"):
-        values[(row.kpi_id, row.performance_return.period_id)] = row
-    return periods, [kpi_performance(kpi, periods, values) for kpi in kpis]
+    kpis = list(contract.kpis.filter(is_active=True).select_related("service_line"))
+    targets = target_rows(kpis)
+    values = shown_values(performance_return__contract=contract,
+                          performance_return__period__in=periods)
+    return periods, [kpi_performance(kpi, periods, values, targets.get(kpi.pk, []))
+                     for kpi in kpis]
 
 
 def kpi_performance(kpi: KPI, periods: list[ReportingPeriod],
-                    values: dict[tuple[int, int], ReturnValue], *,
+                    values: dict[tuple[int, int], ShownValue],
+                    targets: list[tuple[date, Target]], *,
                     svg_sparkline: bool = True) -> KPIPerformance:
-    """One KPI's cells over ``periods`` from already-loaded values keyed (kpi id, period id):
-    RAG against the target in force in each period, the latest value and the trend."""
+    """One KPI's cells over ``periods`` from already-loaded values keyed (kpi id, period id)
+    and its targets (``target_rows``): RAG against the target in force in each period, the
+    latest value and the trend."""
     cells = []
+    numeric = kpi.is_numeric
     for period in periods:
         row = values.get((kpi.pk, period.pk))
+        result = None
         if row is not None:
             row.kpi = kpi
-        cells.append(PerformanceCell(period, row, value_rag(kpi, row, period),
-                                     row.performance_return.status if row else None))
+            result = rag(data_type=kpi.data_type, direction=kpi.direction,
+                         value=row.yes_no if kpi.data_type == "yes_no" else row.value,
+                         target=_target_in_force(targets, period))
+        cells.append(PerformanceCell(period, row, result, row.status if row else None))
     latest = next((c for c in reversed(cells) if c.value is not None), None)
-    target = target_for(kpi, latest.period if latest else periods[-1])
-    numeric = [c.value.value if c.value else None for c in cells]
+    target = _target_in_force(targets, latest.period if latest else periods[-1])
+    series = [c.value.value if c.value else None for c in cells]
     performance = KPIPerformance(
         kpi=kpi, cells=cells, latest=latest, target=target,
         target_text=target_text(kpi, target), trend=_trend(kpi, cells),
         sparkline=charts.sparkline(
-            numeric, title=f"{kpi.code} {kpi.name}: trend over {len(periods)} quarters",
-            target=target.value if target and kpi.is_numeric else None,
-        ) if kpi.is_numeric and svg_sparkline else "",
+            series, title=f"{kpi.code} {kpi.name}: trend over {len(periods)} quarters",
+            target=target.value if target and numeric else None,
+        ) if numeric and svg_sparkline else "",
     )
-    performance.spark_text = charts.text_sparkline(numeric) if kpi.is_numeric else ""
+    performance.spark_text = charts.text_sparkline(series) if numeric else ""
     return performance
 
 
