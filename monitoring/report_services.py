@@ -24,7 +24,7 @@ from django.utils import timezone
 from commissioning import queueing
 from commissioning.email import email_queue
 from commissioning.models import Membership, Partnership, Role, User
-from commissioning.pdf import render_pdf
+from commissioning.pdf import PDFPart, RenderedPDF, render_pdf_in_parts
 from commissioning.periods import add_months, is_working_day
 from monitoring.report_data import monthly_report_data
 from monitoring.report_models import MonthlyReport, ReportStatus
@@ -123,7 +123,7 @@ def monthly_report_generate(*, report_id: int, task_id: str) -> MonthlyReport | 
     report = MonthlyReport.objects.select_related("partnership").get(pk=report_id)
     try:
         data = monthly_report_data(partnership=report.partnership, month=report.month)
-        rendered = render_pdf("pdf/monthly_report.html", monthly_report_context(data))
+        rendered = render_monthly_report(data)
     except Exception as error:
         logger.exception("Monthly report %s failed", report_id)
         MonthlyReport.objects.filter(pk=report_id, task_id=task_id).update(
@@ -174,9 +174,20 @@ def _notify(report: MonthlyReport) -> None:
     MonthlyReport.objects.filter(pk=report.pk).update(notified_at=timezone.now())
 
 
+REPORT_PARTS = ("cover", "summary", "performance", "returns", "budgets", "expiry",
+                "assessments", "appendix")
+# KPI rows per rendered part of the performance section (about 25 pages): WeasyPrint's
+# memory grows with the pages of one part, not with the report (commissioning/pdf.py).
+KPI_ROWS_PER_PART = 200
+
+
 def monthly_report_context(data) -> dict:
+    """The whole report as one HTML document (every part, every contract)."""
     return {
         "data": data,
+        "parts": REPORT_PARTS,
+        "perf_sections": data.sections,
+        "perf_heading": True,
         "document_title": f"Joint monitoring report: {data.partnership.name}, "
                           f"{data.month_label}",
         "running_title": data.partnership.name,
@@ -184,6 +195,34 @@ def monthly_report_context(data) -> dict:
         "marking": "OFFICIAL",
         "service_name": settings.SERVICE_NAME,
     }
+
+
+def monthly_report_parts(data) -> list[PDFPart]:
+    """The report's parts after the cover, each laid out on its own: the summary, the
+    performance section in slices of about ``KPI_ROWS_PER_PART`` KPI rows (a slice starts on
+    a new page, at a contract), then the other sections."""
+    slices, current, rows = [], [], 0
+    for section in data.sections:
+        if current and rows + len(section.kpis) + 1 > KPI_ROWS_PER_PART:
+            slices.append(current)
+            current, rows = [], 0
+        current.append(section)
+        rows += len(section.kpis) + 1
+    slices.append(current)
+    parts = [PDFPart({"parts": ("summary",)})]
+    parts += [PDFPart({"parts": ("performance",), "perf_sections": chunk,
+                       "perf_heading": index == 0}, outline_depth=1 if index == 0 else 2)
+              for index, chunk in enumerate(slices)]
+    parts += [PDFPart({"parts": ("returns",)}), PDFPart({"parts": ("budgets",)}),
+              PDFPart({"parts": ("expiry", "assessments")}), PDFPart({"parts": ("appendix",)})]
+    return parts
+
+
+def render_monthly_report(data) -> RenderedPDF:
+    """The report PDF, rendered part by part (memory bounded by the largest part)."""
+    return render_pdf_in_parts("pdf/monthly_report.html", monthly_report_context(data),
+                               monthly_report_parts(data), cover={"parts": ("cover",)},
+                               contents=REPORT_PARTS[1:])
 
 
 def is_first_working_day(day: date) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -98,6 +99,34 @@ def test_it_produces_a_pdf_with_the_partnership_month_kpis_and_budget(world,
     assert not mail.outbox[-1].attachments
     assert set(mail.outbox[-1].to) >= {"reports.a@example.org", "commissioner.a@example.org"}
     assert "submitter.x@example.org" not in mail.outbox[-1].to
+
+
+def test_a_long_report_is_rendered_in_parts_and_reads_as_one_document(world, monkeypatch):
+    """Parts keep WeasyPrint's memory bounded (bench/RESULTS.md); the reader still gets one
+    document: every contract, one page sequence, contents with the right page numbers."""
+    build(world, contracts=7, kpis=3)
+    monkeypatch.setattr(report_services, "KPI_ROWS_PER_PART", 8)  # two contracts a part
+    data = monthly_report_data(partnership=world.partnership_a, month=MONTH)
+    parts = report_services.monthly_report_parts(data)
+    assert len([p for p in parts if "performance" in p.context["parts"]]) == 4
+    rendered = report_services.render_monthly_report(data)
+    pages = [" ".join(page.extract_text().split())
+             for page in PdfReader(io.BytesIO(rendered.content)).pages]
+    total = rendered.page_count
+    assert total == len(pages)
+    for number, text in enumerate(pages, start=1):
+        assert f"Page {number} of {total}" in text
+        assert ("Joint monitoring report, July 2025" in text) == (number > 1)
+    text = " ".join(pages)
+    for n in range(7):
+        assert text.count(f"Carers support service {n} (CS-{n:04d})") == 1
+    # The contents gives the page each section starts on.
+    budgets = next(n for n, t in enumerate(pages, start=1) if "4. Pooled budgets" in t)
+    appendix = next(n for n, t in enumerate(pages, start=1)
+                    if "Appendix: contracts in this report Reference" in t)
+    contents = re.sub(r"[ .]+", " ", pages[0])  # leader dots out
+    assert f"Pooled budgets {budgets} " in contents
+    assert f"Appendix: contracts in this report {appendix} " in contents
 
 
 def test_it_never_makes_two_reports_for_a_partnership_and_month(world):
