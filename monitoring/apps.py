@@ -6,6 +6,7 @@ class MonitoringConfig(AppConfig):
 
     def ready(self) -> None:
         from commissioning.history import register_history
+        from monitoring import signals  # noqa: F401  (connects the receivers)
         from monitoring.models import KPI, KPITarget, PerformanceAssessment, PerformanceReturn
 
         register_history("monitoring.kpi", lambda user: KPI.objects.for_user(user))

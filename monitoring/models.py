@@ -258,9 +258,20 @@ class PerformanceReturn(models.Model):
                                     null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The return's RAG counts over the contract's active KPIs, kept for the performance
+    # overview (monitoring.selectors.performance_overview). Empty until first needed, and
+    # emptied again whenever the return, its values, or the contract's KPIs or targets
+    # change (monitoring/signals.py).
+    rag_red = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    rag_amber = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    rag_green = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    rag_kpis = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    rag_epoch = models.PositiveIntegerField(default=0, editable=False,
+                                            help_text="Bumped each time the counts are emptied")
 
     objects = ReturnQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["rag_red", "rag_amber", "rag_green",
+                                                 "rag_kpis", "rag_epoch"])
 
     class Meta:
         ordering = ["-period__start_date", "contract__reference"]

@@ -467,7 +467,7 @@ def attach_contracts(rows: list[ContractRAG]) -> list[ContractRAG]:
 # same rule in Python; a test checks that the two agree on generated data.
 OVERVIEW_SQL = """
 WITH latest AS MATERIALIZED (
-  SELECT c.id AS contract_id, c.reference, c.annual_value, c.start_date, c.initial_end_date,
+  SELECT c.id AS contract_id,
          (SELECT r.id FROM {returns} r JOIN {periods} p ON p.id = r.period_id
           WHERE r.contract_id = c.id AND r.status IN (%s, %s)
           ORDER BY p.start_date DESC, r.id DESC LIMIT 1) AS return_id
@@ -475,7 +475,7 @@ WITH latest AS MATERIALIZED (
 ),
 latest_period AS MATERIALIZED (
   SELECT latest.*,
-         (SELECT r.period_id FROM {returns} r WHERE r.id = latest.return_id) AS period_id,
+         (SELECT r.rag_epoch FROM {returns} r WHERE r.id = latest.return_id) AS epoch,
          (SELECT p.start_date FROM {returns} r JOIN {periods} p ON p.id = r.period_id
           WHERE r.id = latest.return_id) AS period_start
   FROM latest
@@ -522,56 +522,117 @@ rated AS (
     END AS rag
   FROM kpi_values kv LEFT JOIN {targets} t ON t.id = kv.target_id
 )
-SELECT lp.contract_id, lp.reference, lp.annual_value, lp.start_date, lp.initial_end_date,
-       lp.period_id,
+SELECT lp.return_id, lp.epoch,
        COALESCE(SUM(CASE WHEN rated.rag = 'red' THEN 1 ELSE 0 END), 0),
        COALESCE(SUM(CASE WHEN rated.rag = 'amber' THEN 1 ELSE 0 END), 0),
        COALESCE(SUM(CASE WHEN rated.rag = 'green' THEN 1 ELSE 0 END), 0),
        COUNT(rated.kpi_id)
 FROM latest_period lp
 LEFT JOIN rated ON rated.contract_id = lp.contract_id
-GROUP BY lp.contract_id, lp.reference, lp.annual_value, lp.start_date, lp.initial_end_date,
-         lp.period_id
+WHERE lp.return_id IS NOT NULL
+GROUP BY lp.return_id, lp.epoch
 """
+
+# Each visible contract with its latest shown return, that return's stored counts and the
+# number of active KPIs (for contracts with no return yet).
+LATEST_SQL = """
+WITH latest AS MATERIALIZED (
+  SELECT c.id AS contract_id, c.reference, c.annual_value, c.start_date, c.initial_end_date,
+         (SELECT r.id FROM {returns} r JOIN {periods} p ON p.id = r.period_id
+          WHERE r.contract_id = c.id AND r.status IN (%s, %s)
+          ORDER BY p.start_date DESC, r.id DESC LIMIT 1) AS return_id,
+         (SELECT COUNT(*) FROM {kpis} k WHERE k.contract_id = c.id AND k.is_active)
+           AS kpi_count
+  FROM {contracts} c WHERE c.id IN ({visible})
+)
+SELECT l.contract_id, l.reference, l.annual_value, l.start_date, l.initial_end_date,
+       l.kpi_count, l.return_id, r.period_id, r.rag_red, r.rag_amber, r.rag_green, r.rag_kpis
+FROM latest l LEFT JOIN {returns} r ON r.id = l.return_id
+"""
+
+
+def _overview_sql(template: str, ids: list[int]) -> tuple[str, list]:
+    from monitoring.models import KPITarget
+
+    sql = template.format(
+        visible=", ".join(["%s"] * len(ids)), contracts=Contract._meta.db_table,
+        kpis=KPI._meta.db_table, returns=PerformanceReturn._meta.db_table,
+        periods=ReportingPeriod._meta.db_table, targets=KPITarget._meta.db_table,
+        values=ReturnValue._meta.db_table,
+    )
+    return sql, [ReturnStatus.SUBMITTED, ReturnStatus.ACCEPTED, *ids]
+
+
+def rate_latest_returns(contract_ids: list[int]) -> dict[int, tuple[int, int, int, int]]:
+    """Work out (red, amber, green, KPIs) for these contracts' latest shown returns and
+    store them on the returns. Returns them by return id."""
+    rated = read_rag_counts(contract_ids)
+    store_rag_counts(rated)
+    return {row[0]: tuple(int(n) for n in row[2:]) for row in rated}
+
+
+def read_rag_counts(contract_ids: list[int]) -> list[tuple]:
+    """(return id, epoch, red, amber, green, KPIs) for the contracts' latest shown returns,
+    in one statement."""
+    from django.db import connection
+
+    if not contract_ids:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(*_overview_sql(OVERVIEW_SQL, contract_ids))
+        return cursor.fetchall()
+
+
+def store_rag_counts(rated: list[tuple]) -> None:
+    """Keep counts on their returns, unless a change emptied them after they were read (the
+    epoch moved on): such counts may be out of date, and the next request works them out
+    again."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "UPDATE monitoring_performancereturn SET rag_red = %s, rag_amber = %s, "
+            "rag_green = %s, rag_kpis = %s WHERE id = %s AND rag_epoch = %s",
+            [(red, amber, green, kpis, return_id, epoch)
+             for return_id, epoch, red, amber, green, kpis in rated])
 
 
 def performance_overview(*, contracts: QuerySet[Contract],
                          attach: bool = True) -> list[ContractRAG]:
     """RAG counts from each contract's latest submitted or accepted return, worst first
-    (most red, then most amber). Four queries for any number of contracts.
+    (most red, then most amber). A fixed number of queries for any number of contracts.
 
-    The rating runs in the database (``OVERVIEW_SQL``): a commissioner may see a thousand
-    contracts with six KPIs each, and reading and rating them in Python was most of this
-    page's time. With ``attach=False`` the rows carry no ``contract`` (the page attaches
-    only the 50 it draws)."""
+    Each return's counts are worked out in the database (``OVERVIEW_SQL``) the first time
+    they are needed and kept on the return until something they depend on changes
+    (monitoring/signals.py); rating a thousand contracts' six KPIs on every request was
+    most of this page's time. With ``attach=False`` the rows carry no ``contract`` (the
+    page attaches only the 50 it draws)."""
     from django.db import connection
 
     from contracts.models import ExtensionOption, whole_life_value
-    from monitoring.models import KPITarget
 
-    # The ids first, then a literal list: the planner then knows it is rating a thousand
+    # The ids first, then a literal list: the planner then knows it is reading a thousand
     # contracts, not guessing ten thousand (which made it hash whole tables).
     visible = contracts.order_by().values("pk")
     ids = list(visible.values_list("pk", flat=True))
     if not ids:
         return []
-    sql = OVERVIEW_SQL.format(
-        visible=", ".join(["%s"] * len(ids)), contracts=Contract._meta.db_table,
-        kpis=KPI._meta.db_table,
-        returns=PerformanceReturn._meta.db_table, periods=ReportingPeriod._meta.db_table,
-        targets=KPITarget._meta.db_table, values=ReturnValue._meta.db_table,
-    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [ReturnStatus.SUBMITTED, ReturnStatus.ACCEPTED, *ids])
-        counted = cursor.fetchall()
-    periods = ReportingPeriod.objects.in_bulk({row[5] for row in counted if row[5]})
+        cursor.execute(*_overview_sql(LATEST_SQL, ids))
+        latest = cursor.fetchall()
+    missing = [row[0] for row in latest if row[6] is not None and row[11] is None]
+    fresh = rate_latest_returns(missing)
+    periods = ReportingPeriod.objects.in_bulk({row[7] for row in latest if row[7]})
     option_months: dict[int, list[int]] = defaultdict(list)
     for contract_id, months in ExtensionOption.objects.filter(
             contract__in=visible).order_by().values_list("contract_id", "length_months"):
         option_months[contract_id].append(months)
     rows = []
-    for pk, reference, annual_value, start, initial_end, period_id, red, amber, green, \
-            kpi_count in counted:
+    for pk, reference, annual_value, start, initial_end, kpi_count, return_id, period_id, \
+            *stored in latest:
+        red, amber, green = 0, 0, 0
+        if return_id is not None:
+            red, amber, green, _kpis = fresh.get(return_id) or stored
         annual_value = Decimal(annual_value)
         big = annual_value > S52_VALUE_THRESHOLD or whole_life_value(
             start=_as_date(start), initial_end=_as_date(initial_end),

@@ -104,3 +104,62 @@ def test_the_sql_rating_agrees_with_the_python_rule(world, seed):
     assert rated >= 5  # the generated data really exercises the rule
     order = [(-r.red, -r.amber) for r in rows]
     assert order == sorted(order)
+
+
+def test_stored_counts_are_used_and_forgotten_when_the_data_changes(world):
+    from monitoring import services
+    from monitoring.models import ReturnStatus
+    from monitoring.tests.factories import fill_and_submit, kpi_with_target
+
+    contract = contract_for(world, reference="STORE-1")
+    first = kpi_with_target(contract, code="S1", target="100", tolerance="0")
+    second = kpi_with_target(contract, code="S2", target="100", tolerance="0")
+    ret = fill_and_submit(contract, quarter(), world.provider_x_user,
+                          values={"S1": "50", "S2": "150"})
+    visible = Contract.objects.filter(pk=contract.pk)
+
+    def counts():
+        [row] = performance_overview(contracts=visible)
+        return row.red, row.amber, row.green, row.no_target
+
+    assert counts() == (1, 0, 1, 0)
+    ret.refresh_from_db()
+    assert (ret.rag_red, ret.rag_green, ret.rag_kpis) == (1, 1, 2)  # kept for next time
+    # A lower target from this quarter on: S1 turns green.
+    services.target_set(kpi=first, valid_from=quarter(), target_value=Decimal("40"),
+                        amber_tolerance=Decimal("0"), set_by=world.commissioner_a)
+    assert counts() == (0, 0, 2, 0)
+    # A KPI switched off no longer counts; a new one has no value yet.
+    second.is_active = False
+    second.save()
+    assert counts() == (0, 0, 1, 0)
+    kpi_with_target(contract, code="S3")
+    assert counts() == (0, 0, 1, 1)
+    # Queried and resubmitted with another value.
+    PerformanceReturn.objects.filter(pk=ret.pk).update(status=ReturnStatus.QUERIED)
+    ret = PerformanceReturn.objects.get(pk=ret.pk)
+    ret.save()
+    value = ReturnValue.objects.get(performance_return=ret, kpi=first)
+    value.value = Decimal("10")
+    value.save()
+    PerformanceReturn.objects.filter(pk=ret.pk).update(status=ReturnStatus.SUBMITTED)
+    assert counts() == (1, 0, 0, 1)
+
+
+def test_counts_worked_out_before_a_change_are_not_stored_after_it(world):
+    """The epoch guard: counts read before a change must not land once it is made."""
+    from monitoring.selectors import read_rag_counts, store_rag_counts
+    from monitoring.signals import forget_rag_counts
+    from monitoring.tests.factories import fill_and_submit, kpi_with_target
+
+    contract = contract_for(world, reference="RACE-1")
+    kpi_with_target(contract, code="R1", target="100")
+    ret = fill_and_submit(contract, quarter(), world.provider_x_user, values={"R1": "50"})
+    before = read_rag_counts([contract.pk])
+    forget_rag_counts(pk=ret.pk)  # a change lands between reading and storing
+    store_rag_counts(before)
+    ret.refresh_from_db()
+    assert ret.rag_kpis is None
+    store_rag_counts(read_rag_counts([contract.pk]))  # read after the change: kept
+    ret.refresh_from_db()
+    assert (ret.rag_red, ret.rag_kpis) == (1, 1)
