@@ -116,6 +116,16 @@ def targets(figures: dict) -> list[str]:
     if small:
         lines.append("query count independent of data size: " + (
             "met" if not varying else "NOT met: " + ", ".join(varying)))
+    report = figures.get("report")
+    if report and "size_gather_s" in report:
+        lines.append(f"report data for {report['size_contracts']} contracts / "
+                     f"{report['size_kpis']:,} KPIs < 0.5 s: "
+                     f"{'met' if report['size_gather_s'] < 0.5 else 'NOT met'} "
+                     f"({report['size_gather_s']:.2f} s, {report['queries']} queries)")
+        lines.append(f"whole report within 1.5x of WeasyPrint alone: "
+                     f"{'met' if report['ratio'] <= 1.5 else 'NOT met'} "
+                     f"({report['ratio']:.2f}x; peak {report['peak_mb']:.0f} MB vs "
+                     f"{report['weasyprint_peak_mb']:.0f} MB)")
     load = figures.get("loadtest")
     if load:
         lines.append(f"load test zero errors: {'met' if load['failures'] == 0 else 'NOT met'}"
