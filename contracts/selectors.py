@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import partial
 
 from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
@@ -182,9 +183,7 @@ def key_date_alerts_due(
     )
     alerts: list[DueAlert] = []
     for pk, reference, status, end, standstill, notice, manager in rows:
-        def alert(kind: str, due: date, threshold: str = "") -> DueAlert:
-            return DueAlert(pk, reference, manager, kind, due, threshold)  # noqa: B023
-
+        alert = partial(DueAlert, pk, reference, manager)  # kind, due date, threshold
         active = status in ACTIVE_STATUSES
         if active and today <= end:
             passed = [m for m in EXPIRY_THRESHOLDS if add_months(end, -m) <= today]

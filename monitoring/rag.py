@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
 from monitoring.models import DataType, Direction, Rating
+
+T = TypeVar("T")
 
 GREEN, AMBER, RED = "green", "amber", "red"
 RAG_LABELS = {GREEN: "Green", AMBER: "Amber", RED: "Red", None: "No target"}
@@ -20,20 +24,16 @@ class Target:
     tolerance: Decimal = Decimal("0")
 
 
-def target_in_force(targets: Iterable, period) -> object | None:
-    """The KPITarget whose ``valid_from`` period starts latest on or before ``period``.
-
-    ``targets`` is a KPI's prefetched target rows (each with ``valid_from`` loaded), so this
-    runs no query; a target set later never rewrites an earlier period's RAG.
+def target_in_force(targets: Iterable[tuple[date, T]], period) -> T | None:
+    """Of ``targets`` as (first period's start date, target) pairs, the one that starts
+    latest on or before ``period``: a target set later never rewrites an earlier period's RAG.
+    The pairs are already loaded (prefetched rows or ``target_rows``), so this runs no query.
     """
-    chosen = None
-    for target in targets:
-        start = target.valid_from.start_date
-        if start <= period.start_date and (
-            chosen is None or start > chosen.valid_from.start_date
-        ):
-            chosen = target
-    return chosen
+    chosen: tuple[date, T] | None = None
+    for start, target in targets:
+        if start <= period.start_date and (chosen is None or start > chosen[0]):
+            chosen = (start, target)
+    return chosen[1] if chosen else None
 
 
 def rag(*, data_type: str, direction: str, value, target: Target | None) -> str | None:

@@ -127,7 +127,7 @@ def period_kinds(kpis) -> set[str]:
 
 
 def target_for(kpi: KPI, period: ReportingPeriod) -> Target | None:
-    row = target_in_force(kpi.targets.all(), period)
+    row = target_in_force(((t.valid_from.start_date, t) for t in kpi.targets.all()), period)
     if row is None:
         return None
     return Target(row.target_value, row.upper_value, row.amber_tolerance)
@@ -364,15 +364,6 @@ def target_rows(kpis) -> dict[int, list[tuple[date, Target]]]:
     return found
 
 
-def _target_in_force(rows: list[tuple[date, Target]], period: ReportingPeriod
-                     ) -> Target | None:
-    chosen = None
-    for start, target in rows:
-        if start <= period.start_date and (chosen is None or start > chosen[0]):
-            chosen = (start, target)
-    return chosen[1] if chosen else None
-
-
 def contract_performance(*, contract: Contract, today: date | None = None,
                          count: int = 8) -> tuple[list[ReportingPeriod], list[KPIPerformance]]:
     """Each KPI's submitted and accepted values over the last ``count`` quarters, with RAG
@@ -405,10 +396,10 @@ def kpi_performance(kpi: KPI, periods: list[ReportingPeriod],
             row.kpi = kpi
             result = rag(data_type=kpi.data_type, direction=kpi.direction,
                          value=row.yes_no if kpi.data_type == "yes_no" else row.value,
-                         target=_target_in_force(targets, period))
+                         target=target_in_force(targets, period))
         cells.append(PerformanceCell(period, row, result, row.status if row else None))
     latest = next((c for c in reversed(cells) if c.value is not None), None)
-    target = _target_in_force(targets, latest.period if latest else periods[-1])
+    target = target_in_force(targets, latest.period if latest else periods[-1])
     series = [c.value.value if c.value else None for c in cells]
     performance = KPIPerformance(
         kpi=kpi, cells=cells, latest=latest, target=target,

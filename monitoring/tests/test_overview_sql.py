@@ -73,7 +73,8 @@ def _expected(contract: Contract) -> Counter:
         result = None
         if latest is not None:
             row = ReturnValue.objects.filter(performance_return=latest, kpi=kpi).first()
-            chosen = target_in_force(kpi.targets.select_related("valid_from"), latest.period)
+            chosen = target_in_force(((t.valid_from.start_date, t) for t in
+                                      kpi.targets.select_related("valid_from")), latest.period)
             target = None if chosen is None else Target(
                 chosen.target_value, chosen.upper_value, chosen.amber_tolerance)
             if row is not None:
