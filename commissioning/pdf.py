@@ -14,9 +14,11 @@ import re
 from dataclasses import dataclass
 from time import perf_counter
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
 from django.template.loader import render_to_string
@@ -44,8 +46,8 @@ class StorageURLFetcher(URLFetcher):
         for prefix in ("http://pdf.local", "https://pdf.local"):
             if path.startswith(prefix):
                 path = path[len(prefix):]
-        path = path.split("?", 1)[0].split("#", 1)[0]
-        if ".." in path.split("/"):
+        path = unquote(path.split("?", 1)[0].split("#", 1)[0])
+        if ".." in path.split("/") or "\\" in path:
             raise PDFResourceRefused(f"Refused to fetch {url!r}: path traversal")
         if path.startswith(settings.STATIC_URL):
             data = self._static(path[len(settings.STATIC_URL):])
@@ -60,14 +62,27 @@ class StorageURLFetcher(URLFetcher):
 
     @staticmethod
     def _static(name: str) -> bytes:
+        """A static file by the name the template produced with ``{% static %}``.
+
+        That name came from ``staticfiles_storage.url()``, so the storage is where to read it:
+        in production (manifest storage after ``collectstatic``) it is the hashed name
+        (``pdf/report.<hash>.css``), which exists only in STATIC_ROOT. Without a manifest
+        (development) the source folders are the truth and STATIC_ROOT may be stale or empty,
+        so the finders are asked first.
+        """
+        if not isinstance(staticfiles_storage, ManifestFilesMixin):  # LazyObject proxies it
+            try:
+                found = finders.find(name)
+            except SuspiciousFileOperation:
+                found = None
+            if found:
+                with open(found, "rb") as handle:
+                    return handle.read()
         try:
-            found = finders.find(name)
-        except SuspiciousFileOperation:
-            found = None
-        if not found:
-            raise PDFResourceRefused(f"Static file not found: {name}")
-        with open(found, "rb") as handle:
-            return handle.read()
+            with staticfiles_storage.open(name, "rb") as handle:
+                return handle.read()
+        except (FileNotFoundError, IsADirectoryError, SuspiciousFileOperation):
+            raise PDFResourceRefused(f"Static file not found: {name}") from None
 
     @staticmethod
     def _media(name: str) -> bytes:

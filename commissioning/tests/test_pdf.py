@@ -1,4 +1,5 @@
 import io
+import re
 
 import pytest
 from django.template import engines
@@ -139,3 +140,26 @@ def test_a_document_rendered_in_parts_is_one_tagged_pdf(parts_template):
     catalog = reader.trailer["/Root"]
     assert catalog["/Lang"] == "en-GB" and catalog["/MarkInfo"]["/Marked"]
     assert reader.metadata.title == "Parts report"
+
+
+def test_it_reads_hashed_static_files_after_collectstatic_with_the_manifest_storage(
+        tmp_path, settings):
+    """Production: ``{% static %}`` gives ``pdf/report.<hash>.css``, which only the storage
+    (STATIC_ROOT after collectstatic) has; the source folders know only ``report.css``."""
+    from django.core.management import call_command
+
+    settings.STATIC_ROOT = tmp_path / "static"
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}
+    call_command("collectstatic", "--noinput", verbosity=0)
+    rendered = pdf.render_pdf("pdf/base.html", {"document_title": "Hashed CSS",
+                                                "service_name": "Joint commissioning"})
+    hashed = re.search(r'href="/static/(pdf/report\.[0-9a-f]{12}\.css)"', rendered.html)
+    assert hashed, rendered.html
+    fetched = pdf.url_fetcher().fetch(f"http://pdf.local/static/{hashed.group(1)}")
+    assert b"@page" in fetched.read()
+    assert PdfReader(io.BytesIO(rendered.content)).metadata.title == "Hashed CSS"
+    for url in ("file:///etc/passwd", "http://example.org/x.css",
+                "http://pdf.local/static/%2e%2e/%2e%2e/etc/passwd"):
+        with pytest.raises(pdf.PDFResourceRefused):
+            pdf.url_fetcher().fetch(url)
