@@ -37,6 +37,7 @@ check: install-dev
 	$(PY) manage.py makemigrations --check --dry-run
 	DEBUG=false SECRET_KEY=$$($(PY) -c 'import secrets;print(secrets.token_urlsafe(60))') \
 	  ALLOWED_HOSTS=commissioning.example.org PSEUDONYMISATION_KEY=check-only \
+	  EMAIL_HOST=smtp.example.org \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
 worker: install

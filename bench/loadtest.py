@@ -260,7 +260,7 @@ def _gunicorn_env(static_root: str) -> dict:
         "SECURE_SSL_REDIRECT": "false", "STATIC_ROOT": static_root,
         "MEDIA_ROOT": str(Path(static_root).parent / "media"),  # uploaded evidence
         # Tasks (e-mails after a submission) wait in Redis: no worker runs here.
-        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "CELERY_TASK_ALWAYS_EAGER": "false", "EMAIL_BACKEND": "console",
         "PGAPPNAME": APPLICATION_NAME,
     })
     return env

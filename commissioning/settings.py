@@ -239,21 +239,41 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024, minimum=1024)
 
 # --- E-mail ---------------------------------------------------------------------------------
-EMAIL_URL = env_str("EMAIL_HOST")
-if EMAIL_URL:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_HOST = EMAIL_URL
+# In production the way mail leaves is chosen on purpose: without it a password-reset link
+# would quietly go to the web server's log. EMAIL_BACKEND names the choice (smtp, file,
+# console); when it is not set, EMAIL_HOST means SMTP and EMAIL_FILE_PATH means files, and
+# only a DEBUG installation falls back to the console.
+_EMAIL_BACKENDS = {
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+}
+_email_choice = (env_str("EMAIL_BACKEND") or "").lower() or (
+    "smtp" if env_str("EMAIL_HOST") else "file" if env_str("EMAIL_FILE_PATH")
+    else "console" if DEBUG else None)
+if _email_choice is None:
+    raise ImproperlyConfigured(
+        "Environment variable EMAIL_BACKEND must be set when DEBUG is false: set EMAIL_HOST "
+        "(and EMAIL_BACKEND=smtp) to send mail, or EMAIL_BACKEND=file with EMAIL_FILE_PATH, "
+        "or EMAIL_BACKEND=console to print e-mails to the log on purpose."
+    )
+if _email_choice not in _EMAIL_BACKENDS:
+    raise ImproperlyConfigured(
+        "Environment variable EMAIL_BACKEND must be smtp, file or console "
+        f"(got {env_str('EMAIL_BACKEND')!r})."
+    )
+EMAIL_BACKEND = _EMAIL_BACKENDS[_email_choice]
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)  # seconds; a stuck server never hangs
+if _email_choice == "smtp":
+    EMAIL_HOST = env_str("EMAIL_HOST", required=True)
     EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
     EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
-elif env_str("EMAIL_FILE_PATH"):
+elif _email_choice == "file":
     # Each message written to a file in this folder (handy for staging and for tests that
     # read what a separate worker process sent).
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-    EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH")
-else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", required=True)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "joint-commissioning@example.org")
 
 # --- Celery ---------------------------------------------------------------------------------

@@ -50,7 +50,7 @@ def test_production_settings_turn_on_https_hardening():
            if k not in {"DATABASE_URL", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     env.update({"DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(64),
                 "ALLOWED_HOSTS": "jc.example.org",
-                "PSEUDONYMISATION_KEY": "p" * 32})
+                "PSEUDONYMISATION_KEY": "p" * 32, "EMAIL_HOST": "smtp.example.org"})
     code = ("import django, os; os.environ['DJANGO_SETTINGS_MODULE']='commissioning.settings';"
             "django.setup(); from django.conf import settings as s;"
             "print(s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_SECURE,"
