@@ -167,7 +167,14 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failed sign-in is kept, as well as every success
-AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0, minimum=0)
+# The lock-out rule (per e-mail address and network, then per e-mail address from anywhere),
+# the e-mail normalisation and the client address behind proxies: commissioning/sign_in.py.
+AXES_HANDLER = "commissioning.sign_in.SignInAttempts"
+AXES_USERNAME_CALLABLE = "commissioning.sign_in.axes_username"
+AXES_CLIENT_IP_CALLABLE = "commissioning.sign_in.client_ip"
+SIGN_IN_ACCOUNT_FAILURE_LIMIT = env_int("SIGN_IN_ACCOUNT_FAILURE_LIMIT", 10 * AXES_FAILURE_LIMIT,
+                                        minimum=AXES_FAILURE_LIMIT)
+SIGN_IN_ACCOUNT_COOLOFF_MINUTES = 15
 
 OTP_TOTP_ISSUER = env_str("SERVICE_NAME", "Joint commissioning")
 OTP_TOTP_TOLERANCE = 1
@@ -187,8 +194,12 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
 SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
-if env_bool("BEHIND_TLS_PROXY", False):
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies append to X-Forwarded-For in front of the app: the client address for the
+# sign-in lock-out is the entry that many places from the right (commissioning/sign_in.py).
+PROXY_COUNT = env_int("PROXY_COUNT", 1 if BEHIND_TLS_PROXY else 0, minimum=0)
 SILENCED_SYSTEM_CHECKS: list[str] = []
 
 CONTENT_SECURITY_POLICY = {

@@ -201,12 +201,12 @@ def test_repeated_failures_lock_the_account(page: Page, live_server, world):
         assert page.title().startswith("Error: ")
 
     sign_in(page, live_server.url, email, f"wrong-password-{limit}")
-    expect(page.locator("h1")).to_have_text("Your account is locked")
-    assert page.title().startswith("Your account is locked")
+    expect(page.locator("h1")).to_have_text("Too many attempts to sign in")
+    assert page.title().startswith("Too many attempts to sign in")
 
     # Even the right password is refused while locked.
     sign_in(page, live_server.url, email, PASSWORD)
-    expect(page.locator("h1")).to_have_text("Your account is locked")
+    expect(page.locator("h1")).to_have_text("Too many attempts to sign in")
     assert AccessAttempt.objects.filter(username=email).exists()
 
 
@@ -485,7 +485,7 @@ def test_every_page_in_the_shell_passes_axe_with_one_h1_and_a_unique_title(
     # Locked out after too many failures.
     for attempt in range(settings.AXES_FAILURE_LIMIT):
         sign_in(page, base, world.read_only_a.email, f"wrong-{attempt}")
-    expect(page.locator("h1")).to_have_text("Your account is locked")
+    expect(page.locator("h1")).to_have_text("Too many attempts to sign in")
     scanner.scan("locked out")
 
     scanner.check()
