@@ -130,37 +130,58 @@ def partner_organisation_ids(user: User) -> set[int]:
 
 # --- People --------------------------------------------------------------------------------
 
+# Who may give whom a role. A role is access: whoever grants roles at an organisation can read
+# everything that organisation is party to, in every partnership. So each organisation's people
+# are managed from inside it, never from a partner's or a customer's side:
+#
+# - a partnership administrator (acting for a council or ICB) invites people to the
+#   commissioning organisations of their own partnerships, with commissioner-side roles only;
+# - a provider's approver invites people to that provider, with provider roles only;
+# - a provider's first person is invited by a platform administrator (the service desk), who
+#   may invite to any organisation;
+# - nobody is given a role without accepting it: an invitation to someone who already has an
+#   account waits until they sign in as that account and accept it (``commissioning.services``).
+#
+# Never a provider from the commissioner side: the same provider may work for several
+# partnerships, and a role there would open the other partnerships' contracts, returns and
+# documents to whoever receives it.
+
 def can_manage_people(user: User) -> bool:
-    return is_platform_admin(user) or has_role(user, Role.PARTNERSHIP_ADMIN)
+    return is_platform_admin(user) or _manages_commissioners(user) or _manages_provider(user)
+
+
+def _manages_commissioners(user: User) -> bool:
+    return is_commissioner_side(user) and has_role(user, Role.PARTNERSHIP_ADMIN)
+
+
+def _manages_provider(user: User) -> bool:
+    return is_provider_user(user) and has_role(user, Role.PROVIDER_APPROVER)
 
 
 def organisations_user_can_invite_to(user: User) -> QuerySet[Organisation]:
-    """A partnership administrator invites people to the partnership's organisations and to
-    the providers that work for the partnership (a contract, or an application to one of its
-    frameworks); a platform administrator to any organisation.
-
-    Never any provider: a role at a provider that works only for another partnership would
-    open that partnership's contracts, returns and documents to whoever receives it.
-    """
+    """The organisations the user may invite people to (see the rule above)."""
+    active = Organisation.objects.filter(is_active=True)
     if is_platform_admin(user):
-        return Organisation.objects.filter(is_active=True)
-    if not has_role(user, Role.PARTNERSHIP_ADMIN):
-        return Organisation.objects.none()
-    own = Partnership.objects.filter(members__organisation=current_organisation(user))
-    # Reverse relations (contracts, framework applications), so the core imports no app.
-    linked_providers = Organisation.objects.exclude(kind__in=COMMISSIONING_KINDS).filter(
-        Q(contracts_provided__partnership__in=own)
-        | Q(framework_applications__lot__framework__partnership__in=own)
-    ).values("pk")
-    return Organisation.objects.filter(is_active=True).filter(
-        Q(pk__in=partner_organisation_ids(user)) | Q(pk__in=linked_providers)
-    )
+        return active
+    if _manages_commissioners(user):
+        return active.filter(kind__in=COMMISSIONING_KINDS, pk__in=partner_organisation_ids(user))
+    if _manages_provider(user):
+        return active.filter(pk=current_organisation(user).pk)
+    return Organisation.objects.none()
+
+
+def roles_user_can_grant(user: User, organisation: Organisation) -> frozenset[str]:
+    """The roles the user may give at ``organisation``: none where they may not invite, the
+    commissioner-side roles at a council or ICB, the provider roles at a provider."""
+    if not organisations_user_can_invite_to(user).filter(pk=organisation.pk).exists():
+        return frozenset()
+    return COMMISSIONER_SIDE_ROLES if organisation.is_commissioner else PROVIDER_ROLES
 
 
 def memberships_visible_to(user: User) -> QuerySet[Membership]:
     if is_platform_admin(user):
         return Membership.objects.all()
-    if has_role(user, Role.PARTNERSHIP_ADMIN):
+    if can_manage_people(user):
         return Membership.objects.filter(organisation__in=organisations_user_can_invite_to(user))
     organisation = current_organisation(user)
     if organisation is None:

@@ -7,7 +7,7 @@ from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 
-from commissioning.models import Organisation, Role, User
+from commissioning.models import COMMISSIONER_SIDE_ROLES, PROVIDER_ROLES, Organisation, Role, User
 
 
 class GovUKFormMixin:
@@ -131,6 +131,12 @@ class InvitationForm(GovUKForm):
     def __init__(self, *args, organisations, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["organisation"].queryset = organisations
+        # Offer only the roles that fit the organisations offered (a provider's approver sees
+        # the provider roles; a partnership administrator the commissioner-side ones).
+        sides = {o.is_commissioner for o in organisations}
+        if len(sides) == 1:
+            fitting = COMMISSIONER_SIDE_ROLES if sides.pop() else PROVIDER_ROLES
+            self.fields["role"].choices = [c for c in Role.choices if c[0] in fitting]
 
     def clean_email(self) -> str:
         return self.cleaned_data["email"].strip().lower()
@@ -139,16 +145,14 @@ class InvitationForm(GovUKForm):
         cleaned = super().clean()
         organisation = cleaned.get("organisation")
         role = cleaned.get("role")
-        if organisation and role:
-            from commissioning.models import PROVIDER_ROLES
-
-            if organisation.is_commissioner == (role in PROVIDER_ROLES):
-                side = "a provider" if organisation.is_commissioner else "a commissioning"
-                self.add_error(
-                    "role",
-                    f"Select a role that fits {organisation.display_name}: "
-                    f"{organisation.display_name} is not {side} organisation",
-                )
+        if organisation and role and \
+                organisation.is_commissioner == (role in PROVIDER_ROLES):
+            side = "a provider" if organisation.is_commissioner else "a commissioning"
+            self.add_error(
+                "role",
+                f"Select a role that fits {organisation.display_name}: "
+                f"{organisation.display_name} is not {side} organisation",
+            )
         return cleaned
 
 

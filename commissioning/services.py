@@ -8,8 +8,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from commissioning import access
 from commissioning.email import email_queue
-from commissioning.models import Invitation, Membership, Organisation, User
+from commissioning.models import Invitation, Membership, Organisation, Role, User
 
 
 class InvitationError(Exception):
@@ -19,30 +20,19 @@ class InvitationError(Exception):
 @transaction.atomic
 def invitation_create(
     *, invited_by: User, email: str, full_name: str, organisation: Organisation, role: str
-) -> Invitation | Membership:
+) -> Invitation:
     """Invite a person to an organisation with a role.
 
-    A new person gets a one-time link to set a password. A person who already has an account
-    is given the role straight away and told by e-mail.
+    The inviter must be allowed to give that role there (``access.roles_user_can_grant``).
+    Nobody is given a role without accepting it: a new person sets a password through a
+    one-time link; a person who already has an account opens the same link, signs in as that
+    account and accepts. Until then they have no access (see ``access`` for why).
     """
+    if role not in access.roles_user_can_grant(invited_by, organisation):
+        raise InvitationError(
+            f"You cannot give the role of {Role(role).label.lower()} at "
+            f"{organisation.display_name}")
     email = email.strip().lower()
-    existing = User.objects.filter(email__iexact=email).first()
-    if existing is not None:
-        membership, _ = Membership.objects.update_or_create(
-            user=existing, organisation=organisation, role=role, defaults={"is_active": True}
-        )
-        body = render_to_string(
-            "emails/role_granted.txt",
-            {"user": existing, "organisation": organisation, "membership": membership,
-             "site_url": settings.SITE_URL, "service_name": settings.SERVICE_NAME},
-        )
-        email_queue(
-            subject=f"You now have access to {organisation.display_name}",
-            body=body,
-            to=[existing.email],
-        )
-        return membership
-
     # A new invitation replaces any earlier pending one for the same person and organisation.
     Invitation.objects.pending().filter(email__iexact=email, organisation=organisation).update(
         revoked_at=timezone.now()
@@ -60,12 +50,19 @@ def invitation_create(
     link = settings.SITE_URL + reverse("invitation_accept", kwargs={"token": token})
     body = render_to_string(
         "emails/invitation.txt",
-        {"invitation": invitation, "link": link, "service_name": settings.SERVICE_NAME},
+        {"invitation": invitation, "link": link, "service_name": settings.SERVICE_NAME,
+         "has_account": User.objects.filter(email__iexact=email).exists()},
     )
     email_queue(
         subject=f"You have been invited to {settings.SERVICE_NAME}", body=body, to=[email]
     )
     return invitation
+
+
+def invitation_has_account(invitation: Invitation) -> bool:
+    """Someone already has an account with the invitation's address: they accept it signed
+    in as that account, never by setting a password through the link."""
+    return User.objects.filter(email__iexact=invitation.email).exists()
 
 
 def invitation_for_token(token: str) -> Invitation:
@@ -91,22 +88,16 @@ def invitation_for_token(token: str) -> Invitation:
     return invitation
 
 
-@transaction.atomic
-def invitation_accept(*, token: str, password: str) -> User:
-    """Create the invited person's account with their chosen password; the link then dies."""
+def _claim(token: str) -> Invitation:
     invitation = invitation_for_token(token)
     # Lock the row so a double-submit cannot accept it twice.
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-    if invitation.accepted_at:
+    if invitation.accepted_at or invitation.revoked_at:
         raise InvitationError("This invitation has already been used.")
-    user = User.objects.filter(email__iexact=invitation.email).first()
-    if user is None:
-        user = User.objects.create_user(
-            email=invitation.email, password=password, full_name=invitation.full_name
-        )
-    else:
-        user.set_password(password)
-        user.save(update_fields=["password"])
+    return invitation
+
+
+def _grant(invitation: Invitation, user: User) -> None:
     Membership.objects.update_or_create(
         user=user, organisation=invitation.organisation, role=invitation.role,
         defaults={"is_active": True},
@@ -114,7 +105,37 @@ def invitation_accept(*, token: str, password: str) -> User:
     invitation.accepted_at = timezone.now()
     invitation.user = user
     invitation.save(update_fields=["accepted_at", "user"])
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, password: str) -> User:
+    """Create the invited person's account with their chosen password; the link then dies.
+
+    Only for a new person: the link never sets the password of an existing account (whoever
+    holds the link would take the account over) and never grants it a role unseen.
+    """
+    invitation = _claim(token)
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        raise InvitationError(
+            "You already have an account. Sign in with your email address and password, then "
+            "open the invitation link again to accept it.")
+    user = User.objects.create_user(
+        email=invitation.email, password=password, full_name=invitation.full_name
+    )
+    _grant(invitation, user)
     return user
+
+
+@transaction.atomic
+def invitation_accept_as(*, token: str, user: User) -> Invitation:
+    """A signed-in person accepts an invitation addressed to their own account."""
+    invitation = _claim(token)
+    if not user.is_authenticated or user.email.lower() != invitation.email.lower():
+        raise InvitationError(
+            f"This invitation is for {invitation.email}. Sign out, then sign in as "
+            f"{invitation.email} to accept it.")
+    _grant(invitation, user)
+    return invitation
 
 
 @transaction.atomic

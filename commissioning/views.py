@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
 from commissioning import access, forms, history, services, two_factor
@@ -164,6 +164,8 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         return render(
             request, "registration/invitation_invalid.html", {"message": str(error)}, status=410
         )
+    if services.invitation_has_account(invitation):
+        return _invitation_for_an_account(request, token, invitation)
     form = forms.AcceptInvitationForm(
         request.POST or None, email=invitation.email, full_name=invitation.full_name
     )
@@ -184,6 +186,27 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request, "registration/invitation_accept.html", {"form": form, "invitation": invitation}
     )
+
+
+def _invitation_for_an_account(request: HttpRequest, token: str,
+                               invitation: Invitation) -> HttpResponse:
+    """An invitation to someone who has an account: they accept it signed in as that account,
+    by pressing a button. Nothing is granted by opening the link or by the inviter."""
+    user = request.user
+    is_theirs = user.is_authenticated and user.email.lower() == invitation.email.lower()
+    if request.method == "POST" and is_theirs:
+        try:
+            services.invitation_accept_as(token=token, user=user)
+        except services.InvitationError as error:
+            return render(request, "registration/invitation_invalid.html",
+                          {"message": str(error)}, status=410)
+        request.session[SESSION_KEY] = invitation.organisation_id
+        messages.success(request, f"You now have access to {invitation.organisation}")
+        return redirect("dashboard")
+    sign_in_url = f"{reverse('login')}?{urlencode({'next': request.path})}"
+    return render(request, "registration/invitation_existing_account.html", {
+        "invitation": invitation, "is_theirs": is_theirs, "sign_in_url": sign_in_url,
+    })
 
 
 # --- Organisation switching -----------------------------------------------------------------
@@ -257,12 +280,14 @@ def invite(request: HttpRequest) -> HttpResponse:
         request.POST or None, organisations=access.organisations_user_can_invite_to(request.user)
     )
     if request.method == "POST" and form.is_valid():
-        result = services.invitation_create(invited_by=request.user, **form.cleaned_data)
-        if isinstance(result, Invitation):
-            messages.success(request, f"Invitation sent to {result.email}")
+        try:
+            invitation = services.invitation_create(invited_by=request.user,
+                                                    **form.cleaned_data)
+        except services.InvitationError as error:
+            form.add_error("role", str(error))
         else:
-            messages.success(request, f"{result.user} now has access to {result.organisation}")
-        return redirect("people")
+            messages.success(request, f"Invitation sent to {invitation.email}")
+            return redirect("people")
     return render(request, "commissioning/invite.html", {"form": form})
 
 
