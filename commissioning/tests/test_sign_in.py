@@ -48,7 +48,7 @@ def test_it_locks_an_account_after_repeated_failures(world, client):
         sign_in(client, "commissioner.a@example.org", "wrong-password")
     locked = sign_in(client, "commissioner.a@example.org", PASSWORD)
     assert locked.status_code == 429
-    assert "Your account is locked" in locked.content.decode()
+    assert "Too many attempts to sign in" in locked.content.decode()
     # The same person from another network is not locked out by someone else's failures.
     other = Client().post("/sign-in/", {"username": "commissioner.a@example.org",
                                         "password": PASSWORD}, REMOTE_ADDR="10.9.9.9")
@@ -155,3 +155,111 @@ class TestInvitations:
                                              organisation=world.council_a).exists()
         assert Invitation.objects.pending().filter(email="icb.a@example.org").exists()
         assert "You already have an account" in mail.outbox[-1].body
+
+
+# --- Lock-out: one counter per account and network, the client address behind proxies -------
+
+def attempt(email: str, password: str, *, remote: str = "10.1.2.3", forwarded: str | None = None):
+    """A sign-in from a new browser, through the page's own form fields."""
+    browser = Client()
+    page = browser.get("/sign-in/").content.decode()
+    assert 'name="username"' in page and 'name="password"' in page
+    extra = {"REMOTE_ADDR": remote}
+    if forwarded is not None:
+        extra["HTTP_X_FORWARDED_FOR"] = forwarded
+    return browser.post("/sign-in/", {"username": email, "password": password}, **extra)
+
+
+def test_it_counts_every_letter_case_of_an_email_address_as_one_account(world):
+    for email in ("Commissioner.A@example.org", "COMMISSIONER.A@EXAMPLE.ORG",
+                  "commissioner.a@Example.Org", "cOMMISSIONER.a@example.org",
+                  " Commissioner.a@example.ORG "):
+        attempt(email, "wrong-password")
+    locked = attempt("CoMmIsSiOnEr.A@eXaMpLe.OrG", PASSWORD)
+    assert locked.status_code == 429
+    assert "Too many attempts to sign in" in locked.content.decode()
+
+
+def test_it_tells_clients_behind_the_proxy_apart_by_x_forwarded_for(world, settings):
+    settings.PROXY_COUNT = 1
+    proxy = "10.0.0.1"  # every request reaches the app from the proxy
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        attempt("commissioner.a@example.org", "wrong-password", remote=proxy,
+                forwarded="203.0.113.9")
+    assert attempt("commissioner.a@example.org", PASSWORD, remote=proxy,
+                   forwarded="203.0.113.9").status_code == 429
+    # A header the attacker sends is kept by the proxy, which appends the real address: still
+    # the attacker's counter, whatever they put first.
+    assert attempt("commissioner.a@example.org", PASSWORD, remote=proxy,
+                   forwarded="198.51.100.7, 203.0.113.9").status_code == 429
+    # The real person, on another network behind the same proxy, is not locked out.
+    assert attempt("commissioner.a@example.org", PASSWORD, remote=proxy,
+                   forwarded="198.51.100.7").status_code == 302
+
+
+def test_it_counts_an_ipv6_network_once(world):
+    for host in range(1, 6):
+        attempt("commissioner.a@example.org", "wrong-password", remote=f"2001:db8:1:2::{host}")
+    assert attempt("commissioner.a@example.org", PASSWORD,
+                   remote="2001:db8:1:2::99").status_code == 429
+    assert attempt("commissioner.a@example.org", PASSWORD,
+                   remote="2001:db8:1:3::1").status_code == 302
+
+
+def test_it_refuses_an_address_everywhere_after_failures_from_many_networks(world, settings):
+    limit = settings.AXES_FAILURE_LIMIT
+    settings.SIGN_IN_ACCOUNT_FAILURE_LIMIT = 3 * limit
+    email = "commissioner.a@example.org"
+    assert attempt(email, PASSWORD, remote="192.0.2.10").status_code == 302  # their office
+    # One network hammering away counts only up to its own limit towards the account's.
+    for _ in range(4 * limit):
+        attempt(email, "wrong-password", remote="198.51.100.1")
+    for _ in range(limit):
+        attempt(email, "wrong-password", remote="198.51.100.2")
+    assert attempt(email, PASSWORD, remote="203.0.113.1").status_code == 302  # 10 < 15
+    for _ in range(limit):
+        attempt(email, "wrong-password", remote="198.51.100.3")
+    # Guesses from a third network reach the account's limit: a new network is refused, even
+    # with the right password...
+    refused = attempt(email, PASSWORD, remote="203.0.113.2")
+    assert refused.status_code == 429
+    assert "Too many attempts to sign in" in refused.content.decode()
+    # ...but not the networks the person has signed in from, so nobody can lock them out.
+    assert attempt(email, PASSWORD, remote="192.0.2.10").status_code == 302
+    assert attempt(email, PASSWORD, remote="203.0.113.1").status_code == 302
+
+
+def test_it_refuses_in_the_same_words_whether_or_not_the_account_exists(world):
+    def locked_page(email: str) -> str:
+        for _ in range(settings.AXES_FAILURE_LIMIT):
+            attempt(email, "wrong-password")
+        response = attempt(email, "wrong-password")
+        assert response.status_code == 429
+        return re.sub(r'(nonce|value)="[^"]*"', "", response.content.decode())
+
+    known, unknown = locked_page("commissioner.a@example.org"), locked_page("nobody@example.org")
+    assert known == unknown
+    assert "account" not in re.sub(r"<[^>]+>", " ", known.split("<main", 1)[1]).lower()
+
+
+def test_it_trusts_one_proxy_when_behind_a_tls_proxy():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if k not in {"PROXY_COUNT", "BEHIND_TLS_PROXY"}}
+    code = ("import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', "
+            "'commissioning.settings'); django.setup(); from django.conf import settings; "
+            "print(settings.PROXY_COUNT)")
+    root = Path(__file__).resolve().parents[2]
+
+    def proxy_count(**overrides: str) -> str:
+        result = subprocess.run([sys.executable, "-c", code], env=env | overrides, cwd=root,
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    assert proxy_count() == "0"
+    assert proxy_count(BEHIND_TLS_PROXY="true") == "1"
+    assert proxy_count(BEHIND_TLS_PROXY="true", PROXY_COUNT="2") == "2"
