@@ -119,6 +119,62 @@ def get_return_for_user(user: User, pk: int) -> PerformanceReturn:
     )
 
 
+@dataclass
+class VersionRow:
+    """One KPI's figures as they stood in a submitted version of a return."""
+
+    code: str
+    name: str
+    display: str
+    numerator: Decimal | None
+    denominator: Decimal | None
+    commentary: str
+    is_percentage: bool
+
+
+def get_return_version_for_user(user: User, pk: int, number: int) -> ReturnVersion:
+    """A submitted version of a return the user may see (the return's own visibility)."""
+    performance_return = get_return_for_user(user, pk)
+    version = get_object_or_404(
+        ReturnVersion.objects.select_related("submitted_by"),
+        performance_return=performance_return, number=number,
+    )
+    version.performance_return = performance_return
+    return version
+
+
+def return_version_rows(version: ReturnVersion) -> list[VersionRow]:
+    """The snapshot's figures in the contract's KPI order; a KPI since removed or renamed
+    keeps its code and the figures as submitted."""
+    from monitoring.models import display_value
+
+    def number(raw) -> Decimal | None:
+        return None if raw in (None, "") else Decimal(raw)
+
+    kpis = {k.code: k for k in KPI.objects.filter(
+        contract_id=version.performance_return.contract_id, code__in=list(version.values))}
+    rows = []
+    for code in sorted(version.values, key=lambda c: (kpis[c].order if c in kpis else 10**9,
+                                                       c)):
+        figures = version.values[code]
+        kpi = kpis.get(code)
+        value = number(figures.get("value"))
+        if kpi is not None:
+            shown = display_value(kpi, value, figures.get("yes_no"), figures.get("text") or "")
+        elif figures.get("yes_no") is not None:
+            shown = "Yes" if figures["yes_no"] else "No"
+        else:
+            shown = figures.get("text") or ("" if value is None else f"{value.normalize():f}")
+        rows.append(VersionRow(
+            code=code, name=kpi.name if kpi else "", display=shown,
+            numerator=number(figures.get("numerator")),
+            denominator=number(figures.get("denominator")),
+            commentary=figures.get("commentary") or "",
+            is_percentage=bool(kpi and kpi.is_percentage),
+        ))
+    return rows
+
+
 def period_kinds(kpis) -> set[str]:
     kinds = set()
     for kpi in kpis:

@@ -34,6 +34,8 @@ urlpatterns = [
     path("monitoring/", views.overview, name="overview"),
     path("monitoring/inbox/", views.inbox, name="inbox"),
     path("monitoring/returns/<int:pk>/", views.return_review, name="return_review"),
+    path("returns/<int:pk>/versions/<int:number>/", views.return_version,
+         name="return_version"),
     path("monitoring/contracts/<int:pk>/", views.contract_performance,
          name="contract_performance"),
     path("monitoring/contracts/<int:pk>/kpis/new/", views.kpi_create, name="kpi_create"),

@@ -112,7 +112,9 @@ def _form_context(contract, period, performance_return, form, rows, **extra) -> 
         "period_ended": period.end_date < today, "editable": editable,
         "evidence": list(performance_return.evidence.select_related("kpi"))
         if performance_return else [],
-        "previous_label": services.previous_period(period).label, **extra,
+        "previous_label": services.previous_period(period).label,
+        "versions": list(performance_return.versions.select_related("submitted_by"))
+        if performance_return else [], **extra,
     }
 
 
@@ -419,6 +421,29 @@ def return_review(request: HttpRequest, pk: int) -> HttpResponse:
         "reviews": list(performance_return.reviews.select_related("reviewed_by")),
         "evidence": list(performance_return.evidence.select_related("kpi")),
         "previous_label": services.previous_period(period).label,
+    })
+
+
+def return_version(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+    """A submitted version of a return, read-only: for the provider and the commissioners
+    who may see the return."""
+    version = selectors.get_return_version_for_user(request.user, pk, number)
+    performance_return = version.performance_return
+    contract, period = performance_return.contract, performance_return.period
+    # The same people as the return itself: its provider (the return form) and the
+    # commissioner side (the review page).
+    if permissions.can_submit_return(request.user, contract):
+        back_url = reverse("monitoring:return_form", args=[contract.pk, period.code])
+    else:
+        _commissioner_only(request)
+        back_url = reverse("monitoring:return_review", args=[performance_return.pk])
+    return render(request, "monitoring/return_version.html", {
+        "version": version, "return": performance_return, "contract": contract,
+        "period": period, "rows": selectors.return_version_rows(version),
+        "latest": performance_return.versions.count(),
+        "reviews": [r for r in performance_return.reviews.select_related("reviewed_by")
+                    if r.version_number == version.number],
+        "back_url": back_url,
     })
 
 

@@ -301,6 +301,9 @@ ACCESS: dict[str, Case | tuple[Case, ...]] = {
         post(r("monitoring:return_review", lambda s: s.performance_return.pk), A_EDITORS,
              note="accepting or querying"),
     ),
+    "monitoring:return_version": page(
+        r("monitoring:return_version", lambda s: s.performance_return.pk, lambda s: 1),
+        A_SIDE_AND_PROVIDER_X),
     "monitoring:contract_performance": page(r("monitoring:contract_performance", c), A_SIDE),
     "monitoring:kpi_create": page(r("monitoring:kpi_create", c), A_EDITORS),
     "monitoring:templates_copy": page(r("monitoring:templates_copy", c), A_EDITORS),
