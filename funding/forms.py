@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from crispy_forms.layout import LayoutObject
+from crispy_forms_gds.layout import Layout
 from django import forms
 from django.core.exceptions import ValidationError
+from django.template.loader import render_to_string
 
 from commissioning.forms import GovUKForm
 from commissioning.models import Organisation, User
@@ -35,7 +38,9 @@ YES_NO = [("yes", "Yes"), ("no", "No")]
 def add_service_errors(form: forms.Form, error: ValidationError) -> None:
     """Show a service's ValidationError next to the field it names (else at the top)."""
     if hasattr(error, "error_dict"):
+        aliases = getattr(form, "error_fields", {})
         for name, messages in error.message_dict.items():
+            name = aliases.get(name, name)
             form.add_error(name if name in form.fields else None, messages)
     else:
         form.add_error(None, error.messages)
@@ -143,6 +148,43 @@ def year_choices(years: list[int]) -> list[tuple[str, str]]:
     return [(str(y), year_label(y)) for y in years]
 
 
+class PartnerCheckboxes(LayoutObject):
+    """GOV.UK checkboxes, one per organisation, each revealing its percentage when ticked.
+
+    ``pairs`` lists (check box field, percentage field) names. Each box and each percentage
+    has its own label, hint and error message, and keeps the id the error summary links to.
+    """
+
+    def __init__(self, pairs: list[tuple[str, str]], *, legend: str = "Partners in the agreement",
+                 hint: str = "Select every organisation that is party to the agreement. "
+                             "For a fixed split, enter each partner's share of the risk.") -> None:
+        self.pairs = pairs
+        self.legend = legend
+        self.hint = hint
+        self.fields = [name for pair in pairs for name in pair]
+
+    def render(self, form, context, template_pack=None, **kwargs):
+        rows = []
+        for box_name, share_name in self.pairs:
+            box, share = form[box_name], form[share_name]
+            described = [f"{share.auto_id}-hint"]
+            if share.errors:
+                described.append(f"{share.auto_id}-error")
+            classes = share.field.widget.attrs.get("class", "govuk-input")
+            if share.errors:
+                classes += " govuk-input--error"
+            rows.append({
+                "box": box, "share": share, "checked": bool(box.value()),
+                "share_input": share.as_widget(attrs={"aria-describedby": " ".join(described),
+                                                      "class": classes}),
+            })
+        errors = [e for box_name, _share in self.pairs for e in form[box_name].errors]
+        return render_to_string("funding/includes/partner_checkboxes.html", {
+            "rows": rows, "legend": self.legend, "hint": self.hint, "errors": errors,
+            "group_id": self.pairs[0][0] if self.pairs else "partners",
+        })
+
+
 # --- Agreement -------------------------------------------------------------------------------
 
 class PartnershipChoiceForm(GovUKForm):
@@ -186,11 +228,23 @@ class AgreementForm(GovUKForm):
         self.fields["pooled_fund_manager"].queryset = users
         for organisation in organisations:
             self.fields[f"partner_{organisation.pk}"] = forms.BooleanField(
-                label=f"{organisation.name} is a partner", required=False)
+                label=organisation.name, required=False)
             self.fields[f"share_{organisation.pk}"] = PercentField(
                 label=f"{organisation.display_name}'s share of the risk (%)",
                 noun=f"{organisation.display_name}'s share", required=False,
                 help_text="Only for a fixed split. The shares must add up to 100")
+        # The partner boxes are built per organisation, so the layout is written out here:
+        # crispy's default layout lists only the fields that existed before them.
+        before = ["kind", "title", "reference", "arrangement_type"]
+        self.helper.layout = Layout(
+            *before,
+            PartnerCheckboxes([(f"partner_{o.pk}", f"share_{o.pk}") for o in organisations]),
+            *[name for name in self.fields if name not in before
+              and not name.startswith(("partner_", "share_"))],
+        )
+        first = f"partner_{organisations[0].pk}" if organisations else None
+        # A service error about the partners is shown on the first partner's box.
+        self.error_fields = {"partners": first} if first else {}
 
     def partner_inputs(self) -> list[PartnerInput]:
         return [
@@ -200,6 +254,11 @@ class AgreementForm(GovUKForm):
 
     def clean(self):
         cleaned = super().clean()
+        for o in self.organisations:
+            # A share typed for a partner then unticked is hidden on the page: ignore it.
+            if not cleaned.get(f"partner_{o.pk}"):
+                self.errors.pop(f"share_{o.pk}", None)
+                cleaned[f"share_{o.pk}"] = None
         if not any(cleaned.get(f"partner_{o.pk}") for o in self.organisations):
             first = self.organisations[0].pk if self.organisations else None
             self.add_error(f"partner_{first}" if first else None,

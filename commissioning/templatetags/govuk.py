@@ -50,3 +50,28 @@ def page_title(context, title: str) -> str:
     has_errors = bool(form is not None and getattr(form, "errors", None))
     service = context.get("service_name", "")
     return f"{'Error: ' if has_errors else ''}{title} – {service}"
+
+
+def _field_anchor(bound_field) -> str:
+    """The id of the element a person lands on for this field: radios and check box lists
+    (crispy-forms-gds numbers their inputs from 1) go to the first option."""
+    from django import forms as django_forms
+
+    widget = bound_field.field.widget
+    if isinstance(widget, django_forms.RadioSelect | django_forms.CheckboxSelectMultiple):
+        return f"id_{bound_field.html_name}_1"
+    if isinstance(widget, django_forms.MultiWidget):
+        return f"{bound_field.auto_id}_0"
+    return bound_field.auto_id
+
+
+@register.filter
+def error_summary_links(form) -> list[tuple[str, str]]:
+    """(anchor, message) for every error of ``form``, each pointing at an element that the
+    page renders: the error summary's links must land on the field (GOV.UK)."""
+    visible = form.visible_fields()
+    first = _field_anchor(visible[0]) if visible else ""
+    links = [(first, str(error)) for error in form.non_field_errors()]
+    for bound_field in visible:
+        links += [(_field_anchor(bound_field), str(error)) for error in bound_field.errors]
+    return links
