@@ -292,6 +292,19 @@ def _check_editable(performance_return: PerformanceReturn) -> None:
         )})
 
 
+def not_editable_message(performance_return: PerformanceReturn | None) -> str | None:
+    """Why a return cannot be changed now (accepted and locked, or waiting for review), in
+    the words every service uses; None while it can be. Pages use it to stop offering
+    changes, and to refuse an upload before its file is read."""
+    if performance_return is None:
+        return None
+    try:
+        _check_editable(performance_return)
+    except ValidationError as error:
+        return error.messages[0]
+    return None
+
+
 def _bump_version(performance_return: PerformanceReturn, expected_version: int) -> None:
     """Optimistic lock: the update only matches the version the user started from."""
     updated = PerformanceReturn.objects.filter(

@@ -214,10 +214,28 @@ def return_submitted(request: HttpRequest, contract_pk: int, period_code: str) -
         "contract": contract, "period": period, "return": performance_return})
 
 
+def _uploads_closed(request: HttpRequest, contract: Contract, period: ReportingPeriod,
+                    title: str) -> HttpResponse | None:
+    """A return that is accepted (locked) or waiting for review takes no uploads: the page
+    says why instead of offering a file input, and a POST is refused before its file is
+    read, so nothing is parsed and nothing changes."""
+    message = services.not_editable_message(
+        PerformanceReturn.objects.filter(contract=contract, period=period)
+        .select_related("period").first())
+    if message is None:
+        return None
+    return render(request, "monitoring/upload_form.html", {
+        "contract": contract, "period": period, "title": title, "closed_message": message,
+        "back_url": reverse("monitoring:return_form", args=[contract.pk, period.code]),
+    })
+
+
 @require_http_methods(["GET", "POST"])
 def evidence_upload(request: HttpRequest, contract_pk: int, period_code: str) -> HttpResponse:
     contract = _provider_contract(request, contract_pk)
     period = _period(period_code)
+    if closed := _uploads_closed(request, contract, period, "Upload evidence"):
+        return closed
     kpis = contract.kpis.filter(is_active=True)
     form = EvidenceForm(request.POST or None, request.FILES or None, kpis=kpis)
     if request.method == "POST" and form.is_valid():
@@ -296,6 +314,9 @@ def return_template(request: HttpRequest, contract_pk: int, period_code: str,
 def return_upload(request: HttpRequest, contract_pk: int, period_code: str) -> HttpResponse:
     contract = _provider_contract(request, contract_pk)
     period = _period(period_code)
+    if closed := _uploads_closed(request, contract, period,
+                                 "Upload the return as a spreadsheet"):
+        return closed
     form = SpreadsheetUploadForm(request.POST or None, request.FILES or None)
     row_errors = []
     if request.method == "POST" and form.is_valid():
