@@ -2,8 +2,10 @@
 
 Financial years run 1 April to 31 March and are named "2025/26". Quarters are Q1 Apr–Jun,
 Q2 Jul–Sep, Q3 Oct–Dec, Q4 Jan–Mar. Working days exclude weekends and England and Wales bank
-holidays (from the ``govuk-bank-holidays`` package, which ships its own data, so nothing is
-fetched over the network).
+holidays: the published list from the ``govuk-bank-holidays`` package (it ships its own data,
+so nothing is fetched over the network) for the years it covers, and for later years the rules
+computed by the ``holidays`` package (England), so working days never silently count a bank
+holiday once the published list runs out.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 from datetime import date, timedelta
 from functools import lru_cache
 
+import holidays
 from govuk_bank_holidays.bank_holidays import BankHolidays
 
 _LABEL = re.compile(r"^(\d{4})/(\d{2})$")
@@ -76,15 +79,27 @@ def months_between(start: date, end: date) -> int:
 
 
 @lru_cache(maxsize=1)
-def _bank_holidays() -> frozenset[date]:
-    holidays = BankHolidays(use_cached_holidays=True).get_holidays(
-        division=BankHolidays.ENGLAND_AND_WALES
+def _published_bank_holidays() -> tuple[int, frozenset[date]]:
+    """The GOV.UK list (England and Wales) and the last year it covers."""
+    days = frozenset(
+        item["date"] for item in BankHolidays(use_cached_holidays=True).get_holidays(
+            division=BankHolidays.ENGLAND_AND_WALES)
     )
-    return frozenset(item["date"] for item in holidays)
+    return max(day.year for day in days), days
+
+
+@lru_cache(maxsize=64)
+def _computed_bank_holidays(year: int) -> frozenset[date]:
+    """Bank holidays worked out from the rules (Easter, first and last Mondays, substitute
+    days), for years after the published list."""
+    return frozenset(holidays.UK(subdiv="ENG", years=year).keys())
 
 
 def is_bank_holiday(day: date) -> bool:
-    return day in _bank_holidays()
+    last_published_year, published = _published_bank_holidays()
+    if day.year <= last_published_year:
+        return day in published
+    return day in _computed_bank_holidays(day.year)
 
 
 def is_working_day(day: date) -> bool:

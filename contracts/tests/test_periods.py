@@ -63,3 +63,18 @@ def test_it_adds_calendar_months_clamping_to_month_end():
     assert periods.add_months(date(2025, 3, 31), -1) == date(2025, 2, 28)
     assert periods.months_between(date(2017, 10, 1), date(2020, 10, 1)) == 36
     assert periods.months_between(date(2017, 10, 15), date(2017, 11, 14)) == 0
+
+
+def test_it_counts_bank_holidays_after_the_published_list_runs_out():
+    # The GOV.UK list shipped with govuk-bank-holidays ends in December 2028; working days in
+    # 2029 and later must still skip Good Friday, Easter Monday, the May and August Mondays
+    # and Christmas (substitute days included).
+    assert not periods.is_working_day(date(2029, 3, 30))  # Good Friday 2029
+    assert not periods.is_working_day(date(2029, 4, 2))  # Easter Monday 2029
+    assert not periods.is_working_day(date(2029, 8, 27))  # Summer bank holiday 2029
+    assert not periods.is_working_day(date(2032, 12, 27))  # Boxing Day 2032 (Sunday) moved
+    assert periods.is_working_day(date(2029, 4, 3))
+    # Thursday 29 March 2029 + 1 working day skips Good Friday, the weekend and Easter Monday.
+    assert periods.add_working_days(date(2029, 3, 29), 1) == date(2029, 4, 3)
+    # 8 working days of standstill from Friday 21 December 2029 skip 25, 26 December and 1 January.
+    assert periods.add_working_days(date(2029, 12, 21), 8) == date(2030, 1, 7)
