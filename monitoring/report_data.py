@@ -30,8 +30,8 @@ from monitoring.models import (
     ReturnStatus,
 )
 from monitoring.rag import RAG_LABELS, RAG_ORDER
+from monitoring.s52 import S52_MINIMUM_KPIS, assessment_due_date, contract_over_s52_threshold
 from monitoring.selectors import (
-    S52_VALUE_THRESHOLD,
     KPIPerformance,
     kpi_performance,
     shown_values,
@@ -256,14 +256,13 @@ def _monthly_report_data(*, partnership: Partnership, month: date,
     assessments_due, s52 = [], []
     for section in sections:
         contract = section.contract
-        if max(contract.annual_value, contract.whole_life_value) <= S52_VALUE_THRESHOLD:
+        if not contract_over_s52_threshold(contract):
             continue
         s52_count = sum(1 for k in section.kpis if k.kpi.is_s52)
-        if s52_count < 3:
+        if s52_count < S52_MINIMUM_KPIS:
             s52.append((contract, s52_count))
-        last = finalised.get(contract.pk)
-        since = last.date() if last else contract.start_date
-        due = date(since.year + 1, since.month, min(since.day, 28))
+        due = assessment_due_date(start_date=contract.start_date,
+                                  last_final=finalised.get(contract.pk))
         if due <= as_of + timedelta(days=60):
             assessments_due.append((contract, f"{due:%-d %B %Y}"))
 

@@ -30,6 +30,12 @@ from monitoring.models import (
     ServiceUserList,
 )
 from monitoring.rag import RAG_LABELS, RAG_ORDER, Target, rag, target_in_force
+from monitoring.s52 import (
+    S52_MINIMUM_KPIS,
+    assessment_due_date,
+    contract_over_s52_threshold,
+    over_s52_threshold,
+)
 
 
 @dataclass
@@ -90,7 +96,6 @@ def dashboard_for_user(*, user: User) -> Dashboard:
 # --- Performance monitoring: returns, review, RAG and trends ---------------------------------
 
 SHOWN_STATUSES = (ReturnStatus.SUBMITTED, ReturnStatus.ACCEPTED)
-S52_VALUE_THRESHOLD = 5_000_000
 
 
 def monitored_contracts_for_user(user: User) -> QuerySet[Contract]:
@@ -681,10 +686,9 @@ def performance_overview(*, contracts: QuerySet[Contract],
         if return_id is not None:
             red, amber, green, _kpis = fresh.get(return_id) or stored
         annual_value = Decimal(annual_value)
-        big = annual_value > S52_VALUE_THRESHOLD or whole_life_value(
+        big = over_s52_threshold(annual_value=annual_value, whole_life_value=whole_life_value(
             start=_as_date(start), initial_end=_as_date(initial_end),
-            annual_value=annual_value, option_months=option_months.get(pk, [])
-        ) > S52_VALUE_THRESHOLD
+            annual_value=annual_value, option_months=option_months.get(pk, [])))
         rows.append(ContractRAG(
             pk, reference, periods.get(period_id), over_s52_threshold=big,
             red=int(red), amber=int(amber), green=int(green),
@@ -720,7 +724,7 @@ def overview_assessments_due(rows: list[ContractRAG], *, today: date | None = No
     for pk, reference, title, start in Contract.objects.filter(pk__in=big).values_list(
             "pk", "reference", "title", "start_date"):
         stub = SimpleNamespace(pk=pk, reference=reference, title=title, start_date=start)
-        when = _assessment_due_date(stub, last.get(pk))
+        when = assessment_due_date(start_date=start, last_final=last.get(pk))
         if when <= today + timedelta(days=within_days):
             due.append((stub, when))
     return sorted(due, key=lambda item: (item[1], item[0].reference))
@@ -745,39 +749,26 @@ def kpi_year_rags(*, contract: Contract, financial_year: str) -> list[tuple[KPI,
 
 def s52_warning(contract: Contract, kpis=None) -> str:
     """Procurement Act 2023 s.52: a contract over £5m needs at least three KPIs."""
-    if contract.annual_value <= S52_VALUE_THRESHOLD and \
-            contract.whole_life_value <= S52_VALUE_THRESHOLD:
+    if not contract_over_s52_threshold(contract):
         return ""
     kpis = contract.kpis.all() if kpis is None else kpis
     count = sum(1 for k in kpis if k.is_s52 and k.is_active)
-    if count >= 3:
+    if count >= S52_MINIMUM_KPIS:
         return ""
     return (f"This contract is worth more than £5 million, so it must have at least three "
             f"key performance indicators under section 52 of the Procurement Act 2023. It has "
             f"{count}.")
 
 
-def _over_s52_threshold(contract: Contract) -> bool:
-    return (contract.annual_value > S52_VALUE_THRESHOLD
-            or contract.whole_life_value > S52_VALUE_THRESHOLD)
-
-
-def _assessment_due_date(contract: Contract, last_final) -> date:
-    """12 months after the last final assessment (or the contract's start)."""
-    since = last_final.date() if last_final else contract.start_date
-    if since.month == 2 and since.day == 29:
-        since = since.replace(day=28)
-    return since.replace(year=since.year + 1)
-
-
 def assessment_due(contract: Contract, today: date | None = None) -> str:
     """The annual assessment reminder for a contract over £5m (at least every 12 months)."""
-    if not _over_s52_threshold(contract):
+    if not contract_over_s52_threshold(contract):
         return ""
     today = today or timezone.localdate()
     last = contract.performance_assessments.filter(status="final").order_by(
         "-finalised_at").first()
-    due = _assessment_due_date(contract, last.finalised_at if last else None)
+    due = assessment_due_date(start_date=contract.start_date,
+                              last_final=last.finalised_at if last else None)
     if due > today + timedelta(days=60):
         return ""
     verb = "was due" if due < today else "is due"
@@ -795,13 +786,14 @@ def assessments_due(*, contracts: list[Contract], today: date | None = None,
     from monitoring.models import AssessmentStatus, PerformanceAssessment
 
     today = today or timezone.localdate()
-    big = [c for c in contracts if _over_s52_threshold(c)]
+    big = [c for c in contracts if contract_over_s52_threshold(c)]
     if not big:
         return []
     last = dict(PerformanceAssessment.objects.filter(
         contract__in=big, status=AssessmentStatus.FINAL).values("contract_id")
         .annotate(last=Max("finalised_at")).values_list("contract_id", "last"))
-    due = [(c, _assessment_due_date(c, last.get(c.pk))) for c in big]
+    due = [(c, assessment_due_date(start_date=c.start_date, last_final=last.get(c.pk)))
+           for c in big]
     return sorted([(c, d) for c, d in due if d <= today + timedelta(days=within_days)],
                   key=lambda item: item[1])
 

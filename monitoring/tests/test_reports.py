@@ -343,3 +343,22 @@ def test_the_contract_page_links_to_performance_funding_and_committee_reports(wo
     assert "not linked to any funding scheme" not in provider
     reader = client_for(world.read_only_a).get(url).content.decode()
     assert "/reports/committee/new/" not in reader
+
+
+def test_the_s52_assessment_is_due_on_the_same_day_on_the_contract_page_and_in_the_report(
+        world):
+    """A contract over £5 million that started on 31 March is due its first assessment on
+    31 March a year later, wherever the date is shown (the report once clamped it to the 28th).
+    """
+    from contracts.tests.factories import ShareFactory
+    from monitoring.selectors import assessment_due
+
+    contract = contract_for(world, title="Integrated community equipment", reference="ICE-1",
+                            start_date=date(2025, 3, 31), initial_end_date=date(2030, 3, 30),
+                            annual_value=Decimal("6000000.00"))
+    ShareFactory(contract=contract, organisation=world.council_a, share_percent=Decimal("50"))
+    ShareFactory(contract=contract, organisation=world.icb_a, share_percent=Decimal("50"))
+    data = monthly_report_data(partnership=world.partnership_a, month=date(2026, 3, 1))
+    assert [(c.reference, due) for c, due in data.assessments_due] == [("ICE-1", "31 March 2026")]
+    assert assessment_due(contract, today=date(2026, 3, 31)) == (
+        "The annual Procurement Act performance assessment is due by 31 March 2026.")
