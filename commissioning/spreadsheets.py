@@ -24,6 +24,9 @@ from pathlib import PurePath
 
 from django.http import FileResponse, StreamingHttpResponse
 
+from commissioning.downloads import as_download
+from commissioning.downloads import sheet_title as safe_sheet_title
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
 MONEY_FORMAT = "#,##0.00"
@@ -78,20 +81,13 @@ def csv_lines(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterat
         yield "".join(batch).encode("utf-8")
 
 
-def _attachment(response, filename: str):
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
 def csv_response(
     filename: str, header: Sequence[str], rows: Iterable[Sequence[object]]
 ) -> StreamingHttpResponse:
     """A streamed CSV download (UTF-8 with BOM, formula-like text neutralised)."""
     response = StreamingHttpResponse(csv_lines(header, rows),
                                      content_type="text/csv; charset=utf-8")
-    return _attachment(response, filename)
+    return as_download(response, filename)
 
 
 def write_xlsx(
@@ -109,7 +105,7 @@ def write_xlsx(
     from openpyxl.utils import get_column_letter
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=sheet_title[:31])
+    sheet = workbook.create_sheet(title=safe_sheet_title(sheet_title))
     for index, width in enumerate(column_widths or (), start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
@@ -150,7 +146,7 @@ def xlsx_response(
                column_widths=column_widths)
     handle.seek(0)
     response = FileResponse(handle, content_type=XLSX_CONTENT_TYPE)
-    return _attachment(response, filename)
+    return as_download(response, filename)
 
 
 # --- Uploaded workbooks ----------------------------------------------------------------------

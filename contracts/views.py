@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from commissioning import access
+from commissioning.downloads import as_download
 from commissioning.models import PartnershipMember
 from commissioning.spreadsheets import csv_response, xlsx_response
 from contracts import exports, imports, permissions, selectors, services
@@ -564,11 +565,8 @@ def document_download(request: HttpRequest, pk: int, document_pk: int) -> FileRe
         handle = document.file.open("rb")
     except FileNotFoundError as error:
         raise Http404 from error
-    response = FileResponse(handle, as_attachment=True, filename=document.original_name,
-                            content_type=document.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return as_download(FileResponse(handle, content_type=document.content_type),
+                       document.original_name)
 
 
 # --- Exports: Transparency Code (CSV, XLSX) and OCDS 1.1 (JSON) ------------------------------
@@ -590,8 +588,7 @@ def register_export(request: HttpRequest, fmt: str) -> HttpResponse:
     chunks = exports.release_package_chunks(rows, uri=request.build_absolute_uri())
     response = StreamingHttpResponse((chunk.encode("utf-8") for chunk in chunks),
                                      content_type="application/json")
-    response["Content-Disposition"] = f'attachment; filename="{name}-ocds.json"'
-    return response
+    return as_download(response, f"{name}-ocds.json")
 
 
 @require_GET
@@ -604,10 +601,7 @@ def contract_ocds(request: HttpRequest, pk: int) -> HttpResponse:
                                       uri=request.build_absolute_uri())
     response = HttpResponse(json.dumps(package, ensure_ascii=False, indent=2),
                             content_type="application/json")
-    response["Content-Disposition"] = (
-        f'attachment; filename="{exports.ocid(contract)}.json"'
-    )
-    return response
+    return as_download(response, f"{exports.ocid(contract)}.json")
 
 
 # --- Register import -------------------------------------------------------------------------

@@ -11,6 +11,8 @@ import io
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
+from commissioning.downloads import sheet_title
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -39,7 +41,7 @@ def to_xlsx(title: str, headings: Sequence[str], rows: Iterable[Sequence[object]
     from openpyxl.styles import Font
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
+    sheet = workbook.create_sheet(title=sheet_title(title))
     header = []
     for heading in headings:
         cell = WriteOnlyCell(sheet, value=safe_cell(heading))

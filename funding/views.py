@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from commissioning import access
+from commissioning.downloads import as_download
 from commissioning.models import Organisation
 from commissioning.pdf import render_pdf
 from commissioning.periods import financial_year_start
@@ -533,9 +534,8 @@ def statement_pdf(request: HttpRequest, pk: int, year: int) -> HttpResponse:
     })
     name = f"pooled-fund-statement-{agreement.pk}-{year}" + (
         f"-q{data.quarter}" if data.quarter else "")
-    response = HttpResponse(rendered.content, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
-    return response
+    return as_download(HttpResponse(rendered.content, content_type="application/pdf"),
+                       f"{name}.pdf")
 
 
 def bcf_plan(request: HttpRequest, pk: int, year: int) -> HttpResponse:
@@ -564,8 +564,7 @@ def bcf_plan_export(request: HttpRequest, pk: int, year: int, fmt: str) -> HttpR
         response = HttpResponse(
             exports.to_xlsx("Expenditure plan", selectors.BCF_COLUMNS, rows),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    return response
+    return as_download(response, f"{name}.{fmt}")
 
 
 @require_POST

@@ -9,6 +9,8 @@ from collections.abc import Iterable, Sequence
 
 from django.http import HttpResponse
 
+from commissioning.downloads import as_download, sheet_title
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -29,9 +31,7 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence])
     for row in rows:
         writer.writerow([safe_cell(v) for v in row])
     response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return as_download(response, filename)
 
 
 def xlsx_response(filename: str, sheet: str, header: Sequence[str],
@@ -41,7 +41,7 @@ def xlsx_response(filename: str, sheet: str, header: Sequence[str],
 
     workbook = Workbook(write_only=False)
     worksheet = workbook.active
-    worksheet.title = sheet[:31]
+    worksheet.title = sheet_title(sheet)
     worksheet.append(list(header))
     for cell in worksheet[1]:
         cell.font = Font(bold=True)
@@ -51,13 +51,11 @@ def xlsx_response(filename: str, sheet: str, header: Sequence[str],
     buffer = io.BytesIO()
     workbook.save(buffer)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return as_download(response, filename)
 
 
 def table_response(fmt: str, basename: str, header, rows) -> HttpResponse:
     rows = list(rows)
     if fmt == "xlsx":
-        return xlsx_response(f"{basename}.xlsx", basename[:31], header, rows)
+        return xlsx_response(f"{basename}.xlsx", basename, header, rows)
     return csv_response(f"{basename}.csv", header, rows)

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from commissioning import access
+from commissioning.downloads import as_download
 from contracts.models import Contract
 from monitoring import committee_reports, report_forms, report_services
 from monitoring.permissions import can_request_monthly_report, can_write_committee_report
@@ -100,8 +101,8 @@ def report_download(request: HttpRequest, pk: int) -> FileResponse:
     if not report.file:
         raise Http404
     filename = f"Joint monitoring report {report.partnership.display_name} {report.month:%Y-%m}.pdf"
-    return FileResponse(_open(report.file), as_attachment=True, filename=filename,
-                        content_type="application/pdf")
+    return as_download(FileResponse(_open(report.file), content_type="application/pdf"),
+                       filename)
 
 
 # --- Committee reports -------------------------------------------------------------------------
@@ -221,5 +222,5 @@ def committee_export_download(request: HttpRequest, pk: int) -> FileResponse:
             report__in=CommitteeReport.objects.for_user(request.user)).select_related("report"),
         pk=pk)
     name = f"{export.report.title[:80]} v{export.version} {export.get_part_display()}.pdf"
-    return FileResponse(_open(export.file), as_attachment=True, filename=name,
-                        content_type="application/pdf")
+    return as_download(FileResponse(_open(export.file), content_type="application/pdf"),
+                       name)

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from commissioning import access
+from commissioning.downloads import as_download
 from commissioning.periods import financial_year_for
 from contracts.models import Contract
 from monitoring import permissions, selectors, services
@@ -270,11 +271,8 @@ def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
         handle = evidence.file.open("rb")
     except FileNotFoundError as error:
         raise Http404 from error
-    response = FileResponse(handle, as_attachment=True, filename=evidence.original_name,
-                            content_type=evidence.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return as_download(FileResponse(handle, content_type=evidence.content_type),
+                       evidence.original_name)
 
 
 def return_template(request: HttpRequest, contract_pk: int, period_code: str,
