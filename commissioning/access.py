@@ -128,6 +128,251 @@ def partner_organisation_ids(user: User) -> set[int]:
     )
 
 
+# --- Parties: who sees a contract, a framework, an agreement --------------------------------
+#
+# The one visibility rule. Access follows the parties, never the partnership as a whole:
+#
+# - a contract (a call-off included) and everything hanging off it belongs to its holder, its
+#   lead commissioner and the organisations with a share of it (they fund or jointly monitor
+#   it); its provider sees it through the provider's own pages;
+# - a framework belongs to its parties (the signatories of its Inter Authority Agreement), who
+#   see one summary row for each call-off but open a call-off only if party to it;
+# - a Section 75 agreement and its schemes belong to the agreement's partners;
+# - a committee report follows what it is about; one about a partnership only, the partners;
+# - platform administrators see everything; anyone else nothing (a 404).
+#
+# The helpers return ``Q`` objects with a lookup ``prefix`` so that a queryset of related rows
+# (``KPI`` -> ``contract__``) applies the very same rule. Party rows are matched with ``pk__in``
+# subqueries, so no join multiplies the rows. The core imports no app: the party tables are
+# reached through Organisation's reverse relations.
+
+def nothing(prefix: str = "") -> Q:
+    """A condition no row meets (Django answers it without asking the database)."""
+    return Q(**{f"{prefix}pk__in": []})
+
+
+def _party_rows(related_name: str) -> QuerySet:
+    """The rows behind one of Organisation's reverse relations (``contract_shares``,
+    ``framework_parties``, ``agreement_memberships``), without importing their app."""
+    return Organisation._meta.get_field(related_name).related_model._default_manager.all()
+
+
+def _org_id(organisation: Organisation | int) -> int:
+    return organisation if isinstance(organisation, int) else organisation.pk
+
+
+def contract_party_q(organisation: Organisation | int, prefix: str = "") -> Q:
+    """Contracts the organisation holds, leads or has a commissioning share of."""
+    org = _org_id(organisation)
+    shares = _party_rows("contract_shares").filter(organisation_id=org).values("contract_id")
+    return (Q(**{f"{prefix}holder_id": org}) | Q(**{f"{prefix}lead_commissioner_id": org})
+            | Q(**{f"{prefix}pk__in": shares}))
+
+
+def framework_party_q(organisation: Organisation | int, prefix: str = "") -> Q:
+    """Frameworks the organisation is a party to."""
+    rows = _party_rows("framework_parties").filter(organisation_id=_org_id(organisation))
+    return Q(**{f"{prefix}pk__in": rows.values("framework_id")})
+
+
+def agreement_party_q(organisation: Organisation | int, prefix: str = "") -> Q:
+    """Section 75 agreements the organisation is a partner in."""
+    rows = _party_rows("agreement_memberships").filter(organisation_id=_org_id(organisation))
+    return Q(**{f"{prefix}pk__in": rows.values("agreement_id")})
+
+
+def partnership_member_q(organisation: Organisation | int, prefix: str = "") -> Q:
+    """Partnerships the organisation is a member of."""
+    rows = PartnershipMember.objects.filter(organisation_id=_org_id(organisation))
+    return Q(**{f"{prefix}pk__in": rows.values("partnership_id")})
+
+
+def visible_contracts_q(user: User, prefix: str = "") -> Q:
+    """Contracts the user may see: as a party (commissioner side), as their provider (provider
+    users), all (platform administrators)."""
+    if is_platform_admin(user):
+        return Q()
+    organisation = current_organisation(user)
+    if organisation is None:
+        return nothing(prefix)
+    if is_commissioner_side(user):
+        return contract_party_q(organisation, prefix)
+    if is_provider_user(user):
+        return Q(**{f"{prefix}provider_id": organisation.pk})
+    return nothing(prefix)
+
+
+def party_contracts_q(user: User, prefix: str = "") -> Q:
+    """Contracts the user sees as a commissioning party (never as a provider): the call-off
+    pages, committee reports and assessments."""
+    if is_platform_admin(user):
+        return Q()
+    if not is_commissioner_side(user):
+        return nothing(prefix)
+    return contract_party_q(current_organisation(user), prefix)
+
+
+def visible_frameworks_q(user: User, prefix: str = "") -> Q:
+    """Frameworks whose commissioner-side pages the user may see. Providers reach frameworks
+    only through their own applications (``frameworks_for_provider``)."""
+    if is_platform_admin(user):
+        return Q()
+    if not is_commissioner_side(user):
+        return nothing(prefix)
+    return framework_party_q(current_organisation(user), prefix)
+
+
+def visible_agreements_q(user: User, prefix: str = "") -> Q:
+    """Section 75 agreements (and their schemes, budgets, funding) the user may see."""
+    if is_platform_admin(user):
+        return Q()
+    if not is_commissioner_side(user):
+        return nothing(prefix)
+    return agreement_party_q(current_organisation(user), prefix)
+
+
+def visible_committee_reports_q(user: User) -> Q:
+    """Committee reports follow what they are about: a contract's, a framework's or an
+    agreement's parties; for a report about the partnership alone, its members."""
+    if is_platform_admin(user):
+        return Q()
+    if not is_commissioner_side(user):
+        return nothing()
+    organisation = current_organisation(user)
+    return (
+        (Q(contract__isnull=False) & contract_party_q(organisation, "contract__"))
+        | (Q(framework__isnull=False) & framework_party_q(organisation, "framework__"))
+        | (Q(agreement__isnull=False) & agreement_party_q(organisation, "agreement__"))
+        | (Q(contract__isnull=True, framework__isnull=True, agreement__isnull=True)
+           & partnership_member_q(organisation, "partnership__"))
+    )
+
+
+def _request_cache(user: User, name: str) -> dict:
+    """A dictionary living as long as the user object (one request), keyed by organisation."""
+    caches = getattr(user, "_party_caches", None)
+    if caches is None:
+        caches = user._party_caches = {}
+    return caches.setdefault(name, {})
+
+
+def _party_ids(user: User, name: str, related_name: str, column: str) -> frozenset[int]:
+    """Ids of the frameworks/agreements the current organisation is party to, loaded once
+    per request (there are few of them)."""
+    organisation = current_organisation(user)
+    if organisation is None:
+        return frozenset()
+    cache = _request_cache(user, name)
+    if organisation.pk not in cache:
+        cache[organisation.pk] = frozenset(
+            _party_rows(related_name).filter(organisation_id=organisation.pk)
+            .values_list(column, flat=True))
+    return cache[organisation.pk]
+
+
+def is_contract_party(user: User, contract) -> bool:
+    """The user acts, on the commissioning side, for the contract's holder, lead commissioner
+    or an organisation with a share of it."""
+    if not is_commissioner_side(user):
+        return False
+    organisation = current_organisation(user)
+    if organisation.pk in (contract.holder_id, contract.lead_commissioner_id):
+        return True
+    prefetched = getattr(contract, "_prefetched_objects_cache", {}).get("shares")
+    if prefetched is not None:
+        return any(share.organisation_id == organisation.pk for share in prefetched)
+    cache = _request_cache(user, "contract_shares")
+    key = (organisation.pk, contract.pk)
+    if key not in cache:
+        cache[key] = _party_rows("contract_shares").filter(
+            organisation_id=organisation.pk, contract_id=contract.pk).exists()
+    return cache[key]
+
+
+def is_contract_provider(user: User, contract) -> bool:
+    """The user acts, as a provider user, for the contract's provider."""
+    organisation = current_organisation(user)
+    return bool(is_provider_user(user) and organisation.pk == contract.provider_id)
+
+
+def is_framework_party(user: User, framework) -> bool:
+    return is_commissioner_side(user) and framework.pk in _party_ids(
+        user, "frameworks", "framework_parties", "framework_id")
+
+
+def is_agreement_party(user: User, agreement) -> bool:
+    return is_commissioner_side(user) and agreement.pk in _party_ids(
+        user, "agreements", "agreement_memberships", "agreement_id")
+
+
+def may_change_contract(user: User, contract, roles) -> bool:
+    """Changes to a contract (and what hangs off it): a party on the commissioning side in one
+    of ``roles``, or a platform administrator."""
+    return is_platform_admin(user) or (
+        has_role(user, *roles) and is_contract_party(user, contract))
+
+
+def may_change_framework(user: User, framework, roles) -> bool:
+    return is_platform_admin(user) or (
+        has_role(user, *roles) and is_framework_party(user, framework))
+
+
+def may_change_agreement(user: User, agreement, roles) -> bool:
+    return is_platform_admin(user) or (
+        has_role(user, *roles) and is_agreement_party(user, agreement))
+
+
+def may_create_for_parties(user: User, roles) -> bool:
+    """Who may add a contract, framework or agreement: someone in ``roles`` on the commissioning
+    side of a partnership's organisation (which must then be one of the new thing's parties,
+    checked by the service with ``check_creator_is_party``)."""
+    if is_platform_admin(user):
+        return True
+    return is_commissioner_side(user) and has_role(user, *roles) and bool(
+        partnership_ids_for_user(user))
+
+
+def creator_is_party(user: User, party_ids) -> bool:
+    """A user may not create what they could not then see: their organisation must be among
+    the new object's parties (platform administrators excepted)."""
+    if is_platform_admin(user):
+        return True
+    organisation = current_organisation(user)
+    return organisation is not None and organisation.pk in {_org_id(p) for p in party_ids}
+
+
+def partnership_ids_for_user(user: User) -> frozenset[int]:
+    """Partnerships the user's current organisation belongs to, once per request."""
+    organisation = current_organisation(user)
+    if organisation is None:
+        return frozenset()
+    cache = _request_cache(user, "partnerships")
+    if organisation.pk not in cache:
+        cache[organisation.pk] = frozenset(
+            PartnershipMember.objects.filter(organisation=organisation)
+            .values_list("partnership_id", flat=True))
+    return cache[organisation.pk]
+
+
+# --- Exempt information ----------------------------------------------------------------------
+#
+# Part 2 of a committee report holds exempt information (Local Government Act 1972, Schedule
+# 12A: commercial terms, prices, individuals). Among the people who see the report, only those
+# who write or decide on committee reports open it: commissioners, contract managers,
+# partnership administrators and report officers. Read-only viewers and finance officers see
+# Part 1 only.
+
+EXEMPT_INFORMATION_ROLES = frozenset(
+    {Role.COMMISSIONER, Role.CONTRACT_MANAGER, Role.PARTNERSHIP_ADMIN, Role.REPORT_OFFICER}
+)
+
+
+def can_open_exempt_information(user: User) -> bool:
+    """Part 2 (exempt) content and exports of the committee reports the user sees."""
+    return is_platform_admin(user) or (
+        is_commissioner_side(user) and has_role(user, *EXEMPT_INFORMATION_ROLES))
+
+
 # --- People --------------------------------------------------------------------------------
 
 # Who may give whom a role. A role is access: whoever grants roles at an organisation can read

@@ -174,7 +174,8 @@ class ContractDetailsForm(GovUKForm):
 class ContractPartiesForm(GovUKForm):
     partnership = forms.ModelChoiceField(
         label="Partnership", queryset=None, empty_label="Select a partnership",
-        help_text="Everyone in the partnership's organisations will see this contract",
+        help_text="Its holder, lead commissioner and the partners with a share will see "
+                  "this contract, not the other partners",
         error_messages={"required": "Select the partnership",
                         "invalid_choice": "Select a partnership from the list"},
     )

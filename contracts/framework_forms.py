@@ -40,7 +40,7 @@ TEXT_20 = {"class": "govuk-input govuk-input--width-20", "spellcheck": "false"}
 class FrameworkForm(GovUKForm):
     partnership = forms.ModelChoiceField(
         label="Partnership", queryset=None, empty_label="Select a partnership",
-        help_text="Everyone in the partnership's organisations will see this framework",
+        help_text="The framework's parties will see this framework, not the other partners",
         error_messages={"required": "Select the partnership",
                         "invalid_choice": "Select a partnership from the list"},
     )

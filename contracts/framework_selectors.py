@@ -170,10 +170,21 @@ class FrameworkOverview:
         return (self.called_off_whole_life * 100 / estimate).quantize(Decimal("0.1"))
 
 
-def framework_overview(framework: Framework, *, today: date) -> FrameworkOverview:
+def mark_openable(call_offs, user) -> None:
+    """Set ``can_open`` on each call-off: the user's organisation is party to its contract.
+    Every party of the framework sees every call-off's summary row (reference, provider,
+    commissioning parties, annual value), so the framework's totals stay true; only the
+    call-off's own parties open it. Uses the prefetched shares: no queries."""
+    for call_off in call_offs:
+        call_off.can_open = access.is_platform_admin(user) or access.is_contract_party(
+            user, call_off.contract)
+
+
+def framework_overview(framework: Framework, *, today: date, user=None) -> FrameworkOverview:
     """Everything the framework page shows, in a fixed number of queries whatever the number
     of lots, providers, applications and call-offs (parties, lots, applications, call-offs
-    with shares and options, windows: one query each)."""
+    with shares and options, windows: one query each). With ``user``, each call-off says
+    whether that user may open it (``mark_openable``)."""
     parties = list(framework.party_rows.select_related("organisation"))
     lots = list(framework.lots.all())
     applications = list(
@@ -190,6 +201,8 @@ def framework_overview(framework: Framework, *, today: date) -> FrameworkOvervie
         ).order_by("lot__number", "called_off_on", "pk")
     )
     windows = list(framework.windows.all())
+    if user is not None:
+        mark_openable(call_offs, user)
 
     column = {lot.pk: index for index, lot in enumerate(lots)}
     best: dict[int, dict[int, str]] = defaultdict(dict)

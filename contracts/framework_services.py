@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from commissioning import access
 from commissioning.models import Organisation, Partnership, PartnershipMember, User
 from contracts.models import (
     ApplicationDecision,
@@ -133,8 +134,12 @@ def _set_parties(framework: Framework, data: FrameworkInput, user: User) -> None
 
 @transaction.atomic
 def framework_create(*, data: FrameworkInput, created_by: User) -> Framework:
-    """Set up a framework with its parties (exactly one of them the lead)."""
+    """Set up a framework with its parties (exactly one of them the lead). The creator's
+    organisation must be one of them: nobody sets up a framework they could not then see."""
     _validate_framework(data)
+    if not access.creator_is_party(created_by, data.parties):
+        raise ValidationError({"parties": "Your organisation must be one of the parties to the "
+                                          "Inter Authority Agreement"})
     framework = Framework(
         partnership=data.partnership, reference=data.reference.strip(), title=data.title.strip(),
         description=data.description, start_date=data.start_date,
@@ -514,6 +519,11 @@ def call_off_create(*, data: CallOffInput, created_by: User,
     data.lot = lot
     framework = Framework.objects.select_for_update().get(pk=lot.framework_id)
     _validate_call_off(data, framework)
+    if not access.creator_is_party(created_by, [s.organisation for s in data.shares
+                                                if s.share_percent > 0]):
+        # The call-off's contract belongs to its commissioners only (commissioning.access).
+        raise ValidationError({"shares": "Your organisation must be one of the commissioners "
+                                         "calling off the service"})
     contract = contract_create(
         data=ContractInput(
             reference=data.reference, title=data.title, description=data.description,

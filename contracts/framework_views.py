@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,7 +30,13 @@ from contracts.framework_forms import (
     LotForm,
     WindowForm,
 )
-from contracts.models import ApplicationDecision, Framework, Lot, LotStatus
+from contracts.models import (
+    ApplicationDecision,
+    CommissioningShare,
+    Framework,
+    Lot,
+    LotStatus,
+)
 
 TEMPLATES = "contracts/frameworks/"
 
@@ -143,7 +150,7 @@ def framework_detail(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     return render(request, TEMPLATES + "detail.html", {
         "framework": framework,
-        "overview": selectors.framework_overview(framework, today=today),
+        "overview": selectors.framework_overview(framework, today=today, user=request.user),
         "can_edit": permissions.can_edit_framework(request.user, framework),
         "today": today,
     })
@@ -154,12 +161,16 @@ def framework_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET"])
 def lot_detail(request: HttpRequest, pk: int, lot_pk: int) -> HttpResponse:
     lot = selectors.get_lot_for_user(request.user, pk, lot_pk)
+    call_offs = list(lot.call_offs.select_related("contract__provider")
+                     .prefetch_related(Prefetch("contract__shares", queryset=CommissioningShare
+                                                .objects.select_related("organisation")))
+                     .order_by("called_off_on", "pk"))
+    selectors.mark_openable(call_offs, request.user)
     return render(request, TEMPLATES + "lot_detail.html", {
         "lot": lot, "framework": lot.framework,
         "applications": lot.applications.select_related("provider").order_by(
             "provider__name", "pk"),
-        "call_offs": lot.call_offs.select_related("contract__provider").order_by(
-            "called_off_on", "pk"),
+        "call_offs": call_offs,
         "can_edit": permissions.can_edit_framework(request.user, lot.framework),
     })
 

@@ -583,6 +583,7 @@ class _Directory:
         members = [m.organisation for m in PartnershipMember.objects.filter(
             partnership=partnership).select_related("organisation")]
         self.partnership = partnership
+        self.importer_ids: frozenset[int] | None = None  # see check_rows
         self.member_ids = {o.pk for o in members}
         self.members: dict[str, Organisation] = {}
         for organisation in members:
@@ -606,12 +607,18 @@ class _Directory:
 def check_rows(
     table: Table, mapping: dict[str, str], *, partnership: Partnership,
     today: date | None = None, progress: Callable[[int], None] | None = None,
+    importer_ids: frozenset[int] | None = None,
 ) -> CheckResult:
-    """Check every row against the register's rules; return values and errors per row."""
+    """Check every row against the register's rules; return values and errors per row.
+
+    ``importer_ids``: the importing user's organisations; each row's holder or lead
+    commissioner must be one of them, so nobody imports a contract they could not then see
+    (``commissioning.access``). None (a platform administrator) skips that check."""
     from django.utils import timezone
 
     today = today or timezone.localdate()
     directory = _Directory(partnership)
+    directory.importer_ids = importer_ids
     columns = {name: table.headers.index(header) for name, header in mapping.items()
                if header in table.headers}
     seen_references: dict[tuple[int, str], int] = {}
@@ -678,6 +685,11 @@ def _check_row(row_number, cells, columns, mapping, directory: _Directory, today
         elif organisation is None:
             error(name, f"'{text}' is not a partner in {directory.partnership.name}. The "
                         f"{noun} must be one of the partnership's organisations")
+    importer_ids = directory.importer_ids
+    if importer_ids is not None and values.get("holder") and values.get("lead_commissioner") \
+            and not {values["holder"].pk, values["lead_commissioner"].pk} & importer_ids:
+        error("holder", "Your organisation must be the contract holder or the lead "
+                        "commissioner: only a contract's parties see it")
     provider_name = _text(cell("provider"))
     registration = _text(cell("provider_registration_number"))
     values["provider_name"] = provider_name

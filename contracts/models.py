@@ -14,7 +14,7 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from commissioning import access
-from commissioning.models import Organisation, Partnership, PartnershipMember
+from commissioning.models import Organisation, Partnership
 from commissioning.periods import add_months, months_between
 
 PENNY = Decimal("0.01")
@@ -163,26 +163,10 @@ def term_description(*, start: date, initial_end: date, option_months: list[int]
 
 class ContractQuerySet(models.QuerySet):
     def for_user(self, user) -> ContractQuerySet:
-        """Contracts the user may see (the one visibility rule for contracts).
-
-        Commissioner-side users see the contracts of every partnership their current
-        organisation belongs to; provider users only contracts their organisation delivers;
-        platform administrators everything; anyone else nothing.
-        """
-        if access.is_platform_admin(user):
-            return self.all()
-        organisation = access.current_organisation(user)
-        if organisation is None:
-            return self.none()
-        if access.is_commissioner_side(user):
-            return self.filter(
-                partnership_id__in=PartnershipMember.objects.filter(
-                    organisation=organisation
-                ).values("partnership_id")
-            )
-        if access.is_provider_user(user):
-            return self.filter(provider=organisation)
-        return self.none()
+        """Contracts the user may see (the one visibility rule, ``access.visible_contracts_q``):
+        a commissioner-side user those their organisation holds, leads or has a share of;
+        a provider user those their organisation delivers; platform administrators all."""
+        return self.filter(access.visible_contracts_q(user))
 
     def with_term(self) -> ContractQuerySet:
         """Annotate ``extra_months`` (exercised options + term variations) and ``current_end``
@@ -711,23 +695,11 @@ class CallOffRules(models.TextChoices):
 
 class FrameworkQuerySet(models.QuerySet):
     def for_user(self, user) -> FrameworkQuerySet:
-        """Frameworks the user may see (the one visibility rule for frameworks).
-
-        Commissioner-side users see the frameworks of every partnership their current
-        organisation belongs to; platform administrators everything. Providers never see a
+        """Frameworks the user may see (``access.visible_frameworks_q``): those their
+        organisation is a party to; platform administrators all. Providers never see a
         framework's own page (it shows other providers); they reach frameworks only through
-        ``framework_selectors.frameworks_for_provider``. Anyone else sees nothing.
-        """
-        if access.is_platform_admin(user):
-            return self.all()
-        organisation = access.current_organisation(user)
-        if organisation is None or not access.is_commissioner_side(user):
-            return self.none()
-        return self.filter(
-            partnership_id__in=PartnershipMember.objects.filter(
-                organisation=organisation
-            ).values("partnership_id")
-        )
+        ``framework_selectors.frameworks_for_provider``."""
+        return self.filter(access.visible_frameworks_q(user))
 
 
 class Framework(models.Model):
@@ -971,8 +943,9 @@ class FundingArrangement(models.TextChoices):
 
 class CallOffQuerySet(models.QuerySet):
     def for_user(self, user) -> CallOffQuerySet:
-        """Call-offs of the frameworks the user may see."""
-        return self.filter(lot__framework__in=Framework.objects.for_user(user))
+        """Call-offs the user may open: those whose contract their organisation is party to.
+        Other parties of the framework see only a summary row (``framework_overview``)."""
+        return self.filter(access.party_contracts_q(user, "contract__"))
 
 
 class CallOff(models.Model):

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from commissioning import access
-from commissioning.models import PartnershipMember, Role
+from commissioning.models import Role
 from contracts.models import Contract, ContractDocument, DocumentKind
 
 EDITING_ROLES = (Role.COMMISSIONER, Role.CONTRACT_MANAGER, Role.PARTNERSHIP_ADMIN)
@@ -13,44 +13,16 @@ EDITING_ROLES = (Role.COMMISSIONER, Role.CONTRACT_MANAGER, Role.PARTNERSHIP_ADMI
 PROVIDER_DOCUMENT_KINDS = frozenset({DocumentKind.SIGNED_CONTRACT, DocumentKind.SPECIFICATION})
 
 
-def _partnership_ids(user) -> frozenset[int]:
-    """Partnerships of the user's current organisation, cached on the user for the request."""
-    organisation = access.current_organisation(user)
-    if organisation is None:
-        return frozenset()
-    cache = getattr(user, "_contract_partnership_ids", None)
-    if cache is None or cache[0] != organisation.pk:
-        ids = frozenset(
-            PartnershipMember.objects.filter(organisation=organisation).values_list(
-                "partnership_id", flat=True
-            )
-        )
-        cache = (organisation.pk, ids)
-        user._contract_partnership_ids = cache
-    return cache[1]
-
-
 def can_create_contract(user) -> bool:
-    """A commissioner, contract manager or partnership administrator of a partner organisation."""
-    if access.is_platform_admin(user):
-        return True
-    return (
-        access.is_commissioner_side(user)
-        and access.has_role(user, *EDITING_ROLES)
-        and bool(_partnership_ids(user))
-    )
+    """A commissioner, contract manager or partnership administrator of a partner organisation
+    (whose organisation must then be one of the new contract's parties: ``contract_create``)."""
+    return access.may_create_for_parties(user, EDITING_ROLES)
 
 
 def can_edit_contract(user, contract: Contract) -> bool:
-    """Editing roles at an organisation in the contract's partnership; never providers or
-    read-only, finance or report officers."""
-    if access.is_platform_admin(user):
-        return True
-    return (
-        access.is_commissioner_side(user)
-        and access.has_role(user, *EDITING_ROLES)
-        and contract.partnership_id in _partnership_ids(user)
-    )
+    """Editing roles at one of the contract's parties (holder, lead commissioner, a share);
+    never providers or read-only, finance or report officers, nor other partners."""
+    return access.may_change_contract(user, contract, EDITING_ROLES)
 
 
 def can_upload_document(user, contract: Contract) -> bool:
@@ -58,19 +30,14 @@ def can_upload_document(user, contract: Contract) -> bool:
 
 
 def can_download_document(user, document: ContractDocument) -> bool:
-    """Anyone on the commissioning side who sees the contract; its provider only the signed
-    contract and the specification. The caller has already checked the contract is visible."""
+    """Any commissioner-side user of one of the contract's parties; its provider only the
+    signed contract and the specification."""
     if access.is_platform_admin(user):
         return True
-    if access.is_commissioner_side(user):
-        return document.contract.partnership_id in _partnership_ids(user)
-    if access.is_provider_user(user):
-        organisation = access.current_organisation(user)
-        return (
-            document.contract.provider_id == organisation.pk
-            and document.kind in PROVIDER_DOCUMENT_KINDS
-        )
-    return False
+    if access.is_contract_party(user, document.contract):
+        return True
+    return (access.is_contract_provider(user, document.contract)
+            and document.kind in PROVIDER_DOCUMENT_KINDS)
 
 
 def can_export_register(user) -> bool:
@@ -95,15 +62,9 @@ def can_create_framework(user) -> bool:
 
 
 def can_edit_framework(user, framework) -> bool:
-    """Editing roles at an organisation in the framework's partnership: set up lots and
-    windows, evaluate applications, call off services."""
-    if access.is_platform_admin(user):
-        return True
-    return (
-        access.is_commissioner_side(user)
-        and access.has_role(user, *EDITING_ROLES)
-        and framework.partnership_id in _partnership_ids(user)
-    )
+    """Editing roles at one of the framework's parties: set up lots and windows, evaluate
+    applications, call off services."""
+    return access.may_change_framework(user, framework, EDITING_ROLES)
 
 
 def can_apply_to_frameworks(user) -> bool:

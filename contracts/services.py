@@ -22,6 +22,7 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from commissioning import access
 from commissioning.models import (
     Organisation,
     OrganisationKind,
@@ -232,6 +233,12 @@ def contract_create(*, data: ContractInput, created_by: User) -> Contract:
     )
     _validate_contract(contract)
     _validate_shares(data.partnership.pk, data.shares)
+    parties = {data.holder, data.lead_commissioner, *(s.organisation for s in data.shares)}
+    if not access.creator_is_party(created_by, [p for p in parties if p is not None]):
+        # Nobody adds a contract they could not then see (commissioning.access).
+        raise ValidationError({"holder": "Your organisation must be the contract holder, the "
+                                         "lead commissioner or one of the partners with a "
+                                         "share"})
     if any(months <= 0 for months in data.extension_option_months):
         raise ValidationError({"extension_options": "Each extension option must be at least "
                                                     "1 month long"})
@@ -731,9 +738,12 @@ def _check_file(register_import: RegisterImport, *, progress: bool):
     def report(done: int) -> None:
         RegisterImport.objects.filter(pk=register_import.pk).update(processed_rows=done)
 
+    importer = register_import.created_by
+    importer_ids = None if access.is_platform_admin(importer) else frozenset(
+        m.organisation_id for m in access.active_memberships(importer))
     return imports.check_rows(table, register_import.mapping,
                               partnership=register_import.partnership,
-                              progress=report if progress else None)
+                              progress=report if progress else None, importer_ids=importer_ids)
 
 
 def _store_check(register_import: RegisterImport, result) -> None:

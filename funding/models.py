@@ -17,7 +17,7 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from commissioning import access
-from commissioning.models import Organisation, Partnership, PartnershipMember
+from commissioning.models import Organisation, Partnership
 from commissioning.periods import financial_year_start
 
 
@@ -106,20 +106,9 @@ class AreaOfSpend(models.TextChoices):
 
 class AgreementQuerySet(models.QuerySet):
     def for_user(self, user) -> AgreementQuerySet:
-        """Agreements the user may see: the one visibility rule for funding.
-
-        Commissioner-side users of an organisation in the agreement's partnership; platform
-        administrators everything; providers and anyone else nothing.
-        """
-        if access.is_platform_admin(user):
-            return self.all()
-        if not access.is_commissioner_side(user):
-            return self.none()
-        return self.filter(
-            partnership_id__in=PartnershipMember.objects.filter(
-                organisation=access.current_organisation(user)
-            ).values("partnership_id")
-        )
+        """Agreements the user may see (``access.visible_agreements_q``): those their
+        organisation is a partner in; platform administrators all; providers nothing."""
+        return self.filter(access.visible_agreements_q(user))
 
 
 class Section75Agreement(models.Model):

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from commissioning import access
 from commissioning.models import Organisation, Partnership, PartnershipMember, User
 from commissioning.periods import financial_year_start
 from funding import imports, permissions
@@ -177,8 +178,13 @@ _AGREEMENT_FIELDS = ("kind", "title", "host_partner", "arrangement_type", "start
 
 @transaction.atomic
 def agreement_create(*, user: User, data: AgreementInput) -> Section75Agreement:
-    """Record a Section 75 agreement (or Section 256 transfer) and its partners."""
+    """Record a Section 75 agreement (or Section 256 transfer) and its partners. The
+    creator's organisation must be a partner: nobody records an agreement they could not
+    then see."""
     _validate_agreement(data)
+    if not access.creator_is_party(user, [p.organisation for p in data.partners]):
+        raise ValidationError({"partners": "Your organisation must be one of the agreement's "
+                                           "partners"})
     agreement = Section75Agreement(partnership=data.partnership,
                                    **{f: getattr(data, f) for f in _AGREEMENT_FIELDS})
     agreement._history_user = user

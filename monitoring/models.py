@@ -122,7 +122,7 @@ class KPITemplate(KPIFields):
 
 class KPIQuerySet(models.QuerySet):
     def for_user(self, user) -> KPIQuerySet:
-        return self.filter(contract__in=Contract.objects.for_user(user))
+        return self.filter(access.visible_contracts_q(user, "contract__"))
 
 
 class KPI(KPIFields):
@@ -236,7 +236,7 @@ EDITABLE_STATUSES = frozenset({ReturnStatus.DRAFT, ReturnStatus.QUERIED})
 class ReturnQuerySet(models.QuerySet):
     def for_user(self, user) -> ReturnQuerySet:
         """Returns of the contracts the user may see (providers: their own contracts only)."""
-        return self.filter(contract__in=Contract.objects.for_user(user))
+        return self.filter(access.visible_contracts_q(user, "contract__"))
 
 
 class PerformanceReturn(models.Model):
@@ -485,9 +485,8 @@ class AssessmentStatus(models.TextChoices):
 
 class AssessmentQuerySet(models.QuerySet):
     def for_user(self, user) -> AssessmentQuerySet:
-        if not (access.is_commissioner_side(user) or access.is_platform_admin(user)):
-            return self.none()
-        return self.filter(contract__in=Contract.objects.for_user(user))
+        """Assessments of the contracts the user is a commissioning party to."""
+        return self.filter(access.party_contracts_q(user, "contract__"))
 
 
 class PerformanceAssessment(models.Model):

@@ -101,9 +101,10 @@ class DecisionMakerChoice(models.TextChoices):
 
 class CommitteeReportQuerySet(models.QuerySet):
     def for_user(self, user) -> CommitteeReportQuerySet:
-        from commissioning.access import partnerships_for_user
+        """Reports about what the user is party to (``access.visible_committee_reports_q``)."""
+        from commissioning.access import visible_committee_reports_q
 
-        return self.filter(partnership__in=partnerships_for_user(user))
+        return self.filter(visible_committee_reports_q(user))
 
 
 class CommitteeReport(models.Model):

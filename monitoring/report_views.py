@@ -191,9 +191,15 @@ def committee_report_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, "Draft saved")
                 return redirect(report)
     exports = report.exports.select_related("exported_by")
+    may_open_exempt = access.can_open_exempt_information(request.user)
+    if not may_open_exempt:
+        # Part 2 stays with the roles that may open exempt information (commissioning.access).
+        exports = exports.exclude(part=ReportPart.PART_2)
+        sections = [section | {"body": ""} if section.get("exempt") else section
+                    for section in sections]
     return render(request, "monitoring/reports/committee_detail.html", {
         "report": report, "sections": sections, "errors": errors, "may_write": may_write,
-        "exports": exports, "form_errors": bool(errors),
+        "exports": exports, "form_errors": bool(errors), "may_open_exempt": may_open_exempt,
     }, status=400 if errors else 200)
 
 
@@ -203,7 +209,8 @@ def committee_report_export(request: HttpRequest, pk: int) -> HttpResponse:
     if not can_write_committee_report(request.user):
         raise Http404
     part = request.POST.get("part", ReportPart.PART_1)
-    if part not in ReportPart.values:
+    if part not in ReportPart.values or (
+            part == ReportPart.PART_2 and not access.can_open_exempt_information(request.user)):
         raise Http404
     try:
         export = committee_reports.committee_report_export(report=report, part=part,
@@ -221,6 +228,8 @@ def committee_export_download(request: HttpRequest, pk: int) -> FileResponse:
         CommitteeReportExport.objects.filter(
             report__in=CommitteeReport.objects.for_user(request.user)).select_related("report"),
         pk=pk)
+    if export.part == ReportPart.PART_2 and not access.can_open_exempt_information(request.user):
+        raise Http404
     name = f"{export.report.title[:80]} v{export.version} {export.get_part_display()}.pdf"
     return as_download(FileResponse(_open(export.file), content_type="application/pdf"),
                        name)

@@ -50,18 +50,25 @@ PX = "provider_x"
 PY = "provider_y"
 PA = "partnership_admin_a"
 STAFF = "staff_admin"
-PERSONAS = (ANON, CA, CB, FO, RO, PX, PY, PA, STAFF)
+# A commissioner of a third member of partnership A (Bexley) that signed side A's framework
+# but is party to none of side A's contracts, call-offs or agreements: access follows the
+# parties, not the partnership (commissioning/access.py).
+NP = "partner_not_party_a"
+RV = "read_only_a"  # a read-only viewer of council A: reads everything, never Part 2
+PERSONAS = (ANON, CA, CB, FO, RO, PX, PY, PA, STAFF, NP, RV)
 SIGNED_IN_PERSONAS = frozenset(PERSONAS) - {ANON}
 
 # The World attribute behind each persona.
 WORLD_USER = {CA: "commissioner_a", CB: "commissioner_b", FO: "finance_officer_a",
               RO: "report_officer_a", PX: "provider_x_user", PY: "provider_y_user",
-              PA: "partnership_admin_a", STAFF: "staff_admin"}
+              PA: "partnership_admin_a", STAFF: "staff_admin", NP: "partner_not_party_a",
+              RV: "read_only_a"}
 
 # With side B's objects, who stands where on side A: B's commissioner is the insider, provider Y
 # the provider of the contract, and everyone from partnership A is an outsider, like
 # commissioner B is to side A.
-MIRROR = {ANON: ANON, CA: CB, CB: CA, FO: CB, RO: CB, PA: CB, PX: PY, PY: PX, STAFF: STAFF}
+MIRROR = {ANON: ANON, CA: CB, CB: CA, FO: CB, RO: CB, PA: CB, PX: PY, PY: PX, STAFF: STAFF,
+          NP: CB, RV: CB}
 
 OK, LOGIN, NOT_FOUND = "ok", "login", "404"
 
@@ -76,19 +83,26 @@ def allow(*personas: str, anonymous: str = LOGIN) -> dict[str, str]:
 
 PUBLIC = allow(*SIGNED_IN_PERSONAS, anonymous=OK)                 # login_not_required pages
 SIGNED_IN = allow(*SIGNED_IN_PERSONAS)                            # lists scoped by for_user
-COMMISSIONING_SIDE = allow(CA, CB, FO, RO, PA, STAFF)             # is_commissioner_side/admin
+COMMISSIONING_SIDE = allow(CA, CB, FO, RO, PA, STAFF, NP, RV)     # is_commissioner_side/admin
 PROVIDERS = allow(PX, PY)                                         # is_provider_user
-CREATORS = allow(CA, CB, PA, STAFF)                               # can_create_contract/agreement
+CREATORS = allow(CA, CB, PA, STAFF, NP)                           # can_create_contract/agreement
 PEOPLE_ADMINS = allow(PA, STAFF)                                  # can_manage_people
-A_SIDE = allow(CA, FO, RO, PA, STAFF)                             # partnership A, any role
-A_SIDE_AND_PROVIDER_X = allow(CA, FO, RO, PA, STAFF, PX)          # Contract.objects.for_user
-A_EDITORS = allow(CA, PA, STAFF)                                  # can_edit_contract/framework,
+A_PARTNERSHIP = allow(CA, FO, RO, PA, STAFF, NP, RV)              # partnership A's members
+A_SIDE = allow(CA, FO, RO, PA, STAFF, RV)                         # parties to side A's contract
+                                                                  # or agreement, any role
+A_FRAMEWORK = allow(CA, FO, RO, PA, STAFF, NP, RV)                # parties to the framework
+A_SIDE_AND_PROVIDER_X = allow(CA, FO, RO, PA, STAFF, PX, RV)      # Contract.objects.for_user
+A_EDITORS = allow(CA, PA, STAFF)                                  # can_edit_contract,
                                                                   # can_edit_agreement,
                                                                   # can_manage_kpis
+A_FRAMEWORK_EDITORS = allow(CA, PA, STAFF, NP)                    # can_edit_framework
 A_BUDGET_EDITORS = allow(CA, FO, STAFF)                           # can_edit_budgets,
                                                                   # can_link_contracts
 A_FINANCE_OFFICER = allow(FO)                                     # can_close_months/year
+REPORT_REQUESTERS = allow(CA, CB, FO, RO, PA, STAFF, NP)          # can_request_monthly_report
 A_REPORT_WRITERS = allow(CA, RO, PA, STAFF)                       # can_write_committee_report
+A_EXEMPT = allow(CA, RO, PA, STAFF)                               # can_open_exempt_information:
+                                                                  # Part 2, never read-only
 A_IMPORTER_ONLY = allow(CA)                                       # the person who uploaded it
 PROVIDER_X_ONLY = allow(PX)                                       # can_submit_return
 SIGNED_OUT = dict.fromkeys(PERSONAS, LOGIN)                       # sign-out
@@ -131,20 +145,22 @@ def period(s):
 
 
 HISTORY: dict[str, tuple[Callable[[SimpleNamespace], object], Mapping[str, str]]] = {
-    "commissioning.partnership": (lambda s: s.partnership, A_SIDE),
+    "commissioning.partnership": (lambda s: s.partnership, A_PARTNERSHIP),
     "contracts.contract": (lambda s: s.contract, A_SIDE_AND_PROVIDER_X),
-    "contracts.framework": (lambda s: s.framework, A_SIDE),
-    "contracts.lot": (lambda s: s.lot, A_SIDE),
+    "contracts.framework": (lambda s: s.framework, A_FRAMEWORK),
+    "contracts.lot": (lambda s: s.lot, A_FRAMEWORK),
     "contracts.calloff": (lambda s: s.call_off, A_SIDE),
-    "contracts.providerapplication": (lambda s: s.application, A_SIDE_AND_PROVIDER_X),
+    "contracts.providerapplication": (lambda s: s.application,
+                                      A_SIDE_AND_PROVIDER_X | {NP: OK}),
     "funding.section75agreement": (lambda s: s.agreement, A_SIDE),
     "funding.scheme": (lambda s: s.scheme, A_SIDE),
     "monitoring.kpi": (lambda s: s.kpi, A_SIDE_AND_PROVIDER_X),
     "monitoring.kpitarget": (lambda s: s.kpi_target, A_SIDE_AND_PROVIDER_X),
     "monitoring.performancereturn": (lambda s: s.performance_return, A_SIDE_AND_PROVIDER_X),
     "monitoring.performanceassessment": (lambda s: s.assessment, A_SIDE),
-    "monitoring.committeereport": (lambda s: s.committee_report, A_SIDE),
-    "monitoring.monthlyreport": (lambda s: s.monthly_report, A_SIDE),
+    # Its history shows every section's text, Part 2 included.
+    "monitoring.committeereport": (lambda s: s.committee_report, A_EXEMPT),
+    "monitoring.monthlyreport": (lambda s: s.monthly_report, A_PARTNERSHIP),
 }
 
 
@@ -179,7 +195,8 @@ ACCESS: dict[str, Case | tuple[Case, ...]] = {
     ),
     "switch_organisation": everywhere("switch_organisation", SIGNED_IN),
     "partnership_list": everywhere("partnership_list", SIGNED_IN),
-    "partnership_detail": page(r("partnership_detail", lambda s: s.partnership.pk), A_SIDE),
+    "partnership_detail": page(r("partnership_detail", lambda s: s.partnership.pk),
+                               A_PARTNERSHIP),
     "people": everywhere("people", SIGNED_IN),
     "invite": everywhere("invite", PEOPLE_ADMINS),
     "invitation_revoke": post(r("invitation_revoke", lambda s: s.invitation.pk), PEOPLE_ADMINS),
@@ -222,24 +239,29 @@ ACCESS: dict[str, Case | tuple[Case, ...]] = {
     # --- Frameworks ----------------------------------------------------------------------------
     "contracts:framework_list": everywhere("contracts:framework_list", SIGNED_IN),
     "contracts:framework_create": everywhere("contracts:framework_create", CREATORS),
-    "contracts:framework_detail": page(r("contracts:framework_detail", fw), A_SIDE),
-    "contracts:framework_edit": page(r("contracts:framework_edit", fw), A_EDITORS),
-    "contracts:lot_create": page(r("contracts:lot_create", fw), A_EDITORS),
-    "contracts:lot_detail": page(r("contracts:lot_detail", fw, lot), A_SIDE),
-    "contracts:lot_edit": page(r("contracts:lot_edit", fw, lot), A_EDITORS),
-    "contracts:lot_withdraw": page(r("contracts:lot_withdraw", fw, lot), A_EDITORS),
-    "contracts:call_off_create": page(r("contracts:call_off_create", fw, lot), A_EDITORS),
+    # Every party of the framework sees it, with one summary row per call-off...
+    "contracts:framework_detail": page(r("contracts:framework_detail", fw), A_FRAMEWORK),
+    "contracts:framework_edit": page(r("contracts:framework_edit", fw), A_FRAMEWORK_EDITORS),
+    "contracts:lot_create": page(r("contracts:lot_create", fw), A_FRAMEWORK_EDITORS),
+    "contracts:lot_detail": page(r("contracts:lot_detail", fw, lot), A_FRAMEWORK),
+    "contracts:lot_edit": page(r("contracts:lot_edit", fw, lot), A_FRAMEWORK_EDITORS),
+    "contracts:lot_withdraw": page(r("contracts:lot_withdraw", fw, lot), A_FRAMEWORK_EDITORS),
+    "contracts:call_off_create": page(r("contracts:call_off_create", fw, lot),
+                                      A_FRAMEWORK_EDITORS),
     "contracts:framework_windows": (
-        page(r("contracts:framework_windows", fw), A_SIDE),
-        post(r("contracts:framework_windows", fw), A_EDITORS, note="adding a window"),
+        page(r("contracts:framework_windows", fw), A_FRAMEWORK),
+        post(r("contracts:framework_windows", fw), A_FRAMEWORK_EDITORS,
+             note="adding a window"),
     ),
     # The framework's window is closed: a provider reaches it only through its application.
     "contracts:framework_apply": page(r("contracts:framework_apply", fw), PROVIDER_X_ONLY),
-    "contracts:application_list": page(r("contracts:application_list", fw), A_SIDE),
+    "contracts:application_list": page(r("contracts:application_list", fw), A_FRAMEWORK),
     "contracts:application_detail": page(
-        r("contracts:application_detail", lambda s: s.application.pk), A_SIDE_AND_PROVIDER_X),
+        r("contracts:application_detail", lambda s: s.application.pk),
+        A_SIDE_AND_PROVIDER_X | {NP: OK}),
     "contracts:application_evaluate": page(
-        r("contracts:application_evaluate", lambda s: s.application.pk), A_EDITORS),
+        r("contracts:application_evaluate", lambda s: s.application.pk), A_FRAMEWORK_EDITORS),
+    # ...but only the call-off's own parties open it.
     "contracts:call_off_detail": page(r("contracts:call_off_detail", lambda s: s.call_off.pk),
                                       A_SIDE),
     # --- Funding -------------------------------------------------------------------------------
@@ -318,12 +340,12 @@ ACCESS: dict[str, Case | tuple[Case, ...]] = {
     # --- Reports -------------------------------------------------------------------------------
     "monitoring:report_list": (
         everywhere("monitoring:report_list", SIGNED_IN),
-        everywhere("monitoring:report_list", COMMISSIONING_SIDE, method="POST"),
+        everywhere("monitoring:report_list", REPORT_REQUESTERS, method="POST"),
     ),
     "monitoring:report_detail": page(r("monitoring:report_detail",
-                                       lambda s: s.monthly_report.pk), A_SIDE),
+                                       lambda s: s.monthly_report.pk), A_PARTNERSHIP),
     "monitoring:report_download": (
-        page(r("monitoring:report_download", lambda s: s.monthly_report.pk), A_SIDE),
+        page(r("monitoring:report_download", lambda s: s.monthly_report.pk), A_PARTNERSHIP),
         page(r("monitoring:report_download", lambda s: s.report_file_gone.pk), allow(),
              note="its file is missing from storage: a 404, never a 500"),
     ),
@@ -338,8 +360,8 @@ ACCESS: dict[str, Case | tuple[Case, ...]] = {
     "monitoring:committee_export_download": (
         page(r("monitoring:committee_export_download", lambda s: s.part1.pk), A_SIDE,
              note="Part 1"),
-        page(r("monitoring:committee_export_download", lambda s: s.part2.pk), A_SIDE,
-             note="Part 2 (exempt): the report page shows it to the same people"),
+        page(r("monitoring:committee_export_download", lambda s: s.part2.pk), A_EXEMPT,
+             note="Part 2 (exempt): the roles that may open exempt information"),
         page(r("monitoring:committee_export_download", lambda s: s.export_file_gone.pk),
              allow(), note="its file is missing from storage: a 404, never a 500"),
     ),
@@ -552,9 +574,25 @@ def build_side(world, *, name, partnership, council, icb, provider, commissioner
 
 
 @pytest.fixture
-def sides(world, settings, tmp_path) -> dict[str, SimpleNamespace]:
+def partner_not_party(world):
+    """A third member of partnership A (Bexley) and its commissioner, who becomes a party to
+    side A's framework only (``sides``): the ``NP`` persona."""
+    from commissioning.models import PartnershipMember
+    from commissioning.tests import factories as f
+
+    bexley = f.CouncilFactory(name="London Borough of Bexley", short_name="Bexley Council")
+    PartnershipMember.objects.create(partnership=world.partnership_a, organisation=bexley)
+    world.partner_not_party_a = f.user_with_role(
+        bexley, Role.COMMISSIONER, email="commissioner.c@example.org", full_name="Cleo Bexley")
+    return bexley
+
+
+@pytest.fixture
+def sides(world, settings, tmp_path, partner_not_party) -> dict[str, SimpleNamespace]:
+    from contracts.models import FrameworkParty
+
     settings.MEDIA_ROOT = tmp_path
-    return {
+    built = {
         "A": build_side(world, name="ALPHA", partnership=world.partnership_a,
                         council=world.council_a, icb=world.icb_a, provider=world.provider_x,
                         commissioner=world.commissioner_a, provider_user=world.provider_x_user,
@@ -564,6 +602,10 @@ def sides(world, settings, tmp_path) -> dict[str, SimpleNamespace]:
                         commissioner=world.commissioner_b, provider_user=world.provider_y_user,
                         inviter=world.staff_admin),
     }
+    # Bexley signed side A's framework, so it sees the framework and a summary row of the
+    # call-off, but it holds, leads and shares none of side A's contracts or agreements.
+    FrameworkParty.objects.create(framework=built["A"].framework, organisation=partner_not_party)
+    return built
 
 
 # --- Running the matrix ----------------------------------------------------------------------
@@ -600,7 +642,7 @@ def outcome(client: Client, method: str, url: str) -> Outcome:
 
 
 @pytest.fixture
-def sign_in(world, client_for):
+def sign_in(world, client_for, partner_not_party):
     def make(persona: str) -> Client:
         if persona == ANON:
             return Client()
@@ -610,10 +652,13 @@ def sign_in(world, client_for):
 
 # The sides whose objects a persona may never see, not even named in a list or an export.
 FOREIGN = {ANON: ("A", "B"), CA: ("B",), FO: ("B",), RO: ("B",), PA: ("B",), PX: ("B",),
-           CB: ("A",), PY: ("A",), STAFF: ()}
+           CB: ("A",), PY: ("A",), STAFF: (), NP: ("B",), RV: ("B",)}
+# A partner that is not party to side A's contract and agreement never sees their words either
+# (their reference, title and the agreement's title; the framework's title it may see).
+NOT_PARTY_TO_A = {NP: 3}
 # ...and the sides whose contract they see, so the search for foreign words is shown to work.
 OWN = {ANON: (), CA: ("A",), FO: ("A",), RO: ("A",), PA: ("A",), PX: ("A",), CB: ("B",),
-       PY: ("B",), STAFF: ("A", "B")}
+       PY: ("B",), STAFF: ("A", "B"), NP: (), RV: ("A",)}
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
@@ -621,6 +666,7 @@ def test_each_persona_gets_exactly_what_the_table_says(persona, sides, sign_in):
     """Every view: the status the table declares, and never a word of the other side's."""
     client = sign_in(persona)
     foreign = [m for side in FOREIGN[persona] for m in sides[side].markers]
+    foreign += sides["A"].markers[:NOT_PARTY_TO_A.get(persona, 0)]
     wrong: list[str] = []
     seen = ""
     for name, case, side in _checks():

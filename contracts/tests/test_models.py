@@ -100,12 +100,15 @@ def test_it_refuses_a_duplicate_reference_for_the_same_holder_in_the_database(wo
 
 def test_it_shows_provider_x_only_its_own_contracts(world):
     mine = contract_for(world)
+    CommissioningShare.objects.create(contract=mine, organisation=world.icb_a,
+                                      share_percent=Decimal("40"))
     contract_for(world, provider=world.provider_y)
     contract_for(world, partnership=world.partnership_b, holder=world.council_b,
                  lead_commissioner=world.council_b, provider=world.provider_y)
     assert list(Contract.objects.for_user(world.provider_x_user)) == [mine]
     assert Contract.objects.for_user(world.outsider).count() == 0
     assert Contract.objects.for_user(world.commissioner_a).count() == 2
-    assert Contract.objects.for_user(world.icb_commissioner_a).count() == 2
+    # The ICB is a party (a share) to one of council A's contracts only: it sees that one.
+    assert list(Contract.objects.for_user(world.icb_commissioner_a)) == [mine]
     assert Contract.objects.for_user(world.commissioner_b).count() == 1
     assert Contract.objects.for_user(world.staff_admin).count() == 3

@@ -140,6 +140,8 @@ def test_evidence_downloads_only_through_the_permission_checked_view(setup, clie
         {"file": SimpleUploadedFile("e.pdf", b"%PDF-1.4 evidence")})
     evidence = Evidence.objects.get()
     download = evidence.get_absolute_url()
+    # The ICB shares the contract (a party); a partner without a share would get a 404.
+    contract.shares.create(organisation=world.icb_a, share_percent=Decimal("40"))
     for user in (world.provider_x_user, world.commissioner_a, world.icb_commissioner_a):
         response = client_for(user).get(download)
         assert response.status_code == 200
