@@ -379,3 +379,38 @@ def test_it_refuses_to_import_a_contract_the_importer_could_not_see(cambs, clien
     assert "Row 3, column ‘Contract Holder’" in page.content.decode()
     client.post(reverse("contracts:import_detail", args=[register_import.pk]), {})
     assert not Contract.objects.filter(reference__startswith="IMP-").exists()
+
+
+def test_the_demo_personas_see_what_the_readme_says(settings, tmp_path, client_for):
+    """README "Who sees what": in the demo, Bromley's commissioners see all of Bromley's
+    contracts, the SEL ICB's commissioner those the ICB shares (not the council-only Dementia
+    Hub), and the ICB in Cambridgeshire and Peterborough opens every call-off it commissions."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from commissioning.models import User
+    from contracts.models import CallOff, Contract, Framework
+
+    settings.MEDIA_ROOT = tmp_path
+    call_command("load_demo", stdout=StringIO())
+
+    def seen(email: str) -> set[str]:
+        user = User.objects.get(email=email)
+        return set(Contract.objects.for_user(user).values_list("reference", flat=True))
+
+    bromley = set(Contract.objects.filter(partnership__name__contains="Bromley")
+                  .values_list("reference", flat=True))
+    assert {"CS17033-PSIS", "ECHS-DH-01"} <= bromley
+    assert seen("josepha.reynolds@bromley.example.org") == bromley
+    assert seen("viewer@bromley.example.org") == bromley
+    assert seen("paul.feven@selondon-icb.example.org") == bromley - {"ECHS-DH-01"}
+    merton = seen("richard.ellis@merton.example.org")
+    assert merton and not merton & bromley
+    sandra = User.objects.get(email="sandra.pedley@cpicb.example.org")
+    call_offs = set(CallOff.objects.values_list("contract__reference", flat=True))
+    assert call_offs and seen(sandra.email) >= call_offs
+    framework = Framework.objects.get(reference="EIP-2021")
+    page = client_for(sandra).get(reverse("contracts:framework_detail", args=[framework.pk]))
+    for call_off in CallOff.objects.all():
+        assert call_off.get_absolute_url() in page.content.decode()
