@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from commissioning import access
-from commissioning.email import email_queue
+from commissioning.email import email_queue, render_plain_text
 from commissioning.models import Invitation, Membership, Organisation, Role, User
 
 
@@ -48,7 +47,7 @@ def invitation_create(
         expires_at=Invitation.default_expiry(),
     )
     link = settings.SITE_URL + reverse("invitation_accept", kwargs={"token": token})
-    body = render_to_string(
+    body = render_plain_text(
         "emails/invitation.txt",
         {"invitation": invitation, "link": link, "service_name": settings.SERVICE_NAME,
          "has_account": User.objects.filter(email__iexact=email).exists()},

@@ -17,12 +17,11 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from commissioning import queueing
-from commissioning.email import email_queue
+from commissioning.email import email_queue, render_plain_text
 from commissioning.models import Membership, Partnership, Role, User
 from commissioning.pdf import PDFPart, RenderedPDF, render_pdf_in_parts
 from commissioning.periods import add_months, is_working_day
@@ -167,10 +166,12 @@ def _notify(report: MonthlyReport) -> None:
     if not recipients:
         return
     link = settings.SITE_URL + reverse("monitoring:report_detail", args=[report.pk])
-    body = render_to_string("emails/monthly_report_ready.txt",
-                            {"report": report, "link": link,
-                             "service_name": settings.SERVICE_NAME})
-    email_queue(subject=f"Joint monitoring report ready: {report}", body=body, to=recipients)
+    # One name for the partnership in the subject and the body: the one the report uses.
+    name = f"{report.partnership.name}, {report.month:%B %Y}"
+    body = render_plain_text("emails/monthly_report_ready.txt",
+                             {"report": report, "report_name": name, "link": link,
+                              "service_name": settings.SERVICE_NAME})
+    email_queue(subject=f"Joint monitoring report ready: {name}", body=body, to=recipients)
     MonthlyReport.objects.filter(pk=report.pk).update(notified_at=timezone.now())
 
 

@@ -21,9 +21,9 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.template.loader import render_to_string
 from django.utils import timezone
 
+from commissioning.email import render_plain_text
 from commissioning.models import PROVIDER_ROLES, Membership, Role, User
 from commissioning.periods import (
     add_months,
@@ -471,7 +471,7 @@ def _queue_mail(recipients: Iterable[str], subject: str, template: str,
     if not recipients:
         return
     context = {"return": performance_return, "site_url": settings.SITE_URL, **(extra or {})}
-    send_email.delay_on_commit(subject=subject[:200], body=render_to_string(template, context),
+    send_email.delay_on_commit(subject=subject[:200], body=render_plain_text(template, context),
                                to=recipients)
 
 
@@ -587,7 +587,9 @@ def return_query(*, performance_return: PerformanceReturn, expected_version: int
     )
     _queue_mail(_provider_emails(locked.contract),
                 f"Return queried: {locked.contract.reference} {locked.period.label}",
-                "monitoring/email/return_queried.txt", locked)
+                "monitoring/email/return_queried.txt", locked,
+                {"kpi_queries": [(row.kpi, kpi_comments[row.kpi_id]) for row in rows
+                                 if row.kpi_id in kpi_comments]})
     return locked
 
 
