@@ -98,17 +98,33 @@ USERS = [
 ]
 
 
+
+def upsert(model, defaults: dict | None = None, **lookup):
+    """``update_or_create`` that writes only when something changed, so running the demo
+    again changes nothing, not even the history. Returns ``(obj, created)``."""
+    defaults = defaults or {}
+    obj = model.objects.filter(**lookup).first()
+    if obj is None:
+        return model.objects.create(**lookup, **defaults), True
+    changed = [name for name, value in defaults.items() if getattr(obj, name) != value]
+    if changed:
+        for name in changed:
+            setattr(obj, name, defaults[name])
+        obj.save()
+    return obj, False
+
+
 def load(stdout) -> None:
     organisations: dict[str, Organisation] = {}
     for name, short, kind, ods, reg, sme, vcse in ORGANISATIONS:
-        organisations[name], _ = Organisation.objects.update_or_create(
-            name=name,
+        organisations[name], _ = upsert(
+            Organisation, name=name,
             defaults={"short_name": short, "kind": kind, "ods_code": ods,
                       "registration_number": reg, "is_sme": sme, "is_vcse": vcse},
         )
     for name, short, board, members in PARTNERSHIPS:
-        partnership, _ = Partnership.objects.update_or_create(
-            name=name, defaults={"short_name": short, "board_name": board}
+        partnership, _ = upsert(
+            Partnership, name=name, defaults={"short_name": short, "board_name": board}
         )
         for member in members:
             PartnershipMember.objects.get_or_create(

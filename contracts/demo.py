@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+from commissioning.demo import upsert
 from commissioning.models import Organisation, OrganisationKind, Partnership, User
 from commissioning.periods import add_months, financial_year_start
 from contracts.models import (
@@ -75,31 +76,27 @@ def _month_start(day: date) -> date:
 
 def _contract(*, holder: Organisation, reference: str, manager: User | None,
               **fields) -> Contract:
-    contract, _ = Contract.objects.update_or_create(
-        holder=holder, reference=reference, defaults={**fields, "contract_manager": manager}
-    )
+    contract, _ = upsert(Contract, holder=holder, reference=reference,
+                         defaults={**fields, "contract_manager": manager})
     return contract
 
 
 def _shares(contract: Contract, *shares: tuple[Organisation, str, bool]) -> None:
     for org, share, monitors in shares:
-        CommissioningShare.objects.update_or_create(
-            contract=contract, organisation=org,
-            defaults={"share_percent": Decimal(share), "joint_monitoring": monitors},
-        )
+        upsert(CommissioningShare, contract=contract, organisation=org,
+               defaults={"share_percent": Decimal(share), "joint_monitoring": monitors})
 
 
 def _lines(contract: Contract, names: list[str]) -> None:
     # Matched by name and never deleted: other apps (KPIs) may point at service lines.
     for order, name in enumerate(names, 1):
-        ServiceLine.objects.update_or_create(contract=contract, name=name,
-                                             defaults={"order": order})
+        upsert(ServiceLine, contract=contract, name=name, defaults={"order": order})
 
 
 def _decision(contract: Contract, *, purpose: str, report_reference: str,
               **fields) -> Decision:
-    decision, _ = Decision.objects.update_or_create(
-        contract=contract, purpose=purpose, report_reference=report_reference,
+    decision, _ = upsert(
+        Decision, contract=contract, purpose=purpose, report_reference=report_reference,
         defaults=fields,
     )
     return decision
@@ -107,11 +104,9 @@ def _decision(contract: Contract, *, purpose: str, report_reference: str,
 
 def _option(contract: Contract, sequence: int, length_months: int,
             decision: Decision | None = None) -> None:
-    ExtensionOption.objects.update_or_create(
-        contract=contract, sequence=sequence,
-        defaults={"length_months": length_months, "exercised": decision is not None,
-                  "exercised_decision": decision},
-    )
+    upsert(ExtensionOption, contract=contract, sequence=sequence,
+           defaults={"length_months": length_months, "exercised": decision is not None,
+                     "exercised_decision": decision})
 
 
 def load(stdout) -> None:
@@ -172,16 +167,14 @@ def load(stdout) -> None:
             outcome=f"Exercise extension option {sequence} (12 months).",
         )
         _option(well, sequence, 12, decision)
-    Variation.objects.update_or_create(
-        contract=well,
+    upsert(Variation, contract=well,
         description="Innovation fund used to add a hospital discharge support element",
         defaults={"date": add_months(start, 20), "decision": award,
                   "value_change": Decimal("150000.00")},
     )
     _lines(well, BROMLEY_WELL_PATHWAYS)
     _shares(well, (bromley, "74.00", True), (sel_icb, "26.00", True))
-    ReviewDate.objects.update_or_create(
-        contract=well, description="Annual contract review with Bromley Well",
+    upsert(ReviewDate, contract=well, description="Annual contract review with Bromley Well",
         defaults={"date": today + timedelta(days=21)},
     )
 
@@ -434,15 +427,13 @@ def load_frameworks(stdout) -> None:
 
     today = date.today()
     partnership = Partnership.objects.get(name=EIP_PARTNERSHIP)
-    Organisation.objects.update_or_create(
-        name=SENSORY, defaults={"short_name": "CCC Sensory Service",
+    upsert(Organisation, name=SENSORY, defaults={"short_name": "CCC Sensory Service",
                                 "kind": OrganisationKind.OTHER_PUBLIC_BODY},
     )
     orgs = {o.name: o for o in Organisation.objects.filter(
         name__in=[CCC, PCC, CP_ICB, *(name for name, _lots in EIP_ADMISSIONS)])}
     sandra = User.objects.filter(email="sandra.pedley@cpicb.example.org").first()
-    framework, _ = Framework.objects.update_or_create(
-        partnership=partnership, reference=EIP_REFERENCE,
+    framework, _ = upsert(Framework, partnership=partnership, reference=EIP_REFERENCE,
         defaults={
             "title": "Early Intervention and Prevention",
             "description": "A framework for early intervention and prevention services, jointly "
@@ -458,20 +449,21 @@ def load_frameworks(stdout) -> None:
             "status": FrameworkStatus.LIVE,
         },
     )
-    FrameworkParty.objects.filter(framework=framework).exclude(
-        organisation=orgs[CCC]).update(is_lead=False)
+    for former_lead in FrameworkParty.objects.filter(framework=framework, is_lead=True).exclude(
+            organisation=orgs[CCC]):
+        former_lead.is_lead = False
+        former_lead.save()
     for name in (CCC, PCC, CP_ICB):
-        FrameworkParty.objects.update_or_create(
-            framework=framework, organisation=orgs[name], defaults={"is_lead": name == CCC})
+        upsert(FrameworkParty, framework=framework, organisation=orgs[name],
+               defaults={"is_lead": name == CCC})
     lots = {}
     for number, title, status, description, skills, outcomes in EIP_LOTS:
-        lots[number], _ = Lot.objects.update_or_create(
-            framework=framework, number=number,
+        lots[number], _ = upsert(Lot, framework=framework, number=number,
             defaults={"title": title, "status": status, "description": description,
                       "provider_skills": "\n".join(skills), "outcomes": "\n".join(outcomes)},
         )
-    initial, _ = ProcurementWindow.objects.update_or_create(
-        framework=framework, opens=date(2021, 1, 4), defaults={"closes": date(2021, 2, 12)})
+    initial, _ = upsert(ProcurementWindow, framework=framework, opens=date(2021, 1, 4),
+                        defaults={"closes": date(2021, 2, 12)})
     if today <= framework.end_date and not framework.windows.filter(
             opens__lte=today, closes__gte=today).exists():
         latest = framework.windows.order_by("-closes").first()
@@ -481,8 +473,9 @@ def load_frameworks(stdout) -> None:
                                              closes=today + timedelta(days=28))
     for name, numbers in EIP_ADMISSIONS:
         for number in numbers:
-            ProviderApplication.objects.update_or_create(
-                provider=orgs[name], lot=lots[number], decision=ApplicationDecision.ADMITTED,
+            upsert(
+                ProviderApplication, provider=orgs[name], lot=lots[number],
+                decision=ApplicationDecision.ADMITTED,
                 defaults={"window": initial, "submitted_on": date(2021, 2, 10),
                           "evaluation": EvaluationResult.CRITERIA_MET,
                           "evaluated_by": sandra, "evaluated_on": date(2021, 3, 1),

@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
 
+from commissioning.demo import upsert
 from commissioning.models import Organisation, Partnership, User
 from commissioning.periods import add_months, financial_year_start
 from funding import selectors, services
@@ -148,20 +149,6 @@ MERTON_SCHEMES = [
 ]
 
 
-def _upsert(model, defaults: dict, **lookup):
-    """update_or_create that saves only when something changed, so running the demo again
-    adds nothing to the history."""
-    obj = model.objects.filter(**lookup).first()
-    if obj is None:
-        return model.objects.create(**lookup, **defaults)
-    changed = {k: v for k, v in defaults.items() if getattr(obj, k) != v}
-    if changed:
-        for name, value in changed.items():
-            setattr(obj, name, value)
-        obj.save()
-    return obj
-
-
 def _money(value: Decimal) -> Decimal:
     return value.quantize(PENNY, rounding=ROUND_HALF_UP)
 
@@ -173,14 +160,14 @@ def _year_amount(amount: str, year: int, first_year: int) -> Decimal:
 def _agreement(*, partnership: Partnership, title: str, reference: str, host: Organisation,
                partners: list[tuple[Organisation, str | None]], start: date,
                manager: User | None, **fields) -> Section75Agreement:
-    agreement = _upsert(
+    agreement, _ = upsert(
         Section75Agreement, partnership=partnership, title=title,
         defaults={"reference": reference, "host_partner": host, "start_date": start,
                   "end_date": date(start.year + 5, 3, 31), "pooled_fund_manager": manager,
                   "kind": AgreementKind.SECTION_75, **fields},
     )
     for organisation, share in partners:
-        _upsert(
+        upsert(
             AgreementPartner, agreement=agreement, organisation=organisation,
             defaults={"risk_share_percent": Decimal(share) if share else None})
     return agreement
@@ -192,7 +179,7 @@ def _schemes(agreement: Section75Agreement, seeds: list[SchemeSeed], orgs: dict,
     for seed in seeds:
         provider = orgs.get(seed.provider)
         nhs = Decimal(seed.nhs_percent) if seed.nhs_percent else None
-        scheme = _upsert(
+        scheme, _ = upsert(
             Scheme, agreement=agreement, code=seed.code,
             defaults={
                 "name": seed.name, "lead_partner": orgs[seed.lead],
@@ -254,7 +241,7 @@ def _actuals(agreement: Section75Agreement, schemes: dict[str, Scheme],
                 amount = _money(monthly * factor * drift)
                 spent += amount
                 remaining = sum(PATTERN[index + 1:], Decimal(0)) * monthly * drift
-                _upsert(
+                upsert(
                     MonthlyActual, scheme=scheme, month=month,
                     defaults={"actual": amount, "forecast_outturn": _money(spent + remaining)})
 
@@ -286,7 +273,7 @@ def _link_contracts(agreement: Section75Agreement, schemes: dict[str, Scheme],
         total = sum((Decimal(a) for _p, _c, a in seed.funding), Decimal(0))
         for _partner, code, amount in seed.funding:
             share = (Decimal(amount) * 100 / total).quantize(PENNY)
-            _upsert(
+            upsert(
                 ContractFunding, contract=contract, scheme=schemes[seed.code],
                 source=sources[code],
                 defaults={"basis": AllocationBasis.SHARE, "share_percent": share,

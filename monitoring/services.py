@@ -211,10 +211,13 @@ def target_set(*, kpi: KPI, valid_from: ReportingPeriod, target_value: Decimal |
     if upper_value is not None and target_value is not None and upper_value < target_value:
         raise ValidationError({"upper_value": "The top of the range must be at least the "
                                               "bottom of the range"})
+    values = {"target_value": target_value, "upper_value": upper_value,
+              "amber_tolerance": amber_tolerance}
+    target = KPITarget.objects.filter(kpi=kpi, valid_from=valid_from).first()
+    if target is not None and all(getattr(target, k) == v for k, v in values.items()):
+        return target  # the same target again changes nothing, not even the history
     target, _ = KPITarget.objects.update_or_create(
-        kpi=kpi, valid_from=valid_from,
-        defaults={"target_value": target_value, "upper_value": upper_value,
-                  "amber_tolerance": amber_tolerance, "set_by": set_by},
+        kpi=kpi, valid_from=valid_from, defaults={**values, "set_by": set_by},
     )
     return target
 

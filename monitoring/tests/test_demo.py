@@ -37,3 +37,19 @@ def test_the_demo_loads_twice_with_returns_in_every_state(client_for, settings, 
     for ret in PerformanceReturn.objects.filter(contract=well):
         assert provider.get(reverse("monitoring:return_form",
                                     args=[well.pk, ret.period.code])).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_demo_writes_nothing_the_second_time_not_even_history(settings, tmp_path):
+    """README promises that running the demo again changes nothing: no row is inserted,
+    updated or deleted (history rows included) the second time."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.MEDIA_ROOT = tmp_path
+    call_command("load_demo", stdout=StringIO())
+    with CaptureQueriesContext(connection) as queries:
+        call_command("load_demo", stdout=StringIO())
+    writes = [q["sql"] for q in queries.captured_queries
+              if q["sql"].lstrip().split(" ", 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}]
+    assert writes == []
