@@ -86,6 +86,32 @@ def current_year(agreement: Section75Agreement, today: date | None = None) -> in
     return min(max(financial_year_start(today), years[0]), years[-1])
 
 
+def as_at_month(year: int, month: date | None = None, today: date | None = None) -> date:
+    """The month that figures for financial year ``year`` are "as at": ``month`` if it falls
+    in the year, else this month, kept within the year (a past year is shown as at March,
+    a year not yet started as at April). Every page and report passes its month through
+    here to ``scheme_figures``, so the same month always gives the same figures."""
+    first, last = year_bounds(year)
+    if month is not None:
+        month = month.replace(day=1)
+        if first <= month <= last:
+            return month
+    this_month = (today or date.today()).replace(day=1)
+    return min(max(this_month, first), last)
+
+
+def parse_as_at(year: int, raw: str | None) -> date:
+    """A month chosen on a page as ``YYYY-MM`` (or an ISO date); anything else means the
+    default month of ``as_at_month``."""
+    month = None
+    text = (raw or "").strip()
+    try:
+        month = date.fromisoformat(text if len(text) != 7 else f"{text}-01")
+    except ValueError:
+        month = None
+    return as_at_month(year, month)
+
+
 def parse_year(agreement: Section75Agreement, raw: str | None) -> int:
     try:
         year = int(raw or "")
@@ -182,6 +208,14 @@ def schemes_with_figures(queryset: QuerySet[Scheme], year: int,
     )
 
 
+def scheme_figures(queryset: QuerySet[Scheme], year: int, as_at: date) -> list[Scheme]:
+    """The one place figures "to date" are worked out: each scheme's budget, contributions,
+    committed spend, actual spend to the end of month ``as_at`` and the forecast outturn as
+    last recorded up to that month, exact to the penny. The agreement page, the pooled fund
+    statement, the monthly report and the committee report all read their figures here."""
+    return fetch_schemes(schemes_with_figures(queryset, year, as_at=as_at))
+
+
 @dataclass
 class Totals:
     budget: Decimal = ZERO
@@ -273,6 +307,11 @@ def decorate_top_slice(top_slice: TopSlice) -> TopSlice:
 
 # --- Risk share ------------------------------------------------------------------------------
 
+ODD_PENNY_RULE = ("Shares are worked out to the penny. A penny that cannot be split goes to "
+                  "the partner whose exact share was rounded down the most; if two are level, "
+                  "to the host partner.")
+
+
 @dataclass
 class PartnerShare:
     partner: Organisation
@@ -287,6 +326,11 @@ def risk_share(agreement: Section75Agreement, partners: list[AgreementPartner],
 
     ``contributions`` maps partner id to the year's contributions (for the proportional rule);
     ``scheme_variances`` lists (lead partner id, variance) per scheme (for "bears its own").
+
+    Pennies that cannot be split exactly go by the largest remainder (the partner whose exact
+    share lost most in rounding down gets the first odd penny); when remainders tie, the host
+    partner comes first, then the others in name order. ``ODD_PENNY_RULE`` says so on the
+    pages that show a split.
     """
     organisations = [p.organisation for p in partners]
     if agreement.risk_share_rule == RiskShareRule.OWN:
@@ -300,7 +344,9 @@ def risk_share(agreement: Section75Agreement, partners: list[AgreementPartner],
         weights = [(o.pk, contributions.get(o.pk, ZERO)) for o in organisations]
     if not weights:
         return []
-    shares = allocate(variance, weights)
+    # allocate() gives tied remainders to the earlier key: put the host partner first.
+    host = agreement.host_partner_id
+    shares = allocate(variance, sorted(weights, key=lambda item: item[0] != host))
     weight_by_id = dict(weights)
     return [PartnerShare(o, weight_by_id[o.pk], shares[o.pk]) for o in organisations]
 
@@ -320,10 +366,19 @@ class AgreementPage:
     months: list[tuple[date, bool]]
     projection: list[PartnerShare]
     outcomes: list[RiskShareOutcome] = field(default_factory=list)
+    as_at: date | None = None
 
     @property
     def year_label(self) -> str:
         return year_label(self.year)
+
+    @property
+    def as_at_choices(self) -> list[date]:
+        return year_months(self.year)
+
+    @property
+    def odd_penny_rule(self) -> str:
+        return ODD_PENNY_RULE
 
 
 def agreement_partners(agreement: Section75Agreement) -> list[AgreementPartner]:
@@ -331,14 +386,15 @@ def agreement_partners(agreement: Section75Agreement) -> list[AgreementPartner]:
                 .order_by("organisation__name"))
 
 
-def agreement_page(agreement: Section75Agreement, year: int) -> AgreementPage:
-    """Everything the agreement page shows, in a fixed number of queries."""
+def agreement_page(agreement: Section75Agreement, year: int,
+                   as_at: date | None = None) -> AgreementPage:
+    """Everything the agreement page shows, in a fixed number of queries, with spend and
+    forecasts as at the end of month ``as_at`` (by default this month: ``as_at_month``)."""
+    as_at = as_at_month(year, as_at)
     partners = agreement_partners(agreement)
-    schemes = fetch_schemes(
-        schemes_with_figures(
-            agreement.schemes.select_related("lead_partner", "provider"), year
-        ).order_by("code")
-    )
+    schemes = scheme_figures(
+        agreement.schemes.select_related("lead_partner", "provider").order_by("code"),
+        year, as_at)
     totals = Totals.of(schemes)
     matrix = contribution_matrix(agreement, [p.organisation for p in partners])
     top_slices = [decorate_top_slice(t) for t in top_slices_with_figures(
@@ -353,7 +409,7 @@ def agreement_page(agreement: Section75Agreement, year: int) -> AgreementPage:
     return AgreementPage(agreement=agreement, year=year, partners=partners, schemes=schemes,
                          totals=totals, matrix=matrix, top_slices=top_slices,
                          closed_months=closed, months=months, projection=projection,
-                         outcomes=outcomes)
+                         outcomes=outcomes, as_at=as_at)
 
 
 @dataclass
@@ -370,7 +426,7 @@ class SchemePage:
 
 
 def scheme_page(scheme: Scheme, year: int, contracts_visible: QuerySet) -> SchemePage:
-    figures = fetch_schemes(schemes_with_figures(Scheme.objects.filter(pk=scheme.pk), year))[0]
+    figures = scheme_figures(Scheme.objects.filter(pk=scheme.pk), year, as_at_month(year))[0]
     first, last = year_bounds(year)
     return SchemePage(
         scheme=scheme, year=year, figures=figures,
@@ -409,6 +465,10 @@ class Statement:
     top_slices: list[TopSlice]
 
     @property
+    def odd_penny_rule(self) -> str:
+        return ODD_PENNY_RULE
+
+    @property
     def title(self) -> str:
         if self.quarter:
             return (f"Pooled fund quarterly report, {year_label(self.year)} "
@@ -441,8 +501,8 @@ def statement(agreement: Section75Agreement, year: int, quarter: int | None = No
                                      contributions__year=year)
         .annotate(total=Sum("contributions__amount")).order_by("order", "name")
     )
-    schemes = fetch_schemes(schemes_with_figures(
-        agreement.schemes.select_related("lead_partner"), year, as_at=as_at).order_by("code"))
+    schemes = scheme_figures(agreement.schemes.select_related("lead_partner").order_by("code"),
+                             year, as_at)
     totals = Totals.of(schemes)
     projection = risk_share(agreement, partners, totals.variance, income_rows,
                             [(s.lead_partner_id, s.variance) for s in schemes])

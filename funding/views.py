@@ -108,7 +108,8 @@ def agreement_create(request: HttpRequest) -> HttpResponse:
 def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     agreement = _agreement(request, pk)
     year = selectors.parse_year(agreement, request.GET.get("year"))
-    page = selectors.agreement_page(agreement, year)
+    page = selectors.agreement_page(agreement, year,
+                                    selectors.parse_as_at(year, request.GET.get("as_at")))
     user = request.user
     return render(request, "funding/agreement_detail.html", {
         "page": page, "agreement": agreement,
