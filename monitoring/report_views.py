@@ -84,6 +84,9 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "monitoring/reports/detail.html", {
         "report": report, "may_request": can_request_monthly_report(request.user),
         "refresh": not report.is_finished,
+        # Why a report failed is for the service team (it is also in the worker's log with
+        # the traceback); everyone else gets a plain message and what to do next.
+        "technical_detail": report.error if request.user.is_staff else "",
     })
 
 
