@@ -187,6 +187,21 @@ def partnership_member_q(organisation: Organisation | int, prefix: str = "") -> 
     return Q(**{f"{prefix}pk__in": rows.values("partnership_id")})
 
 
+def every_member_party_q(partnership: Partnership, party_q) -> Q:
+    """Rows of the partnership that every one of its members is party to (``party_q`` is
+    ``contract_party_q`` or ``agreement_party_q``).
+
+    A document read by the whole partnership (the monthly joint monitoring report, which every
+    member's people open) shows only these: a contract two of three partners commission
+    together stays with those two, however the report is shared.
+    """
+    condition = Q(partnership_id=partnership.pk)
+    for organisation_id in PartnershipMember.objects.filter(
+            partnership_id=partnership.pk).values_list("organisation_id", flat=True):
+        condition &= party_q(organisation_id)
+    return condition
+
+
 def visible_contracts_q(user: User, prefix: str = "") -> Q:
     """Contracts the user may see: as a party (commissioner side), as their provider (provider
     users), all (platform administrators)."""

@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.db.models import Max
 from django.utils import timezone
 
+from commissioning import access
 from commissioning.models import Organisation, Partnership
 from commissioning.periods import add_months, financial_year_for
 from contracts.models import ACTIVE_STATUSES, Contract
@@ -183,11 +184,13 @@ def _budgets(partnership: Partnership, month: date) -> list[BudgetRow]:
 
     year = int(financial_year_for(month)[:4])
     rows = []
-    for agreement in Section75Agreement.objects.filter(partnership=partnership).order_by("title"):
+    # Only agreements every member is a partner in: every member's people read the report.
+    agreements = Section75Agreement.objects.filter(
+        access.every_member_party_q(partnership, access.agreement_party_q))
+    for agreement in agreements.order_by("title"):
         if not agreement.covers_month(month):
             continue
-        # As at the report's month: spend to its end, forecasts as known then.
-        page = agreement_page(agreement, year, as_at=month)
+        page = agreement_page(agreement, year)
         rows.append(BudgetRow(
             agreement=agreement, scheme_count=len(page.schemes), budget=page.totals.budget,
             actual_to_date=page.totals.actual_to_date, forecast=page.totals.forecast,
@@ -227,7 +230,9 @@ def _monthly_report_data(*, partnership: Partnership, month: date,
     partners = [m.organisation for m in partnership.members.select_related("organisation")
                 .order_by("organisation__name")]
     contract_qs = (
-        Contract.objects.filter(partnership=partnership, status__in=ACTIVE_STATUSES)
+        # Only contracts every member is party to: every member's people read the report.
+        Contract.objects.filter(access.every_member_party_q(partnership, access.contract_party_q),
+                                status__in=ACTIVE_STATUSES)
         .select_related("provider", "lead_commissioner", "holder")
         .prefetch_related("extension_options")  # for the whole-life value
         .with_term()

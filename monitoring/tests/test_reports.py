@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from pypdf import PdfReader
 
-from contracts.tests.factories import contract_for
+from contracts.tests.factories import ShareFactory, contract_for
 from funding.tests.factories import actual, agreement_for, contribute, scheme_for
 from monitoring import report_services
 from monitoring.report_data import monthly_report_data
@@ -41,6 +41,9 @@ def build(world, *, contracts: int, kpis: int, start: int = 0, budget: bool = Tr
     for n in range(start, start + contracts):
         contract = contract_for(world, title=f"Carers support service {n}",
                                 reference=f"CS-{n:04d}")
+        # Held by the council and monitored jointly with the ICB: in the joint report.
+        ShareFactory(contract=contract, organisation=world.council_a, share_percent=100)
+        ShareFactory(contract=contract, organisation=world.icb_a, share_percent=0)
         for k in range(kpis):
             kpi_with_target(contract, code=f"K{k}", name=f"Carers supported {k}", target="100")
         fill_and_submit(contract, quarter(), world.provider_x_user,
@@ -350,7 +353,6 @@ def test_the_s52_assessment_is_due_on_the_same_day_on_the_contract_page_and_in_t
     """A contract over £5 million that started on 31 March is due its first assessment on
     31 March a year later, wherever the date is shown (the report once clamped it to the 28th).
     """
-    from contracts.tests.factories import ShareFactory
     from monitoring.selectors import assessment_due
 
     contract = contract_for(world, title="Integrated community equipment", reference="ICE-1",
@@ -362,3 +364,41 @@ def test_the_s52_assessment_is_due_on_the_same_day_on_the_contract_page_and_in_t
     assert [(c.reference, due) for c, due in data.assessments_due] == [("ICE-1", "31 March 2026")]
     assert assessment_due(contract, today=date(2026, 3, 31)) == (
         "The annual Procurement Act performance assessment is due by 31 March 2026.")
+
+
+def test_the_joint_report_shows_only_what_every_partner_is_party_to(world):
+    """Every partner's people open the partnership's monthly report, so a contract or pooled
+    budget that two of three partners commission together stays out of it."""
+    from commissioning.tests.factories import CouncilFactory, ICBFactory, PartnershipFactory
+    from funding.models import AgreementPartner
+    from funding.tests.factories import AgreementFactory
+
+    county = CouncilFactory(name="Cambridgeshire County Council")
+    city = CouncilFactory(name="Peterborough City Council")
+    icb = ICBFactory(name="NHS Cambridgeshire and Peterborough ICB")
+    partnership = PartnershipFactory(name="Cambridgeshire and Peterborough",
+                                     organisations=[county, city, icb])
+
+    def contract(reference: str, *parties) -> None:
+        made = contract_for(world, partnership=partnership, holder=county,
+                            lead_commissioner=county, reference=reference,
+                            title=f"Service {reference}")
+        for organisation in parties:
+            ShareFactory(contract=made, organisation=organisation, share_percent=0)
+
+    contract("ALL-3", county, city, icb)
+    contract("CCC-ICB", county, icb)  # a call-off the County Council and the ICB made
+    contract("CCC-ONLY", county)
+
+    def agreement(title: str, *partners) -> None:
+        made = AgreementFactory(partnership=partnership, host_partner=county, title=title,
+                                start_date=date(2025, 4, 1), end_date=date(2028, 3, 31))
+        for organisation in partners:
+            AgreementPartner.objects.create(agreement=made, organisation=organisation)
+
+    agreement("Better Care Fund pooled budget", county, city, icb)
+    agreement("Cambridgeshire community equipment pool", county, icb)
+
+    data = monthly_report_data(partnership=partnership, month=MONTH)
+    assert [c.reference for c in data.contracts] == ["ALL-3"]
+    assert [row.agreement.title for row in data.budgets] == ["Better Care Fund pooled budget"]

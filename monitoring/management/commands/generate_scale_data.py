@@ -517,6 +517,14 @@ class Generator:
             if split < 100:
                 shares.append(CommissioningShare(contract=contract, organisation=icb,
                                                  share_percent=Decimal(100 - split)))
+            # Most contracts are monitored jointly by every partner (a 0% share), so they
+            # appear in the partnership's monthly joint monitoring report; the rest stay with
+            # the partners that pay for them.
+            if rng.random() < 0.8:
+                paying = {council.pk} | ({icb.pk} if split < 100 else set())
+                shares += [CommissioningShare(contract=contract, organisation=org,
+                                              share_percent=Decimal(0), joint_monitoring=True)
+                           for org in orgs if org.pk not in paying]
             for i, name in enumerate(rng.sample(LINES, rng.randrange(2, 5))):
                 lines.append(ServiceLine(contract=contract, name=name, order=i))
             for seq in range(1, rng.choice([1, 2, 2, 3])):
