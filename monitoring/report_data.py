@@ -190,7 +190,8 @@ def _budgets(partnership: Partnership, month: date) -> list[BudgetRow]:
     for agreement in agreements.order_by("title"):
         if not agreement.covers_month(month):
             continue
-        page = agreement_page(agreement, year)
+        # As at the report's month: spend to its end, forecasts as known then.
+        page = agreement_page(agreement, year, as_at=month)
         rows.append(BudgetRow(
             agreement=agreement, scheme_count=len(page.schemes), budget=page.totals.budget,
             actual_to_date=page.totals.actual_to_date, forecast=page.totals.forecast,
