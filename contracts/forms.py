@@ -10,7 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from commissioning.forms import GovUKForm
-from commissioning.models import Organisation, PartnershipMember, User
+from commissioning.models import Organisation, OrganisationKind, PartnershipMember, User
 from contracts.models import (
     ROUTES_BY_REGIME,
     ContractStatus,
@@ -191,10 +191,22 @@ class ContractPartiesForm(GovUKForm):
                         "invalid_choice": "Select a lead commissioner from the list"},
     )
     provider = forms.ModelChoiceField(
-        label="Provider", queryset=None, empty_label="Select a provider",
-        error_messages={"required": "Select the provider",
-                        "invalid_choice": "Select a provider from the list. If the provider "
-                                          "is not listed, ask an administrator to add it"},
+        label="Provider", queryset=None, empty_label="Select a provider", required=False,
+        help_text="Providers that deliver a contract for the partnership or applied to one of "
+                  "its frameworks",
+        error_messages={"invalid_choice": "Select a provider from the list, or add a new "
+                                          "provider"},
+    )
+    new_provider_name = forms.CharField(
+        label="Or add a provider that is new to the service (optional)", required=False,
+        max_length=200, help_text="Its full legal name, if it is not in the list",
+    )
+    new_provider_kind = forms.ChoiceField(
+        label="What kind of provider is it?", required=False, widget=forms.RadioSelect,
+        choices=[(k.value, k.label) for k in (
+            OrganisationKind.VCSE, OrganisationKind.INDEPENDENT_PROVIDER,
+            OrganisationKind.NHS_TRUST, OrganisationKind.OTHER_PUBLIC_BODY)],
+        error_messages={"invalid_choice": "Select what kind of provider it is"},
     )
     contract_manager = forms.ModelChoiceField(
         label="Contract manager (optional)", queryset=None, required=False,
@@ -203,7 +215,7 @@ class ContractPartiesForm(GovUKForm):
         error_messages={"invalid_choice": "Select a contract manager from the list"},
     )
 
-    def __init__(self, *args, partnerships, **kwargs) -> None:
+    def __init__(self, *args, partnerships, providers, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         partner_orgs = Organisation.objects.filter(
             partnership_memberships__partnership__in=partnerships
@@ -211,9 +223,7 @@ class ContractPartiesForm(GovUKForm):
         self.fields["partnership"].queryset = partnerships
         self.fields["holder"].queryset = partner_orgs
         self.fields["lead_commissioner"].queryset = partner_orgs
-        self.fields["provider"].queryset = Organisation.objects.providers().filter(
-            is_active=True
-        )
+        self.fields["provider"].queryset = providers  # contracts.selectors.provider_choices
         self.fields["contract_manager"].queryset = User.objects.filter(
             is_active=True, memberships__is_active=True,
             memberships__organisation__in=partner_orgs,
@@ -221,6 +231,15 @@ class ContractPartiesForm(GovUKForm):
 
     def clean(self):
         cleaned = super().clean()
+        provider, new_name = cleaned.get("provider"), cleaned.get("new_provider_name", "")
+        if provider and new_name:
+            self.add_error("new_provider_name", "Select a provider from the list or add a new "
+                                                "provider, not both")
+        elif not provider and not new_name and "provider" not in self.errors:
+            self.add_error("provider", "Select the provider, or add a new provider")
+        elif new_name and not cleaned.get("new_provider_kind") and \
+                "new_provider_kind" not in self.errors:
+            self.add_error("new_provider_kind", "Select what kind of provider it is")
         partnership = cleaned.get("partnership")
         if partnership:
             members = set(
@@ -410,7 +429,7 @@ class ContractEditForm(ContractDetailsForm, ContractDatesForm, ContractValuesFor
 
     version = forms.IntegerField(widget=forms.HiddenInput)
     provider = forms.ModelChoiceField(
-        label="Provider", queryset=Organisation.objects.providers(),
+        label="Provider", queryset=Organisation.objects.none(),
         error_messages={"required": "Select the provider",
                         "invalid_choice": "Select a provider from the list"},
     )
@@ -425,9 +444,11 @@ class ContractEditForm(ContractDetailsForm, ContractDatesForm, ContractValuesFor
                    "start_date", "initial_end_date", "notice_period_months", "annual_value",
                    "vat_not_recoverable", "version"]
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, providers, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         del self.fields["extension_options"]
+        # contracts.selectors.provider_choices: never every provider on the service.
+        self.fields["provider"].queryset = providers
         rebuild_helper(self)
 
     def clean_extension_options(self) -> list[int]:  # not on this form

@@ -38,7 +38,12 @@ from contracts.models import (
     ProcurementWindow,
     ProviderApplication,
 )
-from contracts.services import ContractInput, ShareInput, contract_create
+from contracts.services import (
+    ContractInput,
+    ShareInput,
+    contract_create,
+    provider_not_admitted,
+)
 
 
 def _long(day: date) -> str:
@@ -444,9 +449,9 @@ def _validate_call_off(data: CallOffInput, framework: Framework) -> None:
         add("called_off_on", f"The call-off decision must be made before the framework ends "
                              f"on {_long(framework.end_date)}")
     admitted = admitted_provider_ids(lot)
-    if data.provider.pk not in admitted:
-        add("provider", f"{data.provider.display_name} is not admitted to lot {lot.number}. "
-                        "Only providers admitted to the lot can be chosen")
+    not_admitted = provider_not_admitted(data.provider, lot)  # the rule "Change details" uses
+    if not_admitted:
+        add("provider", not_admitted)
     if data.award_method == AwardMethod.DIRECT_AWARD:
         if framework.call_off_rules == CallOffRules.MINI_COMPETITION_ONLY:
             add("award_method", "This framework's call-off rules allow mini-competition only")

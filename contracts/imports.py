@@ -597,6 +597,12 @@ class _Directory:
                         organisation.registration_number):
                 if key:
                     self.organisations.setdefault(organisation_key(key), organisation)
+        # Only these may be named (contracts.selectors.providers_known_to); another provider
+        # already on the service is refused rather than matched by its name.
+        from contracts.selectors import providers_known_to
+
+        self.known_provider_ids = set(
+            providers_known_to(partnership).values_list("pk", flat=True))
         self.references = {
             (holder_id, reference.casefold())
             for holder_id, reference in Contract.objects.filter(
@@ -707,6 +713,10 @@ def _check_row(row_number, cells, columns, mapping, directory: _Directory, today
                           "provider")
     elif provider is not None and provider.is_commissioner:
         error("provider", f"{provider.name} is a commissioning organisation, not a provider")
+    elif provider is not None and provider.pk not in directory.known_provider_ids:
+        error("provider", f"{provider.name} does not work for {directory.partnership.name}: "
+                          "name a provider that delivers one of its contracts or applied to "
+                          "one of its frameworks, or one that is new to the service")
     elif provider is None:
         key = organisation_key(provider_name)
         result.new_provider = key

@@ -10,6 +10,7 @@ from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from commissioning import access
+from commissioning.models import Organisation, Partnership
 from commissioning.periods import add_months
 from contracts.models import (
     ACTIVE_STATUSES,
@@ -21,6 +22,7 @@ from contracts.models import (
     Decision,
     DecisionPurpose,
     ExtensionOption,
+    ProviderApplication,
     ReviewDate,
     Variation,
 )
@@ -221,3 +223,34 @@ def key_date_alerts_for_user(*, user, today: date, attach: int | None = None
         return []
     return key_date_alerts_due(today=today, contracts=Contract.objects.for_user(user),
                                attach=attach)
+
+def providers_known_to(partnerships) -> QuerySet[Organisation]:
+    """The providers a partnership (or any of several) may name on a contract: those already
+    delivering one of its contracts, those that applied to a lot of one of its frameworks
+    (admitted or not), and those that work for nobody yet (registered, with no contract or
+    application anywhere: naming one reveals nothing of another partnership).
+
+    Not every provider on the service: a provider that works only for other partnerships is
+    none of this partnership's business (a commissioner adds a provider that is new to the
+    service with the contract; a platform administrator may name any provider)."""
+    if isinstance(partnerships, Partnership):
+        partnerships = [partnerships.pk]
+    any_contract = Contract.objects.filter(provider=OuterRef("pk"))
+    any_application = ProviderApplication.objects.filter(provider=OuterRef("pk"))
+    return Organisation.objects.providers().filter(is_active=True).filter(
+        Q(pk__in=Contract.objects.filter(partnership__in=partnerships).values("provider_id"))
+        | Q(pk__in=ProviderApplication.objects.filter(
+            lot__framework__partnership__in=partnerships).values("provider_id"))
+        | (~Exists(any_contract) & ~Exists(any_application))
+    )
+
+
+def provider_choices(user, partnerships, *, current: int | None = None) -> QuerySet[Organisation]:
+    """The providers a form offers: those known to the partnership(s), the contract's own
+    provider, or every active provider for a platform administrator (the service desk)."""
+    if access.is_platform_admin(user):
+        return Organisation.objects.providers().filter(is_active=True)
+    known = providers_known_to(partnerships)
+    if current is not None:
+        known = Organisation.objects.filter(Q(pk__in=known.values("pk")) | Q(pk=current))
+    return known

@@ -165,6 +165,68 @@ def _validate_contract(contract: Contract) -> None:
         raise ValidationError(errors)
 
 
+def provider_not_admitted(provider: Organisation, lot) -> str | None:
+    """Why ``provider`` cannot be on a call-off from ``lot`` (not admitted to it), or None.
+    The one rule for the call-off form (``call_off_create``) and "Change details"."""
+    from contracts.models import ApplicationDecision, ProviderApplication
+
+    if ProviderApplication.objects.filter(lot=lot, provider=provider,
+                                          decision=ApplicationDecision.ADMITTED).exists():
+        return None
+    return (f"{provider.display_name} is not admitted to lot {lot.number}. Only providers "
+            "admitted to the lot can be chosen")
+
+
+def _validate_provider(contract: Contract, *, user: User | None,
+                       unchanged: int | None = None) -> None:
+    """Who may be a contract's provider.
+
+    A provider the partnership already knows (``selectors.providers_known_to``: it delivers
+    one of the partnership's contracts or applied to one of its frameworks), a provider new to
+    the service added with the contract (not saved yet), or any provider when a platform
+    administrator chooses. Never the list of every provider on the service: naming a provider
+    that works only for other partnerships is how finding 1 (a) of issue 13 began. The
+    provider a contract already has (``unchanged``) stays allowed. A call-off's provider must
+    be admitted to the call-off's lot, whichever form changes it.
+    """
+    from contracts.models import CallOff
+    from contracts.selectors import providers_known_to
+
+    provider = contract.provider
+    if provider.pk is not None and provider.pk != unchanged and \
+            not access.is_platform_admin(user) and \
+            not providers_known_to(contract.partnership).filter(pk=provider.pk).exists():
+        raise ValidationError({"provider": (
+            f"{provider.display_name} does not work for {contract.partnership.display_name}. "
+            "Choose a provider in the list, or add a provider that is new to the service")})
+    call_off = CallOff.objects.filter(contract_id=contract.pk).select_related("lot").first() \
+        if contract.pk else None
+    if call_off is not None and provider.pk != unchanged:
+        message = provider_not_admitted(provider, call_off.lot)
+        if message:
+            raise ValidationError({"provider": message})
+
+
+def _add_new_provider(provider: Organisation, user: User) -> None:
+    """Save a provider organisation the commissioner added with the contract; its name must be
+    new to the service (an existing organisation is chosen from the list, never re-added)."""
+    name = provider.name.strip()
+    if not name:
+        raise ValidationError({"new_provider_name": "Enter the name of the new provider"})
+    if provider.kind not in (OrganisationKind.VCSE, OrganisationKind.INDEPENDENT_PROVIDER,
+                             OrganisationKind.NHS_TRUST, OrganisationKind.OTHER_PUBLIC_BODY):
+        raise ValidationError({"new_provider_kind": "Select what kind of provider it is"})
+    if Organisation.objects.filter(Q(name__iexact=name) | Q(short_name__iexact=name)).exists():
+        raise ValidationError({"new_provider_name": (
+            f"An organisation called {name} is already on the service. If it works for this "
+            "partnership, choose it in the list; if not, ask a platform administrator to "
+            "add the contract")})
+    provider.name = name
+    provider.is_vcse = provider.kind == OrganisationKind.VCSE
+    provider._history_user = user
+    provider.save()
+
+
 def _validate_shares(partnership_id: int, shares: Sequence[ShareInput]) -> None:
     members = set(
         PartnershipMember.objects.filter(partnership_id=partnership_id).values_list(
@@ -232,6 +294,7 @@ def contract_create(*, data: ContractInput, created_by: User) -> Contract:
         awarded_on=data.awarded_on,
     )
     _validate_contract(contract)
+    _validate_provider(contract, user=created_by)
     _validate_shares(data.partnership.pk, data.shares)
     parties = {data.holder, data.lead_commissioner, *(s.organisation for s in data.shares)}
     if not access.creator_is_party(created_by, [p for p in parties if p is not None]):
@@ -248,6 +311,9 @@ def contract_create(*, data: ContractInput, created_by: User) -> Contract:
             regime=contract.procurement_regime, route=contract.procurement_route,
             awarded_on=contract.awarded_on,
         )
+    if data.provider.pk is None:
+        _add_new_provider(data.provider, created_by)
+        contract.provider = data.provider
     try:
         with transaction.atomic():
             _save(contract, created_by)
@@ -285,9 +351,11 @@ def contract_update(
     if unknown:
         raise TypeError(f"Not editable here: {', '.join(sorted(unknown))}")
     fresh = Contract.objects.get(pk=contract.pk)
+    provider_before = fresh.provider_id
     for name, value in changes.items():
         setattr(fresh, name, value)
     _validate_contract(fresh)
+    _validate_provider(fresh, user=updated_by, unchanged=provider_before)
     _bump_version(fresh, expected_version)
     _save(fresh, updated_by)
     return fresh

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from commissioning import access
 from commissioning.downloads import as_download
-from commissioning.models import PartnershipMember
+from commissioning.models import Organisation, PartnershipMember
 from commissioning.spreadsheets import csv_response, xlsx_response
 from contracts import exports, imports, permissions, selectors, services
 from contracts.filters import ContractFilter
@@ -142,6 +142,7 @@ STEP_NAMES = [name for name, _title, _form in STEPS]
 FIELD_STEPS = {
     "reference": "details", "title": "details", "service_area": "details",
     "holder": "parties", "lead_commissioner": "parties", "provider": "parties",
+    "new_provider_name": "parties", "new_provider_kind": "parties",
     "partnership": "parties", "contract_manager": "parties",
     "procurement_regime": "procurement", "procurement_route": "procurement",
     "status": "procurement", "awarded_on": "procurement",
@@ -160,7 +161,9 @@ def _journey_form(request: HttpRequest, step: str, data=None, *, stored=None):
     stored = stored if stored is not None else request.session.get(SESSION_KEY, {})
     form_class = {n: f for n, _t, f in STEPS}[step]
     if step == "parties":
-        return form_class(data, partnerships=_creator_partnerships(request.user))
+        partnerships = _creator_partnerships(request.user)
+        return form_class(data, partnerships=partnerships,
+                          providers=selectors.provider_choices(request.user, partnerships))
     if step == "shares":
         parties = _journey_form(request, "parties", stored.get("parties"), stored=stored)
         if not parties.is_bound or not parties.is_valid():
@@ -249,7 +252,10 @@ def _contract_input(user, forms) -> services.ContractInput:
         reference=details["reference"], title=details["title"],
         description=details["description"], service_area=details["service_area"],
         partnership=parties["partnership"], holder=parties["holder"],
-        lead_commissioner=parties["lead_commissioner"], provider=parties["provider"],
+        lead_commissioner=parties["lead_commissioner"],
+        # A provider new to the service is added with the contract (services.contract_create).
+        provider=parties["provider"] or Organisation(name=parties["new_provider_name"],
+                                                     kind=parties["new_provider_kind"]),
         contract_manager=parties["contract_manager"],
         procurement_regime=procurement["procurement_regime"],
         procurement_route=procurement["procurement_route"],
@@ -316,7 +322,9 @@ def _check_sections(data: services.ContractInput):
             ("Partnership", data.partnership.name, url("parties")),
             ("Contract holder", data.holder.name, url("parties")),
             ("Lead commissioner", data.lead_commissioner.name, url("parties")),
-            ("Provider", data.provider.name, url("parties")),
+            ("Provider", data.provider.name + ("" if data.provider.pk else
+                                               " (a new provider, added with the contract)"),
+             url("parties")),
             ("Contract manager", str(data.contract_manager or ""), url("parties")),
         ]),
         ("Procurement", [
@@ -361,8 +369,10 @@ EDIT_FIELDS = [n for n in ContractEditForm.base_fields if n not in ("version", "
 @require_http_methods(["GET", "POST"])
 def contract_edit(request: HttpRequest, pk: int) -> HttpResponse:
     contract = _editable_contract(request, pk)
+    providers = selectors.provider_choices(request.user, contract.partnership,
+                                           current=contract.provider_id)
     if request.method == "POST":
-        form = ContractEditForm(request.POST)
+        form = ContractEditForm(request.POST, providers=providers)
         if form.is_valid():
             changes = {n: form.cleaned_data[n] for n in EDIT_FIELDS}
             changes["vat_not_recoverable"] = changes["vat_not_recoverable"] or 0
@@ -381,7 +391,7 @@ def contract_edit(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         initial = {n: getattr(contract, n) for n in EDIT_FIELDS if hasattr(contract, n)}
         initial["version"] = contract.version
-        form = ContractEditForm(initial=initial)
+        form = ContractEditForm(initial=initial, providers=providers)
     return _form_page(request, contract=contract, form=form, title="Change contract details",
                       button="Save changes")
 
