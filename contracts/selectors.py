@@ -224,6 +224,7 @@ def key_date_alerts_for_user(*, user, today: date, attach: int | None = None
     return key_date_alerts_due(today=today, contracts=Contract.objects.for_user(user),
                                attach=attach)
 
+
 def providers_known_to(partnerships) -> QuerySet[Organisation]:
     """The providers a partnership (or any of several) may name on a contract: those already
     delivering one of its contracts, those that applied to a lot of one of its frameworks
