@@ -19,7 +19,7 @@ from monitoring.models import (
     Rating,
     ReportingPeriod,
 )
-from monitoring.services import KPIInput, ValueInput, field_name
+from monitoring.services import KPIInput, ValueInput, field_name, part_label
 
 MAX_WHOLE_DIGITS = 12
 
@@ -82,10 +82,11 @@ class ReturnForm(GovUKForm):
             parts: dict[str, str] = {}
             if kpi.data_type == DataType.PERCENTAGE:
                 parts["numerator"] = FigureField(
-                    label="Number achieving it", label_for_errors=f"The number achieving "
-                    f"{kpi.name}")
+                    label="Number achieving it",
+                    label_for_errors=part_label(kpi, "numerator", sentence=True))
                 parts["denominator"] = FigureField(
-                    label="Out of (total)", label_for_errors=f"The total for {kpi.name}")
+                    label="Out of (total)",
+                    label_for_errors=part_label(kpi, "denominator", sentence=True))
             elif kpi.data_type == DataType.YES_NO:
                 parts["yes_no"] = forms.TypedChoiceField(
                     label=kpi.name, required=False, widget=forms.RadioSelect,

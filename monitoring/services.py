@@ -328,21 +328,31 @@ def _check_values(kpis: dict[int, KPI], values: Sequence[ValueInput]) -> dict[st
         if kpi is None:
             errors["__all__"] = "The return includes a KPI that is not part of this contract"
             continue
-        name = kpi.name
         for part in ("value", "numerator", "denominator"):
             number = getattr(item, part)
             if number is not None and number < 0:
-                label = {"value": name, "numerator": f"the number achieving {name}",
-                         "denominator": f"the total for {name}"}[part]
-                errors[field_name(kpi.pk, part)] = f"Enter 0 or more for {label}"
+                errors[field_name(kpi.pk, part)] = f"Enter 0 or more for {part_label(kpi, part)}"
         if kpi.data_type == DataType.PERCENTAGE and item.numerator is not None \
                 and item.denominator is not None and item.numerator > item.denominator \
                 and field_name(kpi.pk, "numerator") not in errors:
             errors[field_name(kpi.pk, "numerator")] = (
-                f"The number achieving {name} ({item.numerator:f}) must not be more than the "
-                f"total ({item.denominator:f})"
+                f"{part_label(kpi, 'numerator', sentence=True)} must not be more than the total: "
+                f"{_figure(item.numerator)} is more than {_figure(item.denominator)}"
             )
     return errors
+
+
+def part_label(kpi: KPI, part: str, *, sentence: bool = False) -> str:
+    """How messages name one input of a KPI: the input's own label and the KPI's code, so a
+    KPI named like "% contacted within 10 days" never reads as "the number achieving %
+    contacted…". ``sentence`` for the start of a message."""
+    label = {"numerator": f"the number achieving it for {kpi.code}",
+             "denominator": f"the total for {kpi.code}"}.get(part, kpi.name)
+    return label[:1].upper() + label[1:] if sentence else label
+
+
+def _figure(number: Decimal) -> str:
+    return f"{number.normalize():,f}"
 
 
 def _percentage(numerator: Decimal | None, denominator: Decimal | None) -> Decimal | None:
@@ -429,9 +439,11 @@ def completeness_errors(performance_return: PerformanceReturn, kpis: Iterable[KP
         row = values.get(kpi.pk)
         if kpi.is_percentage:
             if row is None or row.numerator is None:
-                errors[field_name(kpi.pk, "numerator")] = f"Enter the number achieving {kpi.name}"
+                errors[field_name(kpi.pk, "numerator")] = (
+                    f"Enter {part_label(kpi, 'numerator')}")
             if row is None or row.denominator is None:
-                errors[field_name(kpi.pk, "denominator")] = f"Enter the total for {kpi.name}"
+                errors[field_name(kpi.pk, "denominator")] = (
+                    f"Enter {part_label(kpi, 'denominator')}")
         elif kpi.data_type == DataType.YES_NO:
             if row is None or row.yes_no is None:
                 errors[field_name(kpi.pk, "yes_no")] = f"Select yes or no for {kpi.name}"

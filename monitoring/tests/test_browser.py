@@ -231,7 +231,7 @@ def test_provider_sends_a_return_and_the_commissioner_accepts_it(page: Page, liv
     block_pct.get_by_label(re.compile("^Commentary")).focus()
     page.keyboard.type("Two new staff started in August.")
     press(page, "Save as draft")
-    message = "The number achieving Seen within 5 days (45) must not be more than the total (40)"
+    message = "The number achieving it for K2 must not be more than the total: 45 is more than 40"
     expect_error(page, message)
     numerator = page.locator(f"#kpi-{pct.pk}").get_by_label("Number achieving it")
     expect(page.locator(f"#kpi-{pct.pk} .govuk-error-message")).to_contain_text(message)

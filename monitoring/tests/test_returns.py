@@ -134,7 +134,7 @@ def test_a_failed_submit_keeps_the_draft_and_what_was_typed(setup, client_for):
     response = client.post(form_url(contract, period), data)
     assert response.status_code == 200
     text = response.content.decode()
-    assert "Enter the total for Improved quality of life" in text
+    assert "Enter the total for BW2" in text
     assert 'value="120"' in text and 'value="9"' in text
     # The draft was saved despite the incomplete submit.
     ret = PerformanceReturn.objects.get(contract=contract, period=period)
@@ -301,3 +301,25 @@ def test_commissioner_b_never_sees_partnership_a_returns(setup, client_for):
     inbox = client_for(world.commissioner_b).get(reverse("monitoring:inbox"))
     assert inbox.status_code == 200 and "BW-001" not in inbox.content.decode()
     assert client_for(world.provider_x_user).get(reverse("monitoring:inbox")).status_code == 404
+
+
+def test_it_says_plainly_when_the_number_achieving_is_more_than_the_total(world, client_for):
+    """Issue 20, item 11: a KPI named "% contacted…" made the message unreadable."""
+    contract = contract_for(world, reference="DH-001", title="Dementia hub")
+    pct = percentage_kpi(contract, code="DH4", name="% contacted by the hub within 10 "
+                                                   "working days of referral")
+    period = quarter()
+    client = client_for(world.provider_x_user)
+    page = client.get(form_url(contract, period)).content.decode()
+    assert f'name="kpi-{pct.pk}-numerator"' in page and f'name="kpi-{pct.pk}-denominator"' in page
+    response = client.post(form_url(contract, period), {
+        f"kpi-{pct.pk}-numerator": "200", f"kpi-{pct.pk}-denominator": "150",
+        f"kpi-{pct.pk}-commentary": "", "overall_commentary": "", "version": "",
+        "action": "save"})
+    text = response.content.decode()
+    message = ("The number achieving it for DH4 must not be more than the total: 200 is more "
+               "than 150")
+    assert text.count(message) == 2  # in the error summary and next to the field
+    assert f'<a href="#id_kpi-{pct.pk}-numerator">{message}</a>' in text
+    assert "achieving %" not in text
+    assert not PerformanceReturn.objects.exists()
