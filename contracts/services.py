@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from commissioning import access
 from commissioning.models import (
@@ -323,14 +324,15 @@ def contract_create(*, data: ContractInput, created_by: User) -> Contract:
                           f"{data.reference}"}
         ) from error
     names = [name.strip() for name in data.service_lines if name.strip()]
-    ServiceLine.objects.bulk_create(
+    # bulk_create skips save(), so the history rows are written alongside.
+    bulk_create_with_history([
         ServiceLine(contract=contract, name=name, order=index)
         for index, name in enumerate(dict.fromkeys(names), start=1)
-    )
-    ExtensionOption.objects.bulk_create(
+    ], ServiceLine, default_user=created_by)
+    bulk_create_with_history([
         ExtensionOption(contract=contract, sequence=index, length_months=months)
         for index, months in enumerate(data.extension_option_months, start=1)
-    )
+    ], ExtensionOption, default_user=created_by)
     for share in data.shares:
         contract.shares.create(
             organisation=share.organisation, share_percent=share.share_percent,
@@ -915,8 +917,6 @@ def register_import_run(*, import_id: int) -> RegisterImport | None:
 
 
 def _write_import(register_import: RegisterImport, result, provider_kind: str) -> int:
-    from simple_history.utils import bulk_create_with_history
-
     from contracts import imports
 
     user = register_import.created_by
@@ -957,7 +957,6 @@ def _write_import(register_import: RegisterImport, result, provider_kind: str) -
                                       description="Review (imported)"))
         lines += [ServiceLine(contract=contract, name=name, order=i)
                   for i, name in enumerate(dict.fromkeys(v["service_lines"]), start=1)]
-    ExtensionOption.objects.bulk_create(options, batch_size=1000)
-    ReviewDate.objects.bulk_create(reviews, batch_size=1000)
-    ServiceLine.objects.bulk_create(lines, batch_size=1000)
+    for rows, model in ((options, ExtensionOption), (reviews, ReviewDate), (lines, ServiceLine)):
+        bulk_create_with_history(rows, model, batch_size=1000, default_user=user)
     return len(contracts)

@@ -170,6 +170,9 @@ def test_it_previews_every_row_and_saves_nothing_until_confirmed(world, commissi
         "Carers", "Information and advice"]
     assert contract.review_dates.get().date == date(2099, 1, 1)
     assert contract.history.count() == 1  # audit trail for imported contracts
+    for related in (contract.extension_options.all(), contract.service_lines.all(),
+                    contract.review_dates.all()):
+        assert [row.history.count() for row in related] == [1] * len(related)
     # Confirming twice does nothing more.
     client.post(reverse("contracts:import_detail", args=[register_import.pk]), {})
     assert Contract.objects.count() == 3

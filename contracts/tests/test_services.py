@@ -49,6 +49,10 @@ def test_it_creates_a_contract_with_lines_options_and_shares(world):
     assert [o.length_months for o in contract.extension_options.all()] == [12, 12]
     assert contract.shares.count() == 2
     assert contract.history.first().history_user == world.commissioner_a
+    # Lines and options are written in bulk, with their own history rows all the same.
+    for related in (contract.service_lines.all(), contract.extension_options.all()):
+        for row in related:
+            assert [h.history_user for h in row.history.all()] == [world.commissioner_a]
 
 
 def test_it_refuses_a_duplicate_reference_for_the_same_holder(world):
