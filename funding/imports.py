@@ -13,7 +13,7 @@ import io
 import re
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -237,8 +237,9 @@ def _normalise(heading: object) -> str:
 
 def parse_rows(headings: list[str], rows: Iterable[tuple[int, list]], *,
                scheme_codes: set[str], agreement_start: date, agreement_end: date,
-               closed_months: set[date]) -> tuple[list[ParsedRow], list[RowError]]:
-    """Validate every row; return the good rows and every error (row, column, message)."""
+               closed_months: Mapping[date, str]) -> tuple[list[ParsedRow], list[RowError]]:
+    """Validate every row; return the good rows and every error (row, column, message).
+    ``closed_months`` gives each closed month the message for the person importing."""
     positions: dict[str, int] = {}
     for position, heading in enumerate(headings):
         column = COLUMNS.get(_normalise(heading))
@@ -293,9 +294,7 @@ def parse_rows(headings: list[str], rows: Iterable[tuple[int, list]], *,
                     f"{month_label(month)} is not in the agreement, which runs from "
                     f"{agreement_start:%d/%m/%Y} to {agreement_end:%d/%m/%Y}"))
             elif month in closed_months:
-                row_errors.append(RowError(
-                    number, "Month",
-                    f"{month_label(month)} is closed. Ask a finance officer to reopen it."))
+                row_errors.append(RowError(number, "Month", closed_months[month]))
         amounts: dict[str, Decimal | None] = {}
         for column in ("actual", "forecast"):
             raw = cell(column)

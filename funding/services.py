@@ -555,7 +555,12 @@ def contract_funding_remove(*, allocation: ContractFunding, user: User) -> None:
 
 # --- Actuals, forecasts and month close ------------------------------------------------------
 
-def closed_message(month: date) -> str:
+def closed_message(month: date, *, can_reopen: bool = False) -> str:
+    """Why a month's figures cannot change, and what to do: a finance officer who may reopen
+    the month is told how; anyone else, whom to ask."""
+    if can_reopen:
+        return (f"{month_label(month)} is closed. To change its figures, reopen it first: "
+                "go to the agreement and select “Close or reopen months”")
     return f"{month_label(month)} is closed. Ask a finance officer to reopen it."
 
 
@@ -565,9 +570,11 @@ def _lock_agreement(agreement: Section75Agreement) -> Section75Agreement:
     return Section75Agreement.objects.select_for_update().get(pk=agreement.pk)
 
 
-def _check_month_open(agreement: Section75Agreement, month: date, field: str = "month") -> None:
+def _check_month_open(agreement: Section75Agreement, month: date, field: str = "month",
+                      user: User | None = None) -> None:
     if MonthClose.objects.filter(agreement=agreement, month=month, is_closed=True).exists():
-        raise ValidationError({field: closed_message(month)})
+        raise ValidationError({field: closed_message(
+            month, can_reopen=user is not None and permissions.can_close_months(user, agreement))})
 
 
 def _check_month(agreement: Section75Agreement, month: date) -> date:
@@ -586,7 +593,7 @@ def actual_record(*, scheme: Scheme, month: date, actual: Decimal,
     """Record a scheme's actual spend for a month and its forecast outturn for the year."""
     agreement = _lock_agreement(scheme.agreement)
     month = _check_month(agreement, month)
-    _check_month_open(agreement, month)
+    _check_month_open(agreement, month, user=user)
     existing = MonthlyActual.objects.filter(scheme=scheme, month=month).first()
     if existing is None:
         row = MonthlyActual(scheme=scheme, month=month)
@@ -604,7 +611,7 @@ def actual_record(*, scheme: Scheme, month: date, actual: Decimal,
 @transaction.atomic
 def actual_delete(*, actual: MonthlyActual, user: User) -> None:
     agreement = _lock_agreement(actual.scheme.agreement)
-    _check_month_open(agreement, actual.month)
+    _check_month_open(agreement, actual.month, user=user)
     actual._history_user = user
     actual.delete()
 
@@ -648,13 +655,15 @@ def month_reopen(*, agreement: Section75Agreement, month: date, user: User) -> M
 
 # --- Finance system import -------------------------------------------------------------------
 
-def _import_context(agreement: Section75Agreement) -> dict:
+def _import_context(agreement: Section75Agreement, user: User) -> dict:
+    can_reopen = permissions.can_close_months(user, agreement)
     return {
         "scheme_codes": set(agreement.schemes.values_list("code", flat=True)),
         "agreement_start": agreement.start_date,
         "agreement_end": agreement.end_date,
-        "closed_months": set(agreement.month_closes.filter(is_closed=True)
-                             .values_list("month", flat=True)),
+        "closed_months": {month: closed_message(month, can_reopen=can_reopen)
+                          for month in agreement.month_closes.filter(is_closed=True)
+                          .values_list("month", flat=True)},
     }
 
 
@@ -669,7 +678,7 @@ def finance_import_preview(*, agreement: Section75Agreement, name: str, data: by
     if not permissions.can_edit_budgets(user, agreement):
         raise PermissionDenied
     headings, rows = imports.read_upload(name, data)
-    parsed, errors = imports.parse_rows(headings, rows, **_import_context(agreement))
+    parsed, errors = imports.parse_rows(headings, rows, **_import_context(agreement, user))
     finance_import = FinanceImport(
         agreement=agreement, original_name=name[:255], uploaded_by=user,
         status=ImportStatus.INVALID if errors else ImportStatus.READY,
@@ -697,7 +706,7 @@ def finance_import_confirm(*, finance_import: FinanceImport, user: User) -> int:
     agreement = _lock_agreement(locked.agreement)
     if not permissions.can_edit_budgets(user, agreement):
         raise PermissionDenied
-    context = _import_context(agreement)
+    context = _import_context(agreement, user)
     headings = ["scheme code", "month", "actual", "forecast"]
     rows = [(r["row"], [r["scheme_code"], date.fromisoformat(r["month"]), r["actual"],
                         r["forecast"] if r["forecast"] is not None else ""])

@@ -132,7 +132,9 @@ def test_finance_officer_records_a_month_and_closes_it(page: Page, live_server, 
     press(page, "Save figures")
     summary = page.locator(".govuk-error-summary")
     expect(summary).to_be_focused()
-    expect(summary).to_contain_text(f"{label} is closed. Ask a finance officer to reopen it.")
+    expect(summary).to_contain_text(f"{label} is closed. To change its figures, reopen it "
+                                    "first: go to the agreement and select “Close or reopen "
+                                    "months”")
     assert MonthlyActual.objects.get(scheme=well, month=month).actual == Decimal("261450.25")
 
 

@@ -105,7 +105,9 @@ def test_it_reports_every_bad_row_with_its_row_number_and_column_and_saves_nothi
     assert errors[(3, "Scheme code")].startswith("Unknown scheme code “BCF-99”")
     assert errors[(4, "Actual")].startswith("“12,34x” is not an amount")
     assert errors[(5, "Month")].startswith("March 2025 is not in the agreement")
-    assert errors[(6, "Month")] == "June 2025 is closed. Ask a finance officer to reopen it."
+    assert errors[(6, "Month")] == ("June 2025 is closed. To change its figures, reopen it "
+                                    "first: go to the agreement and select “Close or reopen "
+                                    "months”")
     assert errors[(7, "Scheme code")] == ("Duplicate row: BCF-01 for April 2025 is already on "
                                           "row 2")
     assert errors[(8, "Month")].startswith("“31/02/2025” is not a month")

@@ -309,6 +309,13 @@ def test_it_refuses_changes_to_a_closed_month(world):
     with pytest.raises(ValidationError) as error:
         services.actual_record(scheme=scheme, month=APRIL, actual=D("200"),
                                forecast_outturn=None, user=world.finance_officer_a)
+    # The finance officer may reopen the month, so is told how rather than whom to ask.
+    assert _messages(error.value) == (
+        "April 2025 is closed. To change its figures, reopen it first: go to the agreement "
+        "and select “Close or reopen months”")
+    with pytest.raises(ValidationError) as error:
+        services.actual_record(scheme=scheme, month=APRIL, actual=D("200"),
+                               forecast_outturn=None, user=world.commissioner_a)
     assert _messages(error.value) == "April 2025 is closed. Ask a finance officer to reopen it."
     with pytest.raises(ValidationError):
         services.actual_delete(actual=figures, user=world.finance_officer_a)
