@@ -392,6 +392,9 @@ class SharesForm(GovUKForm):
         for org in self.organisations:
             raw = (cleaned.get(f"share_{org.pk}") or "").strip().rstrip("%").strip()
             if not raw:
+                if cleaned.get(f"monitor_{org.pk}"):
+                    # A partner that pays nothing but monitors: 0%, as the page says.
+                    self.shares.append(ShareInput(org, Decimal("0.00"), True))
                 continue
             try:
                 percent = Decimal(raw)

@@ -538,7 +538,9 @@ def shares_set(request: HttpRequest, pk: int) -> HttpResponse:
         form = SharesForm(initial=initial, organisations=members)
     return _form_page(request, contract=contract, form=form,
                       title="Commissioning partners' shares", button="Save shares",
-                      intro="Each partner's share of the cost. The shares must add up to 100%.")
+                      intro="Each partner's share of the cost. The shares must add up to "
+                            "100%. Leave a partner blank if it pays nothing: if it jointly "
+                            "monitors the contract, it is recorded with a 0% share.")
 
 
 # --- Documents -------------------------------------------------------------------------------
