@@ -19,7 +19,7 @@ from monitoring.models import (
     Rating,
     ReportingPeriod,
 )
-from monitoring.services import KPIInput, ValueInput, field_name, part_label
+from monitoring.services import EVIDENCE_PART, KPIInput, ValueInput, field_name, part_label
 
 MAX_WHOLE_DIGITS = 12
 
@@ -77,6 +77,7 @@ class ReturnForm(GovUKForm):
         super().__init__(*args, **kwargs)
         self.rows = rows
         self.blocks = []
+        self.evidence_errors: dict[int, str] = {}
         for row in rows:
             kpi = row.kpi
             parts: dict[str, str] = {}
@@ -147,7 +148,15 @@ class ReturnForm(GovUKForm):
         return inputs
 
     def add_service_errors(self, error: ValidationError) -> None:
+        evidence_keys = {field_name(row.kpi.pk, EVIDENCE_PART): row.kpi.pk
+                         for row, _names in self.blocks}
         for key, messages in error.message_dict.items():
+            if key in evidence_keys:
+                # Missing evidence belongs to the KPI's evidence upload link, not to an input:
+                # kept apart for the page, and in ``errors`` so the page reads as an error.
+                self.evidence_errors[evidence_keys[key]] = messages[0]
+                self._errors[key] = self.error_class(messages)
+                continue
             target = None if key == "__all__" or key not in self.fields else key
             for message in messages:
                 self.add_error(target, message)

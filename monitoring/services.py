@@ -250,6 +250,9 @@ def templates_copy(*, contract: Contract, template_set: KPITemplateSet,
 
 # --- Returns -----------------------------------------------------------------------------------
 
+EVIDENCE_PART = "evidence"  # the error key of a KPI's missing evidence (no input of its own)
+
+
 def field_name(kpi_id: int, part: str) -> str:
     """Form field and error key for one part of one KPI's answer, e.g. ``kpi-12-numerator``."""
     return f"kpi-{kpi_id}-{part}"
@@ -453,8 +456,9 @@ def completeness_errors(performance_return: PerformanceReturn, kpis: Iterable[KP
         elif row is None or row.value is None:
             errors[field_name(kpi.pk, "value")] = f"Enter a figure for {kpi.name}"
         if kpi.evidence_required and kpi.pk not in evidence_kpis and None not in evidence_kpis:
-            errors.setdefault(field_name(kpi.pk, "commentary"),
-                              f"Upload evidence for {kpi.name} before you submit")
+            # Keyed to the KPI's evidence upload control, not to one of its inputs.
+            errors[field_name(kpi.pk, EVIDENCE_PART)] = (
+                f"Upload evidence for {kpi.name} before you submit")
     return errors
 
 

@@ -180,7 +180,7 @@ def return_check(request: HttpRequest, contract_pk: int, period_code: str) -> Ht
         return redirect("monitoring:return_form", contract.pk, period.code)
     rows = selectors.return_form_rows(contract=contract, period=period,
                                       performance_return=performance_return)
-    problems: list[str] = []
+    problems: list[tuple[str, str]] = []  # (the return form's field or anchor, message)
     if request.method == "POST":
         form = DeclarationForm(request.POST)
         if form.is_valid():
@@ -195,7 +195,7 @@ def return_check(request: HttpRequest, contract_pk: int, period_code: str) -> Ht
                     if key == "declaration":
                         form.add_error("declaration", messages_[0])
                     else:
-                        problems.extend(messages_)
+                        problems.extend((key, message) for message in messages_)
             else:
                 return redirect("monitoring:return_submitted", contract.pk, period.code)
     else:
@@ -238,7 +238,11 @@ def evidence_upload(request: HttpRequest, contract_pk: int, period_code: str) ->
     if closed := _uploads_closed(request, contract, period, "Upload evidence"):
         return closed
     kpis = contract.kpis.filter(is_active=True)
-    form = EvidenceForm(request.POST or None, request.FILES or None, kpis=kpis)
+    # "Upload evidence" next to a KPI on the return form says which KPI it is for.
+    chosen = kpis.filter(pk=request.GET.get("kpi")).first() \
+        if request.GET.get("kpi", "").isdigit() else None
+    form = EvidenceForm(request.POST or None, request.FILES or None, kpis=kpis,
+                        initial={"kpi": chosen})
     if request.method == "POST" and form.is_valid():
         try:
             performance_return = services.return_open(contract=contract, period=period,
