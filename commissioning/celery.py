@@ -24,6 +24,10 @@ app.conf.beat_schedule = {
         "task": "monitoring.tasks.sweep_reports",
         "schedule": crontab(minute="*/5"),
     },
+    "register-import-sweep": {
+        "task": "contracts.tasks.sweep_register_imports",
+        "schedule": crontab(minute="*/5"),
+    },
     "email-outbox-sweep": {
         "task": "commissioning.tasks.sweep_email_outbox",
         "schedule": crontab(minute="*/5"),

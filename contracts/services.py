@@ -23,7 +23,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from commissioning import access
+from commissioning import access, queueing
 from commissioning.models import (
     Organisation,
     OrganisationKind,
@@ -719,10 +719,37 @@ def _send_alert_email(row: KeyDateAlert, alert) -> None:
 # contracts/imports.py; these functions move an import along and do the writing.
 
 def _enqueue(task_name: str, import_id: int) -> None:
+    """Hand the import to a worker after commit; with the broker down the import waits, and
+    ``register_import_sweep`` hands it over later (the user's request never fails)."""
     from contracts import tasks
 
-    task = getattr(tasks, task_name)
-    transaction.on_commit(lambda: task.delay(import_id))
+    queueing.enqueue_on_commit(getattr(tasks, task_name), import_id)
+
+
+# An import still waiting this long after it was queued missed its worker (a broker outage).
+QUEUED_TOO_LONG = timedelta(minutes=2)
+
+
+def register_import_sweep() -> int:
+    """Enqueue imports whose task was never handed to a worker (recorded while the broker was
+    down) and those whose worker died mid-run (claimed longer ago than twice the task time
+    limit, as ``_claim`` reclaims them). Returns how many were handed over."""
+    from contracts import tasks
+
+    now = timezone.now()
+    stale = now - timedelta(seconds=2 * settings.CELERY_TASK_TIME_LIMIT)
+    handed = 0
+    for task, queued, working in (
+            (tasks.validate_register_import, RegisterImportStatus.VALIDATION_QUEUED,
+             RegisterImportStatus.VALIDATING),
+            (tasks.run_register_import, RegisterImportStatus.IMPORT_QUEUED,
+             RegisterImportStatus.IMPORTING)):
+        ids = list(RegisterImport.objects.filter(
+            Q(status=queued, updated_at__lt=now - QUEUED_TOO_LONG)
+            | Q(status=working, task_started_at__lt=stale)
+        ).values_list("pk", flat=True)[:200])
+        handed += queueing.sweep(ids, task)
+    return handed
 
 
 def register_import_start(*, partnership: Partnership, upload: UploadedFile,

@@ -25,3 +25,10 @@ def validate_register_import(import_id: int) -> None:
 def run_register_import(import_id: int) -> None:
     """Import a confirmed register in one transaction (claims the import; safe to run twice)."""
     services.register_import_run(import_id=import_id)
+
+
+@shared_task(name="contracts.tasks.sweep_register_imports")
+def sweep_register_imports() -> int:
+    """Every few minutes: hand over imports that missed their worker (broker outage, dead
+    worker)."""
+    return services.register_import_sweep()

@@ -443,3 +443,30 @@ def test_a_5000_row_file_is_checked_in_under_10_seconds(world):
     elapsed = time.perf_counter() - started
     assert result.error_count == 0
     assert elapsed < 10
+
+
+def test_an_import_queued_while_the_broker_was_down_is_handed_over_by_the_sweep(
+        world, commissioner, monkeypatch, django_capture_on_commit_callbacks):
+    """The task was never enqueued (the callbacks after commit are dropped, as when Redis is
+    unreachable): the import waits, and the scheduled sweep hands it to a worker."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from contracts.tasks import sweep_register_imports
+
+    monkeypatch.setattr(imports, "ASYNC_ROWS", 2)
+    upload(commissioner, world, csv_bytes([good_row(n) for n in range(1, 6)]))
+    register_import = RegisterImport.objects.get()
+    with django_capture_on_commit_callbacks(execute=False):
+        commissioner.post(reverse("contracts:import_map", args=[register_import.pk]),
+                          register_import.mapping)
+    register_import.refresh_from_db()
+    assert register_import.status == RegisterImportStatus.VALIDATION_QUEUED
+    assert sweep_register_imports() == 0  # just queued: its task may still be on its way
+    RegisterImport.objects.filter(pk=register_import.pk).update(
+        updated_at=timezone.now() - timedelta(minutes=3))
+    assert sweep_register_imports() == 1
+    register_import.refresh_from_db()
+    assert register_import.status == RegisterImportStatus.VALIDATED
+    assert register_import.processed_rows == 5
