@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from contracts.tests.factories import contract_for
+from contracts.tests.factories import ShareFactory, contract_for
 from monitoring import services
 from monitoring.models import (
     PerformanceReturn,
@@ -23,6 +23,9 @@ from monitoring.tests.factories import fill_and_submit, kpi_with_target, percent
 @pytest.fixture
 def setup(world):
     contract = contract_for(world, reference="BW-001", title="Bromley Well")
+    # Jointly commissioned: the ICB's share makes it a party, so it sees the returns too.
+    ShareFactory(contract=contract, organisation=world.council_a, share_percent=Decimal("74"))
+    ShareFactory(contract=contract, organisation=world.icb_a, share_percent=Decimal("26"))
     count = kpi_with_target(contract, code="BW1", name="People supported")
     pct = percentage_kpi(contract, code="BW2", name="Improved quality of life")
     period = quarter()
