@@ -4,7 +4,8 @@
     partnership administrator, gives any user access to data of a contract, framework,
     agreement or partnership that organisation is not party to.
 
-The attackers are partnership A's administrator and one of its commissioners. Through the
+The attackers are partnership A's administrator, one of its commissioners and the approver of
+A's provider (a provider-side administrator). Through the
 product's own pages (forms rendered and filled in as shown, and then tampered with the way a
 person editing the HTML would) they try every action that changes who may see what:
 invitations and role grants (to themselves and to an address they control, into every
@@ -24,6 +25,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.core import mail
+from django.db.models import Q
 from django.test import Client
 from django.urls import reverse
 
@@ -133,6 +135,11 @@ class Attempts:
 
     def __init__(self) -> None:
         self.tried: list[str] = []
+        self.accepted: list[str] = []  # answered with a redirect: the product took it
+
+    def _note(self, what: str, response) -> None:
+        if response.status_code == 302 and "/sign-in/" not in response.get("Location", ""):
+            self.accepted.append(what)
 
     def fill(self, client: Client, url: str, what: str, extra: dict | None = None,
              **changes: str):
@@ -143,20 +150,26 @@ class Attempts:
             return page  # refused before any form: counted, nothing to submit
         form = rendered_form(page.content.decode())
         data = {**form.data, **changes, **(extra or {})}
-        return client.post(form.action or url, data)
+        response = client.post(form.action or url, data)
+        self._note(what, response)
+        return response
 
     def post(self, client: Client, url: str, what: str, data: dict):
         self.tried.append(what)
-        return client.post(url, data)
+        response = client.post(url, data)
+        self._note(what, response)
+        return response
 
 
 def _attack(world, sides, client_for, capture, attempts: Attempts) -> None:
-    """Everything partnership A's administrator and commissioner can try, through the pages."""
+    """Everything partnership A's administrator and commissioner, and the approver of A's
+    provider, can try through the pages."""
     from commissioning.models import Organisation
 
     a, b = sides["A"], sides["B"]
     every_org = list(Organisation.objects.all())
-    for attacker_user in (world.partnership_admin_a, world.commissioner_a):
+    for attacker_user in (world.partnership_admin_a, world.commissioner_a,
+                          world.provider_x_approver):
         attacker = client_for(attacker_user)
         # 1. Invitations and role grants: every organisation offered and every other one, every
         #    role, to themselves and to an address they control.
@@ -207,7 +220,8 @@ def _attack(world, sides, client_for, capture, attempts: Attempts) -> None:
             attempts.fill(attacker, reverse("contracts:application_evaluate",
                                             args=[application.pk]),
                           f"admit {application.provider} to {a.lot}",
-                          evaluation="met", decision="admit")
+                          submitted_on="4/1/2021", evaluation="met", evaluated_on="1/3/2021",
+                          decision="admit", framework_agreement_date="1/4/2021")
         attempts.fill(attacker, reverse("contracts:framework_edit", args=[a.framework.pk]),
                       f"parties of {a.framework.reference} += partnership B (tampered)",
                       extra={"parties": [str(world.council_a.pk), str(world.icb_a.pk),
@@ -215,7 +229,15 @@ def _attack(world, sides, client_for, capture, attempts: Attempts) -> None:
         attempts.fill(attacker, reverse("contracts:call_off_create",
                                         args=[a.framework.pk, a.lot.pk]),
                       f"call off {a.lot} with {world.provider_y}",
-                      provider=str(world.provider_y.pk))
+                      reference=f"ATTACK-{attacker_user.pk}", title="Attack call-off",
+                      service_area="carers", award_method="direct_award",
+                      direct_award_justification="Test", provider=str(world.provider_y.pk),
+                      called_off_on="1/5/2022", start_date="1/6/2022",
+                      initial_end_date="31/5/2023", annual_value="1000",
+                      lead_commissioner=str(world.council_a.pk),
+                      funding_arrangement="own_budget",
+                      extra={f"share_{world.council_a.pk}": "100",
+                             f"share_{world.council_b.pk}": "50"})
         # ...and as B's side: apply to B's framework, evaluate B's application.
         attempts.fill(attacker, reverse("contracts:framework_apply", args=[b.framework.pk]),
                       f"apply to {b.framework.reference}")
@@ -233,7 +255,7 @@ def _identities(world) -> list[tuple[object, object]]:
     """Every (account, organisation) the attackers can act as after the attack."""
     from commissioning.access import user_organisations
 
-    accounts = [world.partnership_admin_a, world.commissioner_a,
+    accounts = [world.partnership_admin_a, world.commissioner_a, world.provider_x_approver,
                 *User.objects.filter(email=ALT)]
     pairs = []
     for account in accounts:
@@ -279,9 +301,22 @@ def test_no_sequence_of_actions_gives_an_attacker_another_partnerships_data(
             shown = [m for m in foreign if m in got.body]
             if shown:
                 leaks.append(f"{who}: {name} {case.method} {url} shows {shown}")
-    TRIED.append(f"{len(attempts.tried)} actions; {len(identities)} identities × "
+    TRIED.append(f"{len(attempts.tried)} actions ({len(attempts.accepted)} accepted by the "
+                 f"product); {len(identities)} identities × "
                  f"{checked // max(len(identities), 1)} view×object checks = {checked} checks")
+    TRIED.append("accepted: " + "; ".join(sorted({
+        re.sub(r" as \w+$", " as <role>", a) for a in attempts.accepted})))
     assert not leaks, f"{len(leaks)} leaks after the attack:\n" + "\n".join(leaks[:60])
+    # Whatever the product accepted, partnership B's organisations are party to nothing of A's.
+    from contracts.models import CommissioningShare, Contract, FrameworkParty
+
+    b_orgs = (world.council_b, world.icb_b)
+    assert not Contract.objects.filter(partnership=world.partnership_a).filter(
+        Q(holder__in=b_orgs) | Q(lead_commissioner__in=b_orgs)).exists()
+    assert not CommissioningShare.objects.filter(contract__partnership=world.partnership_a,
+                                                 organisation__in=b_orgs).exists()
+    assert not FrameworkParty.objects.filter(framework__partnership=world.partnership_a,
+                                             organisation__in=b_orgs).exists()
     # The attack was real: the attacker did get what the product legitimately offers.
     assert Membership.objects.filter(user__email=world.partnership_admin_a.email,
                                      organisation=world.icb_a).exists()

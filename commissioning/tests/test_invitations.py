@@ -186,3 +186,32 @@ def test_it_lets_a_platform_administrator_invite_a_providers_first_person(
     assert response.status_code == 302
     assert Membership.objects.filter(user__email="first@example.org", organisation=newcomer,
                                      role=Role.PROVIDER_APPROVER).exists()
+
+
+def test_it_revokes_provider_invitations_that_nobody_inside_the_provider_sent(world):
+    """Invitations a partnership administrator could send into a provider before the rule
+    changed are revoked by migration 0004; the others stay usable."""
+    from datetime import timedelta
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.utils import timezone
+
+    migration = import_module(
+        "commissioning.migrations.0004_revoke_provider_invitations_from_commissioners")
+
+    def invitation(by, organisation, role):
+        _token, token_hash = Invitation.new_token()
+        return Invitation.objects.create(
+            email=f"{by.pk}.{organisation.pk}@example.org", full_name="Someone",
+            organisation=organisation, role=role, token_hash=token_hash, invited_by=by,
+            expires_at=timezone.now() + timedelta(days=7))
+
+    from_admin = invitation(world.partnership_admin_a, world.provider_y, Role.PROVIDER_APPROVER)
+    from_inside = invitation(world.provider_x_approver, world.provider_x, Role.PROVIDER_SUBMITTER)
+    from_desk = invitation(world.staff_admin, world.provider_y, Role.PROVIDER_APPROVER)
+    to_council = invitation(world.partnership_admin_a, world.council_a, Role.COMMISSIONER)
+    migration.revoke(apps, None)
+    assert not Invitation.objects.pending().filter(pk=from_admin.pk).exists()
+    assert Invitation.objects.pending().filter(
+        pk__in=[from_inside.pk, from_desk.pk, to_council.pk]).count() == 3
