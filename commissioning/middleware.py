@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_cache_control
 
 from commissioning.access import current_roles, set_current_organisation
 
@@ -27,3 +28,36 @@ class CurrentOrganisationMiddleware:
             if organisation and organisation.pk != wanted:
                 request.session[SESSION_KEY] = organisation.pk
         return self.get_response(request)
+
+
+# Browser features the service never uses, switched off for every page (and anything framed
+# or injected into one).
+PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
+    "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media",
+    "geolocation", "gyroscope", "hid", "magnetometer", "microphone", "midi", "payment",
+    "picture-in-picture", "publickey-credentials-get", "screen-wake-lock", "serial",
+    "usb", "xr-spatial-tracking"))
+
+
+class PrivateResponsesMiddleware:
+    """Headers every response gets, in one place.
+
+    ``Permissions-Policy`` on everything. ``Cache-Control: private, no-store`` on every
+    response to a signed-in person and on every download, so no shared cache or the browser's
+    disk keeps contract, budget or return data (a shared computer in a council office, a
+    proxy). Static files (answered by WhiteNoise, no user) keep their long cache lifetimes.
+    First in MIDDLEWARE, so it sees every response, including those answered early.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        user = getattr(request, "user", None)
+        signed_in = bool(user is not None and user.is_authenticated)
+        download = response.get("Content-Disposition", "").lower().startswith("attachment")
+        if signed_in or download:
+            patch_cache_control(response, private=True, no_store=True)
+        return response

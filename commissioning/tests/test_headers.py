@@ -63,3 +63,52 @@ def test_production_settings_turn_on_https_hardening():
                              "--fail-level", "WARNING"], env=env, cwd=root,
                             capture_output=True, text=True, timeout=120)
     assert deploy.returncode == 0, deploy.stdout + deploy.stderr
+
+
+# --- Permissions-Policy and Cache-Control over every view ------------------------------------
+# The access matrix's objects (both partnerships, every kind a URL can point at, files on
+# disk) and its table of views: every GET the persona may open is checked.
+from commissioning.tests.test_access_matrix import (  # noqa: E402
+    CA,
+    PX,
+    STAFF,
+    _checks,
+    expected,
+    partner_not_party,  # noqa: F401 - a fixture the sides need
+    sides,  # noqa: F401 - fixture
+)
+
+
+def _directives(response) -> set[str]:
+    return {d.strip().lower() for d in response.get("Cache-Control", "").split(",") if d}
+
+
+def test_it_sends_a_permissions_policy_to_everyone(client, world, client_for):
+    for response in (client.get("/sign-in/"), client.get("/accessibility/"),
+                     client.get("/no-such-page/"), client_for(world.commissioner_a).get("/")):
+        policy = response["Permissions-Policy"]
+        for feature in ("camera=()", "microphone=()", "geolocation=()", "payment=()"):
+            assert feature in policy
+
+
+@pytest.mark.parametrize("persona", [CA, PX, STAFF])
+def test_every_signed_in_page_and_download_is_private_and_never_stored(
+        persona, world, sides, client_for):  # noqa: F811 - pytest fixture
+    user = {CA: world.commissioner_a, PX: world.provider_x_user, STAFF: world.staff_admin}
+    client = client_for(user[persona])
+    checked, downloads, wrong = 0, 0, []
+    for name, case, side in _checks():
+        if case.method != "GET" or expected(case, side, persona) != "ok":
+            continue
+        url = case.url(sides[side])
+        response = client.get(url)
+        if response.streaming:
+            b"".join(response.streaming_content)  # read to the end so the file is closed
+        checked += 1
+        downloads += response.get("Content-Disposition", "").startswith("attachment")
+        directives = _directives(response)
+        if not {"private", "no-store"} <= directives or "Permissions-Policy" not in response:
+            wrong.append(f"{name} {url}: {response.status_code} "
+                         f"Cache-Control={response.get('Cache-Control')!r}")
+    assert checked > 30 and downloads >= (3 if persona == PX else 8), (checked, downloads)
+    assert not wrong, "\n".join(wrong)
