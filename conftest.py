@@ -13,6 +13,9 @@ import pytest
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live_server + sync Playwright
 
+# Records what each browser journey POSTs through its pages (@pytest.mark.covers).
+pytest_plugins = ("commissioning.tests.journeys",)
+
 
 @dataclass
 class World:

@@ -73,6 +73,7 @@ def expect_dashboard(page: Page, base_url: str, user) -> None:
         expect(account).to_contain_text(membership.organisation.name)
 
 
+@pytest.mark.covers("login", "logout")
 @pytest.mark.parametrize("persona", ROLE_PERSONAS)
 def test_each_persona_signs_in_with_the_keyboard_and_signs_out(
     page: Page, live_server, world, persona
@@ -130,6 +131,7 @@ def test_each_persona_signs_in_with_the_keyboard_and_signs_out(
     expect_dashboard(page, live_server.url, user)
 
 
+@pytest.mark.covers("two_factor_setup", "two_factor_verify")
 def test_a_used_code_is_refused_and_a_backup_code_signs_in_once(page: Page, live_server, world):
     user = world.contract_manager_a
     sign_in(page, live_server.url, user.email)
@@ -221,6 +223,7 @@ def test_lockouts_do_not_leak_between_tests(page: Page, live_server, world):
 
 # --- 3. Invitation journey ------------------------------------------------------------------
 
+@pytest.mark.covers("invite", "invitation_accept")
 def test_partnership_admin_invites_someone_who_creates_a_password(
     page: Page, live_server, world
 ):

@@ -76,6 +76,8 @@ def summary_row(page: Page, key: str):
 
 # --- The create journey and changes to the new contract --------------------------------------
 
+@pytest.mark.covers("contracts:create_step", "contracts:create_check", "contracts:status",
+                    "contracts:variation", "contracts:document_upload")
 def test_commissioner_records_a_contract_and_works_on_it(page: Page, live_server, world):
     base = live_server.url
     sign_in_verified(page, base, world.commissioner_a)

@@ -31,6 +31,7 @@ def expect_errors(page: Page, message: str) -> None:
     assert page.title().startswith("Error: "), page.title()
 
 
+@pytest.mark.covers("contracts:framework_apply", "contracts:application_evaluate")
 def test_a_provider_applies_in_an_open_window_and_every_framework_page_passes_axe(
         page: Page, live_server, world):
     base = live_server.url

@@ -17,6 +17,7 @@ from contracts.tests.framework_factories import WindowFactory, admit, framework_
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.mark.covers("contracts:call_off_create")
 def test_framework_journeys_and_every_framework_page_passes_axe(page: Page, live_server,
                                                                 world):
     base = live_server.url

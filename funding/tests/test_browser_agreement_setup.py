@@ -57,6 +57,7 @@ def add_scheme(page: Page, *, code: str, name: str, lead: str, commissioner: str
     expect(page.locator(".govuk-notification-banner--success")).to_contain_text("Scheme added")
 
 
+@pytest.mark.covers("funding:agreement_create", "funding:agreement_edit", "funding:scheme_create")
 def test_it_lets_a_commissioner_record_an_agreement_its_schemes_and_change_it(
         page: Page, live_server, world):
     base = live_server.url
