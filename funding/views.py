@@ -174,6 +174,7 @@ def scheme_detail(request: HttpRequest, pk: int, scheme_pk: int) -> HttpResponse
         "year_label": year_label(year),
         "can_edit": permissions.can_edit_agreement(request.user, agreement),
         "can_edit_budgets": permissions.can_edit_budgets(request.user, agreement),
+        "can_link_contracts": permissions.can_link_contracts(request.user, agreement),
     })
 
 
