@@ -14,13 +14,10 @@ Any app may use these; they know nothing about the models they export.
 from __future__ import annotations
 
 import csv
-import io
 import tempfile
-import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import PurePath
 
 from django.http import FileResponse, StreamingHttpResponse
 
@@ -147,37 +144,3 @@ def xlsx_response(
     handle.seek(0)
     response = FileResponse(handle, content_type=XLSX_CONTENT_TYPE)
     return as_download(response, filename)
-
-
-# --- Uploaded workbooks ----------------------------------------------------------------------
-
-MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
-MAX_COMPRESSION_RATIO = 100
-
-
-def workbook_problem(data: bytes) -> str | None:
-    """Why an uploaded XLSX must be refused before it is opened, or None.
-
-    Judged from the zip directory alone, so nothing is decompressed to find out: not a zip,
-    macros (``vbaProject.bin``), not a workbook, or a zip bomb (too large when uncompressed).
-    """
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return "The selected file is not a readable XLSX file. Open it in Excel and save it again"
-    names = {m.filename for m in members}
-    if any(PurePath(n).name.lower() == "vbaproject.bin" for n in names):
-        return ("The selected file contains macros. Save it as an Excel workbook (.xlsx) without "
-                "macros, or as CSV")
-    if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
-        return "The selected file is not a real XLSX file. Upload a CSV or XLSX file"
-    total = sum(m.file_size for m in members)
-    compressed = sum(m.compress_size for m in members) or 1
-    if total > MAX_UNCOMPRESSED_BYTES or (
-        total > 10 * 1024 * 1024 and total / compressed > MAX_COMPRESSION_RATIO
-    ) or any(m.file_size > 1024 * 1024 and m.file_size / max(m.compress_size, 1) > 1000
-             for m in members):
-        return ("The selected file is too large when uncompressed. Remove unused sheets or save "
-                "it as CSV")
-    return None

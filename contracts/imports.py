@@ -1,9 +1,8 @@
 """Reading an existing contract register from a CSV or XLSX file, and checking every row.
 
-The file is judged by its content, not its name: an XLSX must be a real Office Open XML zip
-with ``[Content_Types].xml``, no macros (``vbaProject.bin``) and a sane uncompressed size (a
-zip bomb is refused before anything is decompressed); a CSV must be text. openpyxl parses
-the XML through defusedxml (installed), so entity tricks are refused too.
+The file is checked and read by ``commissioning.uploads`` (size, type by content, archive
+checks, and the sheet streamed with the row, column and cell limits below enforced while it is
+read); this module knows what a register's rows mean.
 
 Every problem is reported with the spreadsheet row number and the file's column name, so the
 user can fix the whole file in one go. Organisations and existing references are loaded once
@@ -12,18 +11,14 @@ up front: checking a row costs no database query. Nothing here writes to the dat
 
 from __future__ import annotations
 
-import csv
 import io
 import re
-import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from pathlib import PurePath
 
-from django.conf import settings
-
+from commissioning import uploads
 from commissioning.models import Organisation, Partnership, PartnershipMember
 from contracts.models import (
     ROUTES_BY_REGIME,
@@ -35,18 +30,16 @@ from contracts.models import (
 )
 
 MAX_ROWS = 20_000
+MAX_COLUMNS = 100
+MAX_CELLS = 600_000  # 20,000 rows of 30 columns
 ASYNC_ROWS = 1_000  # larger files are checked and imported by a Celery task
-MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
-MAX_COMPRESSION_RATIO = 100
-ZIP_SIGNATURE = b"PK\x03\x04"
-OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old binary .xls
 PCR_END = date(2025, 2, 24)  # procurements started from this day fall under the 2023 Act
 PENNY = Decimal("0.01")
 MAX_AMOUNT = Decimal("1000000000000")
 
 
-class ImportFileError(Exception):
-    """The file as a whole cannot be used; the message says why and what to do."""
+# The file as a whole cannot be used; the message says why and what to do.
+ImportFileError = uploads.UploadRefused
 
 
 # --- Fields the register needs, and the column names registers commonly use ------------------
@@ -154,85 +147,13 @@ class Table:
     rows: list[list[object]]  # data rows, in file order; row i is spreadsheet row i + 2
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):g}MB"
-
-
-def detect_kind(name: str, data: bytes) -> str:
-    """"csv" or "xlsx" from the content (and the name for sanity); raises ImportFileError."""
-    if not data:
-        raise ImportFileError("The selected file is empty")
-    if len(data) > settings.MAX_UPLOAD_BYTES:
-        raise ImportFileError(
-            f"The selected file must be smaller than {_megabytes(settings.MAX_UPLOAD_BYTES)}"
-        )
-    extension = PurePath(name or "").suffix.lower()
-    if extension in (".xlsm", ".xltm", ".xlsb"):
-        raise ImportFileError(
-            "The selected file is a macro-enabled workbook. Save it as an Excel workbook "
-            "(.xlsx) without macros, or as CSV"
-        )
-    if data.startswith(OLE_SIGNATURE) or extension == ".xls":
-        raise ImportFileError(
-            "The selected file is an old Excel 97-2003 workbook (.xls). Save it as .xlsx or CSV"
-        )
-    if data.startswith(ZIP_SIGNATURE):
-        _check_workbook_zip(data)
-        return "xlsx"
-    if extension == ".xlsx":
-        raise ImportFileError("The selected file is not a real XLSX file. Upload a CSV or "
-                              "XLSX file")
-    if extension not in (".csv", ".txt", ""):
-        raise ImportFileError("The selected file must be a CSV or XLSX file")
-    if b"\x00" in data[:65536]:
-        raise ImportFileError("The selected file is not a CSV file. Upload a CSV or XLSX file")
-    return "csv"
-
-
-def _check_workbook_zip(data: bytes) -> None:
-    """A real workbook, no macros, and no zip bomb: sizes come from the zip directory, so
-    nothing is decompressed to find out."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as error:
-        raise ImportFileError(
-            "The selected file is not a readable XLSX file. Open it in Excel and save it again"
-        ) from error
-    names = {m.filename for m in members}
-    if any(PurePath(n).name.lower() == "vbaproject.bin" for n in names):
-        raise ImportFileError(
-            "The selected file contains macros. Save it as an Excel workbook (.xlsx) without "
-            "macros, or as CSV"
-        )
-    if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
-        raise ImportFileError("The selected file is not a real XLSX file. Upload a CSV or "
-                              "XLSX file")
-    total = sum(m.file_size for m in members)
-    compressed = sum(m.compress_size for m in members) or 1
-    if total > MAX_UNCOMPRESSED_BYTES or (
-        total > 10 * 1024 * 1024 and total / compressed > MAX_COMPRESSION_RATIO
-    ) or any(
-        m.file_size > 1024 * 1024 and m.file_size / max(m.compress_size, 1) > 1000
-        for m in members
-    ):
-        raise ImportFileError(
-            "The selected file is too large when uncompressed. Remove unused sheets or save "
-            "it as CSV"
-        )
-
-
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            return data.decode("cp1252")
-        except UnicodeDecodeError as error:
-            raise ImportFileError(
-                "The selected file is not a CSV file in UTF-8. Save it from Excel as "
-                "'CSV UTF-8'"
-            ) from error
+REGISTER_FILE_TYPES = {
+    ".csv": ("text/csv", uploads.TEXT),
+    ".txt": ("text/plain", uploads.TEXT),
+    "": ("text/csv", uploads.TEXT),
+    ".xlsx": (uploads.XLSX_CONTENT_TYPE, uploads.XLSX),
+}
+REGISTER_FILES = "a CSV or XLSX file"
 
 
 def _header_row(cells: list[object]) -> list[str]:
@@ -252,102 +173,35 @@ def _header_row(cells: list[object]) -> list[str]:
     return headers
 
 
-def _blank(row: Iterable[object]) -> bool:
-    return all(v is None or (isinstance(v, str) and not v.strip()) for v in row)
-
-
-def _too_many_rows() -> ImportFileError:
-    return ImportFileError(
-        f"The file has more than {MAX_ROWS:,} rows. Split it into files of up to "
-        f"{MAX_ROWS:,} rows"
-    )
-
-
-def read_csv(data: bytes) -> Table:
-    text = _decode(data)
-    try:
-        dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
-        delimiter = dialect.delimiter
-    except csv.Error:
-        delimiter = ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    headers: list[str] | None = None
-    rows: list[list[object]] = []
-    try:
-        for cells in reader:
-            if headers is None:
-                if _blank(cells):
-                    continue
-                headers = _header_row(cells)
-                continue
-            if _blank(cells):
-                continue
-            if len(cells) > len(headers) and not _blank(cells[len(headers):]):
-                raise ImportFileError(
-                    f"Row {reader.line_num}: the row has {len(cells)} values but the header "
-                    f"row has {len(headers)} columns. Check for a missing quote or an extra "
-                    "comma"
-                )
-            rows.append(cells)
-            if len(rows) > MAX_ROWS:
-                raise _too_many_rows()
-    except csv.Error as error:
-        raise ImportFileError(
-            f"Row {reader.line_num}: the file is not valid CSV ({error}). Check for a missing "
-            "closing quote"
-        ) from error
-    if not headers:
-        raise ImportFileError("The selected file has no header row")
-    if not rows:
-        raise ImportFileError("The selected file has a header row but no contracts")
-    return Table("csv", headers, rows)
-
-
-def read_xlsx(data: bytes) -> Table:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many types for a broken file
-        raise ImportFileError(
-            "The selected file is not a readable XLSX file. Open it in Excel and save it again"
-        ) from error
-    try:
-        sheet = workbook.worksheets[0] if workbook.worksheets else None
-        if sheet is None:
-            raise ImportFileError("The selected file has no worksheet")
-        headers: list[str] | None = None
-        rows: list[list[object]] = []
-        for cells in sheet.iter_rows(values_only=True):
-            if headers is None:
-                if _blank(cells):
-                    continue
-                headers = _header_row(list(cells))
-                continue
-            if _blank(cells):
-                continue
-            rows.append(list(cells[:len(headers)]))
-            if len(rows) > MAX_ROWS:
-                raise _too_many_rows()
-    except ImportFileError:
-        raise
-    except Exception as error:
-        raise ImportFileError(
-            "The selected file is not a readable XLSX file. Open it in Excel and save it again"
-        ) from error
-    finally:
-        workbook.close()
-    if not headers:
-        raise ImportFileError("The first worksheet has no header row")
-    if not rows:
-        raise ImportFileError("The first worksheet has a header row but no contracts")
-    return Table("xlsx", headers, rows)
-
-
 def read_table(name: str, data: bytes) -> Table:
     """Check the file and read its first sheet: headers and data rows (blank rows skipped)."""
-    kind = detect_kind(name, data)
-    return read_xlsx(data) if kind == "xlsx" else read_csv(data)
+    file = io.BytesIO(data)
+    kind = uploads.check_file(file, name=name, allowed=REGISTER_FILE_TYPES,
+                              description=REGISTER_FILES).family
+    limits = uploads.Limits(rows=MAX_ROWS, columns=MAX_COLUMNS, cells=MAX_CELLS,
+                            advice=f"Split it into files of up to {MAX_ROWS:,} rows")
+    headers: list[str] | None = None
+    rows: list[list[object]] = []
+    for number, cells in uploads.read_rows(file, kind, limits, encodings=("utf-8-sig", "cp1252"),
+                                           delimiters=",;\t"):
+        if headers is None:
+            headers = _header_row(cells)
+            continue
+        if kind == uploads.XLSX:
+            rows.append(list(cells[:len(headers)]))
+            continue
+        if len(cells) > len(headers) and not uploads.is_blank(cells[len(headers):]):
+            raise ImportFileError(
+                f"Row {number}: the row has {len(cells)} values but the header row has "
+                f"{len(headers)} columns. Check for a missing quote or an extra comma"
+            )
+        rows.append(cells)
+    where = "The first worksheet" if kind == uploads.XLSX else "The selected file"
+    if not headers:
+        raise ImportFileError(f"{where} has no header row")
+    if not rows:
+        raise ImportFileError(f"{where} has a header row but no contracts")
+    return Table("xlsx" if kind == uploads.XLSX else "csv", headers, rows)
 
 
 # --- Parsing cells ---------------------------------------------------------------------------

@@ -6,7 +6,6 @@ field is to blame) for anything the user can fix; views show those messages next
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -23,7 +22,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from commissioning import access, queueing
+from commissioning import access, queueing, uploads
 from commissioning.models import (
     Organisation,
     OrganisationKind,
@@ -576,85 +575,35 @@ def shares_set(*, contract: Contract, shares: Sequence[ShareInput], set_by: User
 # --- Documents -------------------------------------------------------------------------------
 
 DOCUMENT_TYPES = {
-    # extension: (content type, signature family)
-    ".pdf": ("application/pdf", "pdf"),
-    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"),
-    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
-    ".odt": ("application/vnd.oasis.opendocument.text", "odt"),
-    ".csv": ("text/csv", "text"),
-    ".txt": ("text/plain", "text"),
+    ".pdf": ("application/pdf", uploads.PDF),
+    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+              uploads.DOCX),
+    ".xlsx": (uploads.XLSX_CONTENT_TYPE, uploads.XLSX),
+    ".odt": ("application/vnd.oasis.opendocument.text", uploads.ODT),
+    ".csv": ("text/csv", uploads.TEXT),
+    ".txt": ("text/plain", uploads.TEXT),
 }
 ALLOWED_DESCRIPTION = "a PDF, Word (DOCX), Excel (XLSX), OpenDocument text (ODT), CSV or text file"
-
-
-def _detect_family(upload: UploadedFile) -> str | None:
-    """What the file's content says it is, whatever its name claims."""
-    upload.seek(0)
-    head = upload.read(8192)
-    upload.seek(0)
-    if head.startswith(b"%PDF-"):
-        return "pdf"
-    if head.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(upload) as archive:
-                names = set(archive.namelist())
-                if "mimetype" in names:
-                    mimetype = archive.read("mimetype").strip()
-                    if mimetype == b"application/vnd.oasis.opendocument.text":
-                        return "odt"
-                if "[Content_Types].xml" in names:
-                    if any(n.startswith("word/") for n in names):
-                        return "docx"
-                    if any(n.startswith("xl/") for n in names):
-                        return "xlsx"
-        except (zipfile.BadZipFile, OSError, KeyError):
-            return None
-        finally:
-            upload.seek(0)
-        return None
-    if b"\x00" in head:
-        return None
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as error:
-        # A multi-byte character cut at the 8 KB boundary is still text.
-        if error.start < len(head) - 4:
-            try:
-                head.decode("cp1252")
-            except UnicodeDecodeError:
-                return None
-    return "text"
 
 
 @transaction.atomic
 def document_upload(
     *, contract: Contract, kind: str, upload: UploadedFile, uploaded_by: User
 ) -> ContractDocument:
-    """Store a document under a random name after checking its size and its content type
-    (by its signature, not only its extension)."""
+    """Store a document under a random name after ``commissioning.uploads`` has checked it
+    (size, type by content, and for DOCX/XLSX/ODT the archive: bombs, macros, embedded files)."""
     if kind not in DocumentKind.values:
         raise ValidationError({"kind": "Select what kind of document this is"})
-    if upload.size == 0:
-        raise ValidationError({"file": "The selected file is empty"})
-    if upload.size > settings.MAX_UPLOAD_BYTES:
-        limit = settings.MAX_UPLOAD_BYTES / (1024 * 1024)
-        raise ValidationError({"file": f"The selected file must be smaller than {limit:g}MB"})
-    original_name = PurePath(upload.name or "document").name[:255]
-    extension = PurePath(original_name).suffix.lower()
-    expected = DOCUMENT_TYPES.get(extension)
-    if expected is None:
-        raise ValidationError({"file": f"The selected file must be {ALLOWED_DESCRIPTION}"})
-    content_type, family = expected
-    if _detect_family(upload) != family:
-        raise ValidationError(
-            {"file": f"The selected file is not a real {extension[1:].upper()} file. "
-                     f"Upload {ALLOWED_DESCRIPTION}"}
-        )
+    try:
+        checked = uploads.check_file(upload, name=upload.name or "document",
+                                     allowed=DOCUMENT_TYPES, description=ALLOWED_DESCRIPTION)
+    except uploads.UploadRefused as error:
+        raise ValidationError({"file": str(error)}) from error
     document = ContractDocument(
-        contract=contract, kind=kind, original_name=original_name, size=upload.size,
-        content_type=content_type, uploaded_by=uploaded_by,
+        contract=contract, kind=kind, original_name=checked.name, size=upload.size,
+        content_type=checked.content_type, uploaded_by=uploaded_by,
     )
-    document.file.save(original_name, upload, save=False)
+    document.file.save(checked.name, upload, save=False)
     document._history_user = uploaded_by
     try:
         document.save()
@@ -758,12 +707,9 @@ def register_import_start(*, partnership: Partnership, upload: UploadedFile,
     zip bomb, CSV/XLSX well-formed, row limit). Raises ValidationError({"file": ...})."""
     from contracts import imports
 
-    if upload.size is not None and upload.size > settings.MAX_UPLOAD_BYTES:
-        limit = settings.MAX_UPLOAD_BYTES / (1024 * 1024)
-        raise ValidationError({"file": f"The selected file must be smaller than {limit:g}MB"})
     name = PurePath(upload.name or "register").name[:255]
     upload.seek(0)
-    data = upload.read(settings.MAX_UPLOAD_BYTES + 1)
+    data = upload.read(settings.MAX_UPLOAD_BYTES + 1)  # one byte over is enough to refuse
     try:
         table = imports.read_table(name, data)
     except imports.ImportFileError as error:

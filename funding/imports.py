@@ -1,31 +1,34 @@
 """Reading finance system exports (CSV or XLSX) of monthly actuals and forecasts.
 
-The file is checked by content, not only by name: an XLSX must be a real Office Open XML zip
-without macros, a CSV must be text. Every row is validated and every problem is reported with
+The file is checked and read by ``commissioning.uploads`` (size, type by content, archive
+checks, the sheet streamed with row, column and cell limits).
+
+Every row is validated and every problem is reported with
 its spreadsheet row number, column and a message, so the user can fix the file in one go.
 Nothing here writes to the database.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import re
-import zipfile
-import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from pathlib import PurePath
 
-from django.conf import settings
-
-from commissioning.spreadsheets import workbook_problem
+from commissioning import uploads
+from commissioning.uploads import UploadRefused
 from funding.models import month_label
 
 MAX_ROWS = 10_000
-ZIP_SIGNATURE = b"PK\x03\x04"
+MAX_COLUMNS = 50
+MAX_CELLS = 300_000
+FINANCE_FILE_TYPES = {
+    ".csv": ("text/csv", uploads.TEXT),
+    ".xlsx": (uploads.XLSX_CONTENT_TYPE, uploads.XLSX),
+}
+FINANCE_FILES = "a CSV or an Excel workbook (.xlsx)"
 
 # Column heading (normalised) -> field. Finance systems name them in many ways.
 COLUMNS = {
@@ -42,10 +45,6 @@ REQUIRED = ("scheme_code", "month", "actual", "forecast")
 _AMOUNT = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{1,2})?$|^\.\d{1,2}$")
 _MONTHS = {name: index for index, name in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
-
-
-class UploadRefused(ValueError):
-    """The file as a whole cannot be read (wrong type, too big, not what it claims)."""
 
 
 @dataclass(frozen=True)
@@ -137,96 +136,19 @@ def parse_month(value: object) -> date:
 
 # --- Files -----------------------------------------------------------------------------------
 
-def _check_size(size: int) -> None:
-    limit = settings.MAX_UPLOAD_BYTES
-    if size > limit:
-        raise UploadRefused(f"The selected file must be smaller than {limit // (1024 * 1024)} MB"
-                            if limit >= 1024 * 1024 else
-                            f"The selected file must be smaller than {limit:,} bytes")
-
-
 def read_upload(name: str, data: bytes) -> tuple[list[str], list[tuple[int, list]]]:
-    """Headings and (row number, cells) from a CSV or XLSX file's bytes."""
-    _check_size(len(data))
-    suffix = PurePath(name or "").suffix.lower()
-    if suffix == ".xlsm":
-        raise UploadRefused("Macro-enabled workbooks (.xlsm) are not accepted. Save the file "
-                            "as an Excel workbook (.xlsx) or CSV")
-    if suffix not in (".csv", ".xlsx"):
-        raise UploadRefused("The selected file must be a CSV or an Excel workbook (.xlsx)")
-    if not data:
-        raise UploadRefused("The selected file is empty")
-    if suffix == ".xlsx":
-        return _read_xlsx(data)
-    return _read_csv(data)
-
-
-def _read_csv(data: bytes) -> tuple[list[str], list[tuple[int, list]]]:
-    if data.startswith(ZIP_SIGNATURE) or b"\x00" in data[:4096]:
-        raise UploadRefused("The selected file is not a CSV file. Export it from the finance "
-                            "system as CSV or XLSX")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        rows = list(reader)
-    except csv.Error as error:
-        raise UploadRefused(f"Row {reader.line_num}: the file is not valid CSV ({error}). "
-                            "Export it from the finance system again") from error
+    """Headings and (row number, cells) of the non-blank rows of a CSV or XLSX file's bytes.
+    Raises ``UploadRefused``."""
+    file = io.BytesIO(data)
+    kind = uploads.check_file(file, name=name, allowed=FINANCE_FILE_TYPES,
+                              description=FINANCE_FILES).family
+    limits = uploads.Limits(rows=MAX_ROWS, columns=MAX_COLUMNS, cells=MAX_CELLS,
+                            advice="Split it into smaller files")
+    rows = [(number, ["" if v is None else v for v in cells]) for number, cells in
+            uploads.read_rows(file, kind, limits, encodings=("utf-8-sig", "cp1252"))]
     if not rows:
         raise UploadRefused("The selected file is empty")
-    return rows[0], [(index, row) for index, row in enumerate(rows[1:], start=2)]
-
-
-def _read_xlsx(data: bytes) -> tuple[list[str], list[tuple[int, list]]]:
-    if not data.startswith(ZIP_SIGNATURE):
-        raise UploadRefused("The selected file is not an Excel workbook (.xlsx)")
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        names = set(archive.namelist())
-        unpacked = sum(info.file_size for info in archive.infolist())
-        content_types = archive.read("[Content_Types].xml") \
-            if "[Content_Types].xml" in names else b""
-    except (zipfile.BadZipFile, KeyError, OSError, EOFError, RuntimeError, ValueError,
-            NotImplementedError, zlib.error) as error:  # a corrupt or encrypted zip
-        raise UploadRefused("The selected file is not an Excel workbook (.xlsx)") from error
-    if "xl/workbook.xml" not in names:
-        raise UploadRefused("The selected file is not an Excel workbook (.xlsx)")
-    if "xl/vbaProject.bin" in names or b"macroEnabled" in content_types:
-        raise UploadRefused("Macro-enabled workbooks are not accepted. Save the file as an "
-                            "Excel workbook (.xlsx) or CSV")
-    if unpacked > 10 * settings.MAX_UPLOAD_BYTES:
-        raise UploadRefused("The selected file is too large when unpacked")
-    problem = workbook_problem(data)  # a zip bomb, judged before anything is decompressed
-    if problem:
-        raise UploadRefused(problem)
-
-    from openpyxl import load_workbook  # defusedxml is installed, so openpyxl parses safely
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as error:
-        raise UploadRefused("The selected file could not be read as an Excel workbook") \
-            from error
-    try:
-        sheet = workbook.worksheets[0]
-        rows: list[tuple[int, list]] = []
-        headings: list[str] | None = None
-        for index, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            cells = ["" if v is None else v for v in values]
-            if headings is None:
-                headings = [str(c) for c in cells]
-                continue
-            rows.append((index, cells))
-            if len(rows) > MAX_ROWS:
-                break
-    finally:
-        workbook.close()
-    if headings is None:
-        raise UploadRefused("The selected file is empty")
-    return headings, rows
+    return [str(c) for c in rows[0][1]], rows[1:]
 
 
 # --- Rows ------------------------------------------------------------------------------------

@@ -7,14 +7,10 @@ the field; nothing partial is saved when it does.
 
 from __future__ import annotations
 
-import csv
-import io
-import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from pathlib import PurePath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -23,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from commissioning import uploads
 from commissioning.email import render_plain_text
 from commissioning.models import PROVIDER_ROLES, Membership, Role, User
 from commissioning.periods import (
@@ -33,7 +30,6 @@ from commissioning.periods import (
     financial_year_start,
     quarter_for,
 )
-from commissioning.spreadsheets import workbook_problem
 from commissioning.tasks import send_email
 from contracts.models import Contract
 from monitoring import nhs_numbers
@@ -615,61 +611,25 @@ def return_query(*, performance_return: PerformanceReturn, expected_version: int
 # --- Evidence ----------------------------------------------------------------------------------
 
 EVIDENCE_TYPES = {
-    ".pdf": ("application/pdf", "pdf"),
-    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"),
-    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
-    ".csv": ("text/csv", "text"),
+    ".pdf": ("application/pdf", uploads.PDF),
+    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+              uploads.DOCX),
+    ".xlsx": (uploads.XLSX_CONTENT_TYPE, uploads.XLSX),
+    ".csv": ("text/csv", uploads.TEXT),
 }
 EVIDENCE_DESCRIPTION = "a PDF, Word (DOCX), Excel (XLSX) or CSV file"
 
 
-def detect_family(upload) -> str | None:
-    """What the file's content says it is (its signature), whatever its name claims."""
-    upload.seek(0)
-    head = upload.read(8192)
-    upload.seek(0)
-    if head.startswith(b"%PDF-"):
-        return "pdf"
-    if head.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(upload) as archive:
-                names = set(archive.namelist())
-        except (zipfile.BadZipFile, OSError):
-            return None
-        finally:
-            upload.seek(0)
-        if "[Content_Types].xml" in names:
-            if any(n.startswith("word/") for n in names):
-                return "docx"
-            if any(n.startswith("xl/") for n in names):
-                return "xlsx"
-        return None
-    if b"\x00" in head:
-        return None
+def _checked(upload: UploadedFile | None, allowed: dict[str, tuple[str, str]],
+             description: str) -> uploads.CheckedFile:
+    """``commissioning.uploads.check_file``, its refusal as a ValidationError on ``file``."""
+    if upload is None:
+        raise ValidationError({"file": "The selected file is empty"})
     try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as error:
-        if error.start < len(head) - 4:
-            return None
-    return "text"
-
-
-def _check_upload(upload: UploadedFile, allowed: dict[str, tuple[str, str]],
-                  description: str, field: str = "file") -> tuple[str, str]:
-    if upload is None or upload.size == 0:
-        raise ValidationError({field: "The selected file is empty"})
-    if upload.size > settings.MAX_UPLOAD_BYTES:
-        limit = settings.MAX_UPLOAD_BYTES / (1024 * 1024)
-        raise ValidationError({field: f"The selected file must be smaller than {limit:g}MB"})
-    name = PurePath(upload.name or "file").name[:255]
-    expected = allowed.get(PurePath(name).suffix.lower())
-    if expected is None:
-        raise ValidationError({field: f"The selected file must be {description}"})
-    if detect_family(upload) != expected[1]:
-        raise ValidationError({field: f"The selected file is not a real "
-                                      f"{PurePath(name).suffix[1:].upper()} file. "
-                                      f"Upload {description}"})
-    return name, expected[0]
+        return uploads.check_file(upload, name=upload.name, allowed=allowed,
+                                  description=description)
+    except uploads.UploadRefused as error:
+        raise ValidationError({"file": str(error)}) from error
 
 
 @transaction.atomic
@@ -679,10 +639,11 @@ def evidence_upload(*, performance_return: PerformanceReturn, upload: UploadedFi
     _check_editable(performance_return)
     if kpi is not None and kpi.contract_id != performance_return.contract_id:
         raise ValidationError({"kpi": "Select a KPI of this contract"})
-    name, content_type = _check_upload(upload, EVIDENCE_TYPES, EVIDENCE_DESCRIPTION)
-    evidence = Evidence(performance_return=performance_return, kpi=kpi, original_name=name,
-                        size=upload.size, content_type=content_type, uploaded_by=uploaded_by)
-    evidence.file.save(name, upload, save=False)
+    checked = _checked(upload, EVIDENCE_TYPES, EVIDENCE_DESCRIPTION)
+    evidence = Evidence(performance_return=performance_return, kpi=kpi,
+                        original_name=checked.name, size=upload.size,
+                        content_type=checked.content_type, uploaded_by=uploaded_by)
+    evidence.file.save(checked.name, upload, save=False)
     evidence._history_user = uploaded_by
     try:
         evidence.save()
@@ -695,11 +656,16 @@ def evidence_upload(*, performance_return: PerformanceReturn, upload: UploadedFi
 # --- Returns from a spreadsheet ----------------------------------------------------------------
 
 MAX_RETURN_ROWS = 1_000  # one row a KPI: far more than any contract has
+RETURN_LIMITS = uploads.Limits(rows=MAX_RETURN_ROWS, columns=50, cells=50_000,
+                               advice="Use the template: one row for each KPI")
 MAX_SERVICE_USER_ROWS = 100_000
+SERVICE_USER_LIMITS = uploads.Limits(
+    rows=MAX_SERVICE_USER_ROWS, columns=20, cells=10 * MAX_SERVICE_USER_ROWS,
+    advice=f"A list can have up to {MAX_SERVICE_USER_ROWS:,} NHS numbers")
 TEMPLATE_COLUMNS = ["kpi_code", "kpi_name", "value", "numerator", "denominator", "commentary"]
 SPREADSHEET_TYPES = {
-    ".csv": ("text/csv", "text"),
-    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    ".csv": ("text/csv", uploads.TEXT),
+    ".xlsx": (uploads.XLSX_CONTENT_TYPE, uploads.XLSX),
 }
 
 
@@ -708,26 +674,6 @@ class ImportResult:
     errors: list[tuple[int, str, str]] = field(default_factory=list)  # (row, column, message)
     performance_return: PerformanceReturn | None = None
     rows: int = 0
-
-
-def _read_rows(upload: UploadedFile, family: str) -> list[list[str]]:
-    if family == "xlsx":
-        from openpyxl import load_workbook
-
-        try:
-            workbook = load_workbook(upload, read_only=True, data_only=True)
-            try:
-                sheet = workbook.worksheets[0]
-                rows = [["" if c is None else str(c) for c in row]
-                        for row in sheet.iter_rows(values_only=True)]
-            finally:
-                workbook.close()
-        except Exception as error:  # a broken workbook makes openpyxl/zlib raise many types
-            raise ValueError("not a readable workbook") from error
-        return rows
-    raw = upload.read()
-    text = raw.decode("utf-8-sig", errors="strict") if raw else ""
-    return list(csv.reader(io.StringIO(text)))
 
 
 def _parse_decimal(text: str) -> Decimal:
@@ -744,27 +690,16 @@ def return_import(*, contract: Contract, period: ReportingPeriod, upload: Upload
     and every error is reported with its row and column."""
     result = ImportResult()
     try:
-        _name, _ctype = _check_upload(upload, SPREADSHEET_TYPES, "a CSV or XLSX file")
-        family = detect_family(upload)
-        if family == "xlsx":
-            upload.seek(0)
-            problem = workbook_problem(upload.read())  # zip bombs, macros: before opening
-            upload.seek(0)
-            if problem:
-                raise ValidationError(problem)
-        rows = _read_rows(upload, family or "text")
+        kind = _checked(upload, SPREADSHEET_TYPES, "a CSV or XLSX file").family
+        rows = [(number, ["" if c is None else str(c) for c in cells])
+                for number, cells in uploads.read_rows(upload, kind, RETURN_LIMITS)]
     except ValidationError as error:
         result.errors.append((0, "file", "; ".join(error.messages)))
         return result
-    except UnicodeDecodeError:
-        result.errors.append((0, "file", "The file must be a CSV file saved as UTF-8, or an "
-                                         "XLSX file. Use the template"))
+    except uploads.UploadRefused as error:
+        result.errors.append((0, "file", f"{error}. Use the template"
+                              if not str(error).endswith("KPI") else str(error)))
         return result
-    except (csv.Error, OSError, ValueError, KeyError, zipfile.BadZipFile):
-        result.errors.append((0, "file", "The file could not be read as a CSV or XLSX file. "
-                                         "Use the template"))
-        return result
-    rows = [r for r in rows if any(cell.strip() for cell in r)]
     if not rows:
         result.errors.append((1, "file", "The file is empty"))
         return result
@@ -772,11 +707,7 @@ def return_import(*, contract: Contract, period: ReportingPeriod, upload: Upload
         result.errors.append((1, "file", "The file has no rows of figures under the column "
                                          "headings. Use the template"))
         return result
-    if len(rows) > MAX_RETURN_ROWS:
-        result.errors.append((0, "file", f"The file has more than {MAX_RETURN_ROWS:,} rows. "
-                                         "Use the template: one row for each KPI"))
-        return result
-    header = [h.strip().lower() for h in rows[0]]
+    header = [h.strip().lower() for h in rows[0][1]]
     missing = [c for c in ("kpi_code", "value", "numerator", "denominator") if c not in header]
     if missing:
         result.errors.append((1, ", ".join(missing),
@@ -792,7 +723,7 @@ def return_import(*, contract: Contract, period: ReportingPeriod, upload: Upload
         index = col.get(name)
         return row[index].strip() if index is not None and index < len(row) else ""
 
-    for number, row in enumerate(rows[1:], start=2):
+    for number, row in rows[1:]:
         code = cell(row, "kpi_code").upper()
         if not code:
             result.errors.append((number, "kpi_code", "Enter a KPI code"))
@@ -985,27 +916,14 @@ def service_users_upload(*, contract: Contract, period: ReportingPeriod, upload:
     line is reported by row and nothing is saved; the clear numbers are never stored.
     """
     result = ServiceUserImport()
+    hashes: set[str] = set()
     try:
         _check_period_ended(period, today)
-        _check_upload(upload, {".csv": ("text/csv", "text")}, "a CSV file")
-        text = upload.read().decode("utf-8-sig")
-    except ValidationError as error:
-        result.errors.append((0, "; ".join(error.messages)))
-        return result
-    except UnicodeDecodeError:
-        result.errors.append((0, "The file must be a CSV file saved as UTF-8"))
-        return result
-    hashes: set[str] = set()
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        for number, row in enumerate(reader, start=1):
-            if number > MAX_SERVICE_USER_ROWS:
-                result.errors.append((0, f"The file has more than {MAX_SERVICE_USER_ROWS:,} "
-                                         "rows. A list can have up to "
-                                         f"{MAX_SERVICE_USER_ROWS:,} NHS numbers"))
-                return result
-            raw = row[0].strip() if row else ""
-            if not raw or (number == 1 and not any(ch.isdigit() for ch in raw)):
+        kind = _checked(upload, {".csv": ("text/csv", uploads.TEXT)}, "a CSV file").family
+        for index, (number, row) in enumerate(uploads.read_rows(upload, kind,
+                                                                 SERVICE_USER_LIMITS)):
+            raw = str(row[0]).strip() if row else ""
+            if not raw or (index == 0 and not any(ch.isdigit() for ch in raw)):
                 continue
             try:
                 digest = nhs_numbers.pseudonymise(raw)
@@ -1015,9 +933,11 @@ def service_users_upload(*, contract: Contract, period: ReportingPeriod, upload:
             if digest in hashes:
                 result.duplicates += 1
             hashes.add(digest)
-    except csv.Error as error:
-        result.errors.append((reader.line_num, f"The row is not valid CSV ({error}). Check for "
-                                               "a missing closing quote"))
+    except ValidationError as error:
+        result.errors.append((0, "; ".join(error.messages)))
+        return result
+    except uploads.UploadRefused as error:
+        result.errors.append((0, str(error)))
         return result
     if not hashes and not result.errors:
         result.errors.append((0, "The file has no NHS numbers"))

@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -245,11 +246,12 @@ def evidence_upload(request: HttpRequest, contract_pk: int, period_code: str) ->
                         initial={"kpi": chosen})
     if request.method == "POST" and form.is_valid():
         try:
-            performance_return = services.return_open(contract=contract, period=period,
-                                                      opened_by=request.user)
-            services.evidence_upload(performance_return=performance_return,
-                                     upload=form.cleaned_data["file"],
-                                     kpi=form.cleaned_data["kpi"], uploaded_by=request.user)
+            with transaction.atomic():  # a refused file leaves no empty draft return behind
+                performance_return = services.return_open(contract=contract, period=period,
+                                                          opened_by=request.user)
+                services.evidence_upload(performance_return=performance_return,
+                                         upload=form.cleaned_data["file"],
+                                         kpi=form.cleaned_data["kpi"], uploaded_by=request.user)
         except ValidationError as error:
             for key, messages_ in error.message_dict.items():
                 for message in messages_:

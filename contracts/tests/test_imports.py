@@ -470,3 +470,16 @@ def test_an_import_queued_while_the_broker_was_down_is_handed_over_by_the_sweep(
     register_import.refresh_from_db()
     assert register_import.status == RegisterImportStatus.VALIDATED
     assert register_import.processed_rows == 5
+
+
+def test_it_refuses_a_register_with_more_columns_than_it_can_use(world, commissioner):
+    from commissioning.tests import hostile_files as hostile
+
+    assert 'name="file"' in commissioner.get(reverse("contracts:import")).content.decode()
+    content = upload_errors(upload(commissioner, world, hostile.wide_csv(5_000)))
+    assert "The file has more than 100 columns" in content
+    assert "govuk-error-summary" in content
+    content = upload_errors(upload(commissioner, world, hostile.wide_row_xlsx(200_000),
+                                   "register.xlsx"))
+    assert "The file has more than 100 columns" in content
+    assert RegisterImport.objects.count() == 0

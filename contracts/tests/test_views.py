@@ -298,3 +298,21 @@ def test_it_shows_a_duplicate_reference_on_check_your_answers(world, client_for)
     assert response.status_code == 200
     assert "already has a contract with reference DUP-9" in response.content.decode()
     assert Contract.objects.count() == 1
+
+
+def test_it_refuses_a_zip_bomb_document_next_to_the_file_field(world, client_for, contract,
+                                                                settings, tmp_path):
+    from commissioning.tests import hostile_files as hostile
+
+    settings.MEDIA_ROOT = tmp_path
+    client = client_for(world.commissioner_a)
+    url = reverse("contracts:document_upload", args=[contract.pk])
+    assert 'name="file"' in client.get(url).content.decode()
+    response = client.post(url, {"kind": "specification", "file": SimpleUploadedFile(
+        "spec.docx", hostile.zip_bomb_docx(150))})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "govuk-error-summary" in body and "govuk-error-message" in body
+    assert "The selected file is too large when uncompressed" in body
+    assert not ContractDocument.objects.exists()
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]

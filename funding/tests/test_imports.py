@@ -141,7 +141,7 @@ def test_it_reads_an_xlsx_export_with_date_cells_and_numbers(world, setup):
 
 @pytest.mark.parametrize("name,data,message", [
     ("actuals.xlsm", b"PK\x03\x04whatever", "Macro-enabled workbooks (.xlsm) are not accepted"),
-    ("actuals.xlsx", b"Scheme code,Month\r\n", "is not an Excel workbook"),
+    ("actuals.xlsx", b"Scheme code,Month\r\n", "is not a real XLSX file"),
     ("actuals.csv", b"PK\x03\x04binary", "is not a CSV file"),
     ("actuals.pdf", b"%PDF-1.7", "must be a CSV or an Excel workbook"),
     ("actuals.csv", b"Code,When\r\nBCF-01,04/2025\r\n",
@@ -220,3 +220,35 @@ def test_it_refuses_imports_into_a_closed_month_through_the_view(world, setup, c
     upload = SimpleUploadedFile("a.csv", _csv("BCF-01,01/04/2025,999,"), content_type="text/csv")
     client.post(reverse("funding:import_upload", args=[setup.pk]), {"file": upload})
     assert MonthlyActual.objects.get().actual == D("50.00")
+
+
+def test_it_refuses_a_hostile_workbook_while_reading_it_next_to_the_upload_field(
+        world, setup, client_for):
+    from commissioning.tests import hostile_files as hostile
+
+    client = client_for(world.finance_officer_a)
+    url = reverse("funding:import_upload", args=[setup.pk])
+    assert 'name="file"' in client.get(url).content.decode()
+    for data, message in [
+        (hostile.wide_row_xlsx(200_000), "The file has more than 50 columns"),
+        (hostile.zip_bomb_xlsx(150), "The selected file is too large when uncompressed"),
+        (hostile.long_cell_xlsx(["Scheme code", "Month", "Actual", "Forecast"], 40_000),
+         "more than 32,767 characters"),
+    ]:
+        response = client.post(url, {"file": SimpleUploadedFile("actuals.xlsx", data)})
+        html = response.content.decode()
+        assert response.status_code == 400
+        assert "govuk-error-summary" in html and message in html
+    assert not FinanceImport.objects.exists()
+
+
+def test_it_keeps_every_row_when_blank_rows_separate_them(world, setup):
+    # 10,000 rows of figures with a blank row after each: the limit counts rows of figures.
+    months = [date(2025, 4, 1), date(2025, 5, 1), date(2025, 6, 1)]
+    rows = []
+    for number in range(imports.MAX_ROWS):
+        rows.append([f"BCF-{number:05d}", months[number % 3], 1, 1])
+        rows.append([None, None, None, None])
+    _headings, read = imports.read_upload("actuals.xlsx", _xlsx(rows))
+    assert len(read) == imports.MAX_ROWS
+    assert read[-1][1][0] == f"BCF-{imports.MAX_ROWS - 1:05d}"

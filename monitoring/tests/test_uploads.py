@@ -188,3 +188,52 @@ def test_the_report_shows_counts_and_overlaps_never_numbers(setup, client_for):
         reverse("monitoring:service_users")).status_code == 404
     assert "DH-1" not in client_for(world.commissioner_b).get(
         reverse("monitoring:service_users")).content.decode()
+
+
+# --- Hostile files (built here): refused next to the file field, nothing saved ----------------
+
+def test_evidence_refuses_a_zip_bomb_and_stores_nothing(setup, client_for, settings):
+    from commissioning.tests import hostile_files as hostile
+
+    world, contract, _count, _pct, period = setup
+    client = client_for(world.provider_x_user)
+    evidence_url = url("evidence_upload", contract, period)
+    page = client.get(evidence_url).content.decode()
+    assert 'type="file"' in page and 'name="file"' in page
+    bomb = hostile.zip_bomb_xlsx(150)
+    response = client.post(evidence_url, {"file": SimpleUploadedFile("survey.xlsx", bomb)})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "govuk-error-summary" in body and "govuk-error-message" in body
+    assert "The selected file is too large when uncompressed" in body
+    assert not Evidence.objects.exists()
+    assert not PerformanceReturn.objects.exists()
+    assert not [p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()]
+
+
+def test_a_return_spreadsheet_is_refused_at_its_row_limit_while_it_is_read(setup, client_for):
+    from commissioning.tests import hostile_files as hostile
+
+    world, contract, _count, _pct, period = setup
+    client = client_for(world.provider_x_user)
+    assert 'name="file"' in client.get(url("return_upload", contract, period)).content.decode()
+    # Malformed XML follows row 1,002: a reader that only counts rows after reading the whole
+    # sheet never gets to the count.
+    data = hostile.rows_then_garbage_xlsx(
+        ["kpi_code", "kpi_name", "value", "numerator", "denominator", "commentary"],
+        ["DH1", "Referrals", 4, "", "", ""], rows=1_001)
+    body = upload(client, contract, period, "return.xlsx", data).content.decode()
+    assert "The file has more than 1,000 rows. Use the template: one row for each KPI" in body
+    assert "govuk-error-summary" in body
+    assert not PerformanceReturn.objects.exists()
+
+
+def test_a_return_spreadsheet_with_a_row_wider_than_any_template_is_refused(setup, client_for):
+    from commissioning.tests import hostile_files as hostile
+
+    world, contract, _count, _pct, period = setup
+    client = client_for(world.provider_x_user)
+    body = upload(client, contract, period, "return.xlsx",
+                  hostile.wide_row_xlsx(200_000)).content.decode()
+    assert "The file has more than 50 columns" in body
+    assert not PerformanceReturn.objects.exists()
