@@ -166,6 +166,11 @@ ADMIT = [("admit", "Admit the provider to the lot"), ("reject", "Reject the appl
 
 
 class EvaluationForm(GovUKForm):
+    submitted_on = UKDateField(
+        label="Date the application was received", noun="date the application was received",
+        required=False,
+        help_text="Change it to the real date when you record an application made before it "
+                  "was entered here, for example 10/02/2021")
     evaluation = forms.ChoiceField(
         label="Does the provider meet the lot's criteria?", choices=EvaluationResult.choices,
         widget=forms.RadioSelect,

@@ -354,12 +354,16 @@ def provider_apply(*, provider: Organisation, lots: Sequence[Lot], applied_by: U
 @transaction.atomic
 def application_decide(*, application: ProviderApplication, criteria_met: bool, notes: str,
                        evaluated_on: date, admit: bool, agreement_date: date | None,
-                       decided_by: User) -> ProviderApplication:
+                       decided_by: User, submitted_on: date | None = None,
+                       today: date | None = None) -> ProviderApplication:
     """Record the light-touch evaluation and admit or reject the provider.
 
     Only a provider that meets the criteria can be admitted, and an admitted provider needs
-    the date of its framework agreement.
+    the date of its framework agreement. ``submitted_on`` records the date the application
+    was really received (an existing framework's history is entered years later); it cannot
+    be in the future, and the evaluation is checked against it.
     """
+    today = today or timezone.localdate()
     fresh = ProviderApplication.objects.select_for_update().select_related("lot").get(
         pk=application.pk)
     if fresh.decision != ApplicationDecision.PENDING:
@@ -373,14 +377,23 @@ def application_decide(*, application: ProviderApplication, criteria_met: bool, 
                              "admitted to it"
     if admit and agreement_date is None:
         errors["framework_agreement_date"] = "Enter the date of the framework agreement"
-    if evaluated_on < fresh.submitted_on:
-        errors["evaluated_on"] = (f"The evaluation date must be on or after the application "
-                                  f"date, {_long(fresh.submitted_on)}")
+    received = submitted_on or fresh.submitted_on
+    if submitted_on is not None and submitted_on > today:
+        errors["submitted_on"] = "The date the application was received must be today or in " \
+                                 "the past"
+    elif evaluated_on < received:
+        errors["evaluated_on"] = (f"The evaluation date must be on or after the date the "
+                                  f"application was received, {_long(received)}")
+    if agreement_date is not None and admit and agreement_date < received:
+        errors["framework_agreement_date"] = (
+            f"The framework agreement date must be on or after the date the application was "
+            f"received, {_long(received)}")
     if errors:
         raise ValidationError(errors)
     fresh.evaluation = EvaluationResult.CRITERIA_MET if criteria_met else \
         EvaluationResult.CRITERIA_NOT_MET
     fresh.evaluation_notes = notes.strip()
+    fresh.submitted_on = received
     fresh.evaluated_on = evaluated_on
     fresh.evaluated_by = decided_by
     fresh.decision = ApplicationDecision.ADMITTED if admit else ApplicationDecision.REJECTED

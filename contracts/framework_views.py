@@ -324,7 +324,8 @@ def application_evaluate(request: HttpRequest, application_pk: int) -> HttpRespo
     if not permissions.can_edit_framework(request.user, framework):
         raise Http404
     form = EvaluationForm(request.POST or None,
-                          initial={"evaluated_on": timezone.localdate()})
+                          initial={"evaluated_on": timezone.localdate(),
+                                   "submitted_on": application.submitted_on})
     if request.method == "POST" and form.is_valid():
         c = form.cleaned_data
         try:
@@ -332,7 +333,8 @@ def application_evaluate(request: HttpRequest, application_pk: int) -> HttpRespo
                 application=application, criteria_met=c["evaluation"] == "met",
                 notes=c["evaluation_notes"], evaluated_on=c["evaluated_on"],
                 admit=c["decision"] == "admit",
-                agreement_date=c.get("framework_agreement_date"), decided_by=request.user)
+                agreement_date=c.get("framework_agreement_date"), decided_by=request.user,
+                submitted_on=c.get("submitted_on"))
         except ValidationError as error:
             add_service_errors(form, error)
         else:
