@@ -57,9 +57,13 @@ class Browser:
         assert response.status_code == 200, (url, response.status_code, response.text[:2000])
         return Page(response)
 
-    def download(self, url: str):
+    def download(self, url: str, *, attachment: bool = True):
         response = self.http.get(self._absolute(url), timeout=120, verify=self.ca)
         assert response.status_code == 200, (url, response.status_code, response.text[:2000])
+        if attachment:  # a download: named safely, never kept by a cache or the browser
+            assert response.headers["Content-Disposition"].startswith('attachment; filename="')
+            cache = {d.strip() for d in response.headers["Cache-Control"].split(",")}
+            assert {"private", "no-store"} <= cache, (url, cache)
         return response
 
     def submit(self, page: Page, button: str, **fields: str) -> Page:
@@ -152,9 +156,13 @@ def test_it_serves_the_collected_hashed_static_files(site, report_officer):
     page = report_officer.get("/")
     sheets = re.findall(r'href="(/static/[^"]+\.css)"', page.html)
     assert sheets and all(re.search(r"\.[0-9a-f]{12}\.css$", s) for s in sheets), sheets
-    response = report_officer.download(sheets[0])
+    response = report_officer.download(sheets[0], attachment=False)
     assert "text/css" in response.headers["Content-Type"]
-    assert page.response.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert "no-store" not in response.headers.get("Cache-Control", "")  # cached for long
+    headers = page.response.headers
+    assert headers["Strict-Transport-Security"].startswith("max-age=")
+    assert "camera=()" in headers["Permissions-Policy"]
+    assert {"private", "no-store"} <= {d.strip() for d in headers["Cache-Control"].split(",")}
 
 
 def test_it_produces_the_monthly_report_through_the_worker(site, report_officer):
