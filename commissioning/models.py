@@ -331,6 +331,8 @@ class OutboundEmail(models.Model):
         max_length=10, choices=OutboundEmailStatus.choices, default=OutboundEmailStatus.PENDING
     )
     created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True,
+                                      help_text="When a worker last took it to send")
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)

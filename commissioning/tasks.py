@@ -13,6 +13,10 @@ from commissioning import queueing
 from commissioning.models import OutboundEmail, OutboundEmailStatus
 
 MAX_ATTEMPTS = 5
+# A claim older than this belongs to a worker that died mid-send: the sweep hands the e-mail
+# to another. Much longer than one SMTP attempt can take (EMAIL_TIMEOUT), so a slow send is
+# never doubled, and short enough that a lost e-mail is retried within minutes.
+CLAIM_EXPIRY = timedelta(minutes=5)
 
 
 @shared_task(name="commissioning.tasks.send_queued_email")
@@ -21,7 +25,8 @@ def send_queued_email(email_id: int) -> None:
     this task sends nothing twice."""
     claimed = OutboundEmail.objects.filter(
         pk=email_id, status=OutboundEmailStatus.PENDING
-    ).update(status=OutboundEmailStatus.SENDING, attempts=F("attempts") + 1)
+    ).update(status=OutboundEmailStatus.SENDING, attempts=F("attempts") + 1,
+             claimed_at=timezone.now())
     if not claimed:
         return
     email = OutboundEmail.objects.get(pk=email_id)
@@ -40,24 +45,15 @@ def send_queued_email(email_id: int) -> None:
 
 @shared_task(name="commissioning.tasks.sweep_email_outbox")
 def sweep_email_outbox() -> int:
-    """Enqueue e-mails that were saved while the broker was down (or whose worker died)."""
-    stale = timezone.now() - timedelta(minutes=2)
+    """Enqueue e-mails that were saved while the broker was down, and those whose worker
+    died mid-send (claimed longer ago than ``CLAIM_EXPIRY``, whenever they were written)."""
+    now = timezone.now()
+    stale = now - timedelta(minutes=2)
     OutboundEmail.objects.filter(status=OutboundEmailStatus.SENDING,
-                                 created_at__lt=stale - timedelta(minutes=15)).update(
+                                 claimed_at__lt=now - CLAIM_EXPIRY).update(
         status=OutboundEmailStatus.PENDING)
     ids = list(OutboundEmail.objects.filter(
         status=OutboundEmailStatus.PENDING, created_at__lt=stale
     ).values_list("pk", flat=True)[:500])
     return queueing.sweep(ids, send_queued_email)
 
-
-@shared_task(
-    name="commissioning.tasks.send_email",
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    max_retries=5,
-)
-def send_email(*, subject: str, body: str, to: list[str]) -> None:
-    """Send one plain-text e-mail directly (prefer commissioning.email.email_queue, which
-    survives a broker outage)."""
-    send_mail(subject, body, None, to)

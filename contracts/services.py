@@ -15,14 +15,13 @@ from pathlib import PurePath
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.template.loader import render_to_string
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from commissioning import access, queueing, uploads
+from commissioning.email import email_queue, render_plain_text
 from commissioning.models import (
     Organisation,
     OrganisationKind,
@@ -644,21 +643,21 @@ def key_date_alerts_send(*, today: date | None = None) -> AlertsSent:
                 skipped += 1
                 continue
             created += 1
-            transaction.on_commit(lambda row=row, alert=alert: _send_alert_email(row, alert))
+            _queue_alert_email(row, alert)
     return AlertsSent(created=created, already_sent=skipped)
 
 
-def _send_alert_email(row: KeyDateAlert, alert) -> None:
+def _queue_alert_email(row: KeyDateAlert, alert) -> None:
+    """Put the alert's e-mail in the outbox in the same transaction as the alert row: if the
+    mail server or the broker is down, the e-mail waits and is sent later, never lost."""
     contract = alert.contract
     context = {"alert": alert, "contract": contract, "recipient": row.recipient,
                "url": settings.SITE_URL + contract.get_absolute_url()}
-    send_mail(
-        subject=f"{alert.title}: {contract.reference} {contract.title}"[:200],
-        message=render_to_string("contracts/email/key_date_alert.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[row.recipient.email],
-    )
-    KeyDateAlert.objects.filter(pk=row.pk).update(sent_at=timezone.now())
+    email_queue(subject=f"{alert.title}: {contract.reference} {contract.title}",
+                body=render_plain_text("contracts/email/key_date_alert.txt", context),
+                to=[row.recipient.email])
+    row.sent_at = timezone.now()
+    row.save(update_fields=["sent_at"])
 
 
 # --- Register import -------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from commissioning import uploads
-from commissioning.email import render_plain_text
+from commissioning.email import email_queue, render_plain_text
 from commissioning.models import PROVIDER_ROLES, Membership, Role, User
 from commissioning.periods import (
     add_months,
@@ -30,7 +30,6 @@ from commissioning.periods import (
     financial_year_start,
     quarter_for,
 )
-from commissioning.tasks import send_email
 from contracts.models import Contract
 from monitoring import nhs_numbers
 from monitoring.models import (
@@ -486,8 +485,7 @@ def _queue_mail(recipients: Iterable[str], subject: str, template: str,
     if not recipients:
         return
     context = {"return": performance_return, "site_url": settings.SITE_URL, **(extra or {})}
-    send_email.delay_on_commit(subject=subject[:200], body=render_plain_text(template, context),
-                               to=recipients)
+    email_queue(subject=subject, body=render_plain_text(template, context), to=recipients)
 
 
 @transaction.atomic

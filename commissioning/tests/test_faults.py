@@ -149,3 +149,40 @@ def test_a_report_asked_for_while_redis_is_down_is_kept_and_produced_when_it_is_
         time.sleep(0.3)
     assert report.status == ReportStatus.DONE, report.error
     assert MonthlyReport.objects.count() == 1
+
+
+def test_a_return_submitted_while_redis_is_down_is_saved_and_its_email_kept(
+        world, client_for, celery_worker_process):
+    """The provider's "Submit the return" with Redis stopped: the return is submitted, the
+    page says so (no error page), and the commissioners' e-mail waits in the outbox."""
+    import re
+
+    from contracts.tests.factories import contract_for
+    from monitoring import services as monitoring_services
+    from monitoring.models import PerformanceReturn, ReturnStatus
+    from monitoring.tests.factories import kpi_with_target, quarter
+
+    contract = contract_for(world, reference="RD-1", title="Carers' breaks")
+    kpi_with_target(contract, code="C1", name="Carers supported", target="100")
+    period = quarter()
+    draft = monitoring_services.return_save_draft(
+        contract=contract, period=period, overall_commentary="Steady quarter",
+        values=[monitoring_services.ValueInput(kpi_id=contract.kpis.get().pk, value=120)],
+        expected_version=None, saved_by=world.provider_x_user)
+    provider = client_for(world.provider_x_user)
+    check_url = f"/returns/{contract.pk}/{period.code}/check/"
+    page = provider.get(check_url).content.decode()
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    before = OutboundEmail.objects.count()
+    services_control.redis_stop()
+    try:
+        response = provider.post(check_url, {"declaration": "on", "version": version})
+        assert response.status_code == 302, "a saved change is never reported as failed"
+        assert provider.get(response["Location"]).status_code == 200
+    finally:
+        services_control.redis_start()
+    draft.refresh_from_db()
+    assert draft.status == ReturnStatus.SUBMITTED
+    waiting = OutboundEmail.objects.filter(status=OutboundEmailStatus.PENDING)
+    assert OutboundEmail.objects.count() > before and waiting.exists()
+    assert PerformanceReturn.objects.get(pk=draft.pk).submitted_by == world.provider_x_user
