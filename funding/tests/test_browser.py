@@ -75,6 +75,7 @@ def expect_heading(page: Page, text: str) -> None:
     expect(page.locator("h1")).to_have_text(text)
 
 
+@pytest.mark.covers("funding:actual_record", "funding:months")
 def test_finance_officer_records_a_month_and_closes_it(page: Page, live_server, world):
     base = live_server.url
     agreement, well, year = bromley(world)

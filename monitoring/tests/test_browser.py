@@ -103,6 +103,8 @@ COMMENTARY = "Officers met the provider on 3 March and agreed a recovery plan fo
 EXEMPT = "The negotiated price is £93,250 per year for the next three years."
 
 
+@pytest.mark.covers("monitoring:committee_report_new", "monitoring:committee_report_detail",
+                    "monitoring:committee_report_export")
 def test_report_officer_writes_edits_and_exports_a_committee_report(page: Page, live_server,
                                                                     world):
     base = live_server.url
@@ -161,6 +163,7 @@ def test_report_officer_writes_edits_and_exports_a_committee_report(page: Page, 
 
 # --- b. Monthly report on request --------------------------------------------------------------
 
+@pytest.mark.covers("monitoring:report_list")
 def test_report_officer_asks_for_last_months_report_and_downloads_it(page: Page, live_server,
                                                                      world):
     base = live_server.url
@@ -208,6 +211,8 @@ def monitored_contract(world):
     return contract, count, pct
 
 
+@pytest.mark.covers("monitoring:return_form", "monitoring:return_check",
+                    "monitoring:return_review")
 def test_provider_sends_a_return_and_the_commissioner_accepts_it(page: Page, live_server,
                                                                  world):
     base = live_server.url
