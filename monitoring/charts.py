@@ -3,6 +3,7 @@ shows the same figures in a data table, so nobody depends on the picture."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -73,15 +74,36 @@ def sparkline(values: Sequence, *, title: str, target=None, width: int = 120,
     return format_html_join("", "{}", ((part,) for part in parts))
 
 
+def axis_ticks(low: float, high: float, most: int = 5, *, whole: bool = False) -> list[float]:
+    """Evenly spaced round values (steps of 1, 2 or 5 times a power of ten) from 0, or below
+    it, to at least ``high``, at most ``most`` of them: 0, 2, 4, 6, 8 for a highest bar of 7.
+    ``whole`` for counts: no step smaller than 1."""
+    low, high = min(low, 0.0), max(high, 0.0)
+    if high == low:
+        high = low + 1
+    magnitude = 10 ** math.floor(math.log10((high - low) / (most - 1)))
+    if whole:
+        magnitude = max(magnitude, 1)
+    for multiple in (1, 2, 5, 10):
+        step = multiple * magnitude
+        first, last = math.floor(low / step), math.ceil(high / step)
+        if last - first + 1 <= most:
+            break
+    return [round(n * step, 10) for n in range(first, last + 1)]
+
+
 def bar_chart(items: Sequence[tuple[str, object, str | None]], *, title: str, target=None,
               width: int = 600, height: int = 220) -> SafeString:
-    """Vertical bars, one per (label, value, rag); bar colours follow RAG, and each bar has
-    its own <title> so screen readers and hover both give the figure."""
+    """Vertical bars, one per (label, value, rag); bar colours follow RAG. Each bar is
+    labelled with its figure (and has its own <title>, so screen readers and hover give it
+    too) against an axis of round, evenly spaced values."""
     values = _floats([value for _label, value, _rag in items])
     target_f = None if target is None else float(Decimal(target))
     low, high = _scale(values, [target_f])
-    low = min(low, 0.0)
-    left, bottom, top = 40, 30, 10
+    ticks = axis_ticks(low, high, whole=all(
+        v is None or float(v).is_integer() for v in [*values, target_f]))
+    low, high = ticks[0], ticks[-1]
+    left, bottom, top = 40, 30, 16
     plot_h = height - bottom - top
     slot = (width - left - 10) / max(len(items), 1)
     bar_w = max(slot * 0.6, 4)
@@ -97,13 +119,13 @@ def bar_chart(items: Sequence[tuple[str, object, str | None]], *, title: str, ta
         format_html('<svg xmlns="http://www.w3.org/2000/svg" class="app-bar-chart" role="img" '
                     'width="100%" viewBox="0 0 {} {}" focusable="false">', width, height),
         format_html("<title>{}</title><desc>{}</desc>", title, described),
-        format_html('<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="#0b0c0c"/>',
-                    left, width - 10, y(low), y(low)),
-        format_html('<text x="{}" y="{}" font-size="11" text-anchor="end">{}</text>',
-                    left - 4, y(high) + 4, f"{high:g}"),
-        format_html('<text x="{}" y="{}" font-size="11" text-anchor="end">{}</text>',
-                    left - 4, y(low), f"{low:g}"),
     ]
+    for tick in ticks:
+        parts.append(format_html(
+            '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{}" stroke-width="{}"/>'
+            '<text class="axis-tick" x="{}" y="{}" font-size="11" text-anchor="end">{}</text>',
+            left, width - 10, y(tick), y(tick), "#0b0c0c" if tick == 0 else "#b1b4b6",
+            1 if tick == 0 else 0.5, left - 4, y(tick) + 4, f"{tick:g}"))
     for index, ((label, _value, rag), value) in enumerate(zip(items, values, strict=True)):
         x = round(left + index * slot + (slot - bar_w) / 2, 1)
         if value is not None:
@@ -113,6 +135,10 @@ def bar_chart(items: Sequence[tuple[str, object, str | None]], *, title: str, ta
                 'stroke-width="0.5"><title>{}: {}</title></rect>',
                 x, top_y, round(bar_w, 1), round(max(y(low) - top_y, 0.5), 1),
                 RAG_FILL.get(rag, RAG_FILL[None]), label, f"{value:g}"))
+            parts.append(format_html(
+                '<text class="bar-value" x="{}" y="{}" font-size="11" font-weight="bold" '
+                'text-anchor="middle">{}</text>', round(x + bar_w / 2, 1), top_y - 4,
+                f"{value:g}"))
         parts.append(format_html(
             '<text x="{}" y="{}" font-size="11" text-anchor="middle">{}</text>',
             round(x + bar_w / 2, 1), height - 12, label))

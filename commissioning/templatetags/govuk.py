@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
 
@@ -39,6 +39,8 @@ def money(value, places: int = 0) -> str:
     except (InvalidOperation, TypeError, ValueError):
         return str(value)
     places = int(places)
+    # Round first: −0.40 shown to the pound is £0, never "−£0".
+    amount = amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     text = f"{abs(amount):,.{places}f}"
     return f"−£{text}" if amount < 0 else f"£{text}"
 
