@@ -356,6 +356,28 @@ def creator_is_party(user: User, party_ids) -> bool:
     return organisation is not None and organisation.pk in {_org_id(p) for p in party_ids}
 
 
+def works_for_any(user: User, organisation_ids) -> bool:
+    """The user holds an active commissioner-side role at one of these organisations,
+    whichever organisation they act for at the moment: who may be a contract's manager and
+    receive its key-date alerts (a contract's parties, ``contract_party_ids``)."""
+    return Membership.objects.filter(
+        user=user, is_active=True, organisation__is_active=True,
+        organisation_id__in=[_org_id(o) for o in organisation_ids if o is not None],
+        role__in=COMMISSIONER_SIDE_ROLES,
+    ).exists()
+
+
+def contract_party_ids(contract, share_organisations=None) -> set[int]:
+    """The contract's holder, lead commissioner and share organisations (``share_organisations``
+    when the shares are not saved yet)."""
+    if share_organisations is None:
+        shares = _party_rows("contract_shares").filter(contract_id=contract.pk)
+        share_ids = list(shares.values_list("organisation_id", flat=True)) if contract.pk else []
+    else:
+        share_ids = [_org_id(o) for o in share_organisations]
+    return {i for i in (contract.holder_id, contract.lead_commissioner_id, *share_ids) if i}
+
+
 def partnership_ids_for_user(user: User) -> frozenset[int]:
     """Partnerships the user's current organisation belongs to, once per request."""
     organisation = current_organisation(user)

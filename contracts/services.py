@@ -123,6 +123,10 @@ EDITABLE_FIELDS = (
 )
 
 
+MANAGER_NOT_PARTY = ("The contract manager must work for the contract holder, the lead "
+                     "commissioner or a partner with a share of the contract")
+
+
 def _validate_contract(contract: Contract) -> None:
     """Field-level rules for a contract about to be saved; raises a dict ValidationError."""
     errors: dict[str, str] = {}
@@ -296,6 +300,10 @@ def contract_create(*, data: ContractInput, created_by: User) -> Contract:
     _validate_provider(contract, user=created_by)
     _validate_shares(data.partnership.pk, data.shares)
     parties = {data.holder, data.lead_commissioner, *(s.organisation for s in data.shares)}
+    if data.contract_manager and not access.works_for_any(
+            data.contract_manager, access.contract_party_ids(
+                contract, share_organisations=[s.organisation for s in data.shares])):
+        raise ValidationError({"contract_manager": MANAGER_NOT_PARTY})
     if not access.creator_is_party(created_by, [p for p in parties if p is not None]):
         # Nobody adds a contract they could not then see (commissioning.access).
         raise ValidationError({"holder": "Your organisation must be the contract holder, the "
@@ -356,6 +364,9 @@ def contract_update(
         setattr(fresh, name, value)
     _validate_contract(fresh)
     _validate_provider(fresh, user=updated_by, unchanged=provider_before)
+    if fresh.contract_manager_id and not access.works_for_any(
+            fresh.contract_manager, access.contract_party_ids(fresh)):
+        raise ValidationError({"contract_manager": MANAGER_NOT_PARTY})
     _bump_version(fresh, expected_version)
     _save(fresh, updated_by)
     return fresh
@@ -631,8 +642,17 @@ def key_date_alerts_send(*, today: date | None = None) -> AlertsSent:
 
     today = today or timezone.localdate()
     created = skipped = 0
+    manager_is_party: dict[int, bool] = {}
     for alert in key_date_alerts_due(today=today):
-        if alert.contract.contract_manager is None:
+        contract = alert.contract
+        if contract.contract_manager is None:
+            continue
+        # Shares may have moved since the manager was chosen: an alert names the contract,
+        # so it goes only to a manager who still works for one of its parties.
+        if contract.pk not in manager_is_party:
+            manager_is_party[contract.pk] = access.works_for_any(
+                contract.contract_manager, access.contract_party_ids(contract))
+        if not manager_is_party[contract.pk]:
             continue
         with transaction.atomic():
             row, was_created = KeyDateAlert.objects.get_or_create(

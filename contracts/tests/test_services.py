@@ -254,3 +254,45 @@ def test_it_refuses_an_oversized_document(world, settings, tmp_path):
                                  uploaded_by=world.commissioner_a,
                                  upload=SimpleUploadedFile("big.pdf", b"%PDF-" + b"x" * 2000))
     assert "must be smaller than" in error.value.message_dict["file"][0]
+
+
+def test_it_refuses_a_contract_manager_who_works_for_none_of_its_parties(world):
+    """Key-date alerts name the contract: its manager must be able to open it."""
+    council_only = (services.ShareInput(world.council_a, Decimal("100")),)
+    with pytest.raises(ValidationError) as refused:
+        services.contract_create(
+            data=new_input(world, shares=council_only,
+                           contract_manager=world.icb_commissioner_a),
+            created_by=world.commissioner_a)
+    assert "contract manager must work for" in str(refused.value.message_dict["contract_manager"])
+    assert not Contract.objects.exists()
+    contract = services.contract_create(
+        data=new_input(world, contract_manager=world.icb_commissioner_a),  # the ICB shares it
+        created_by=world.commissioner_a)
+    assert contract.contract_manager == world.icb_commissioner_a
+    outside = contract_for(world, reference="OUT-1")
+    with pytest.raises(ValidationError):
+        services.contract_update(contract=outside, expected_version=outside.version,
+                                 updated_by=world.commissioner_a,
+                                 contract_manager=world.icb_commissioner_a)
+    outside.refresh_from_db()
+    assert outside.contract_manager is None
+
+
+def test_no_alert_goes_to_a_manager_whose_organisation_no_longer_shares_the_contract(
+        world, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.core import mail
+
+    from contracts.models import KeyDateAlert
+    from contracts.tasks import send_key_date_alerts
+
+    contract = contract_for(world, initial_end_date=date.today() + timedelta(days=60),
+                            contract_manager=world.icb_commissioner_a, notice_period_months=0)
+    ShareFactory(contract=contract, organisation=world.council_a, share_percent=100)
+    share = ShareFactory(contract=contract, organisation=world.icb_a, share_percent=0)
+    share.delete()  # the ICB stopped monitoring it; the manager was never changed
+    with django_capture_on_commit_callbacks(execute=True):
+        assert send_key_date_alerts() == {"created": 0, "already_sent": 0}
+    assert not KeyDateAlert.objects.exists() and mail.outbox == []
