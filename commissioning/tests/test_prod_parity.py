@@ -257,6 +257,13 @@ def test_it_exports_every_spreadsheet(site, commissioner):
     performance = commissioner.get(f"/monitoring/contracts/{contract_pk}/")
     assert len(_csv(commissioner.download(performance.link("Download KPIs (CSV)")))) > 1
     _xlsx(commissioner.download(performance.link("(Excel)")))
+    # A Procurement Act performance assessment, drafted from the year's returns.
+    assessment = commissioner.submit(performance,
+                                     "Draft an assessment from the year's returns")
+    assert "/monitoring/assessments/" in assessment.url, assessment.text[:2000]
+    notice = _csv(commissioner.download(
+        assessment.link("Download for the contract performance notice (CSV)")))
+    assert len(notice) > 1
     # The Better Care Fund expenditure plan.
     agreements = commissioner.get("/funding/")
     agreement = commissioner.get(agreements.link(AGREEMENT))
