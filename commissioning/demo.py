@@ -94,6 +94,12 @@ USERS = [
      [("Bromley Third Sector Enterprise", R.PROVIDER_APPROVER)]),
     ("submitter@ageuk-cap.example.org", "Jo Harrington", "Contracts Manager", "",
      [("Age UK Cambridgeshire and Peterborough", R.PROVIDER_SUBMITTER)]),
+    ("commissioner@cambridgeshire.example.org", "Helen Dyer", "Commissioner, Adult Social Care",
+     "", [("Cambridgeshire County Council", R.COMMISSIONER)]),
+    ("commissioner@peterborough.example.org", "Tom Okoro", "Commissioner, Adult Social Care",
+     "", [("Peterborough City Council", R.COMMISSIONER)]),
+    ("submitter@dementiahub.example.org", "Niamh O'Connor", "Hub Services Manager", "",
+     [("Alzheimer's Society (Bromley Dementia Hub)", R.PROVIDER_SUBMITTER)]),
     ("admin@example.org", "Service Administrator", "Platform administrator", "", []),
 ]
 

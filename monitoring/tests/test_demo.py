@@ -53,3 +53,30 @@ def test_the_demo_writes_nothing_the_second_time_not_even_history(settings, tmp_
     writes = [q["sql"] for q in queries.captured_queries
               if q["sql"].lstrip().split(" ", 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}]
     assert writes == []
+
+
+@pytest.mark.django_db
+def test_the_demo_has_people_at_every_partner_and_at_the_dementia_hub(client_for, settings,
+                                                                         tmp_path):
+    """Issue 20, item 12: newcomers can sign in as Cambridgeshire, Peterborough and the
+    Dementia Hub, and each sees their own work."""
+    settings.MEDIA_ROOT = tmp_path
+    printed = StringIO()
+    call_command("load_demo", stdout=printed)
+    people = {
+        "commissioner@cambridgeshire.example.org": "Cambridgeshire County Council",
+        "commissioner@peterborough.example.org": "Peterborough City Council",
+        "submitter@dementiahub.example.org": "Alzheimer's Society (Bromley Dementia Hub)",
+    }
+    for email, organisation in people.items():
+        user = User.objects.get(email=email)
+        assert user.memberships.filter(organisation__name=organisation).exists(), email
+        assert email in printed.getvalue()
+    for email in list(people)[:2]:
+        council = client_for(User.objects.get(email=email))
+        frameworks = council.get(reverse("contracts:framework_list")).content.decode()
+        assert "EIP-2021" in frameworks, email
+    hub = client_for(User.objects.get(email="submitter@dementiahub.example.org"))
+    assert "ECHS-DH-01" in hub.get(reverse("monitoring:return_list")).content.decode()
+    call_command("load_demo", stdout=StringIO())
+    assert User.objects.filter(email__in=people).count() == 3
