@@ -1,5 +1,6 @@
-# Two commands matter: `make run` (the app with demo data on http://127.0.0.1:8000) and
-# `make test` (the whole suite on real PostgreSQL, Redis, Celery and Chromium).
+# Two commands matter: `make run` (the app with demo data on http://127.0.0.1:8000; another
+# port with `make run PORT=8001`) and `make test` (the whole suite on real PostgreSQL, Redis,
+# Celery and Chromium).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -21,11 +22,15 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# make run PORT=8001 (HOST=0.0.0.0 to listen on every interface)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
 run: install
 	mkdir -p var
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install-dev
 	scripts/with-test-services.sh $(VENV)/bin/pytest $(PYTEST_ARGS)
