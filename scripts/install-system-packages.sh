@@ -5,7 +5,8 @@ set -euo pipefail
 mode=${1:-test}
 packages=(fonts-liberation fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 python3-venv)
 if [ "$mode" = test ]; then
-  packages+=(postgresql redis-server chromium poppler-utils)
+  # openssl: the production-parity stage serves gunicorn over TLS with a throwaway certificate
+  packages+=(postgresql redis-server chromium poppler-utils openssl)
 fi
 missing=()
 for p in "${packages[@]}"; do
