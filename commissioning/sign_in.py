@@ -46,12 +46,13 @@ def normalise_email(value: object) -> str:
 
 
 def axes_username(request: HttpRequest, credentials: dict | None = None) -> str:
-    """``AXES_USERNAME_CALLABLE``: the normalised e-mail address being tried."""
+    """``AXES_USERNAME_CALLABLE``: the normalised e-mail address being tried, cut to the 255
+    characters axes records (a form accepts addresses up to 320)."""
     if credentials:
         raw = credentials.get(settings.AXES_USERNAME_FORM_FIELD)
     else:
         raw = getattr(request, "POST", {}).get(settings.AXES_USERNAME_FORM_FIELD)
-    return normalise_email(raw)
+    return normalise_email(raw)[:255]
 
 
 def _network(text: str) -> str | None:

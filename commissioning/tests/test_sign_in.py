@@ -263,3 +263,10 @@ def test_it_trusts_one_proxy_when_behind_a_tls_proxy():
     assert proxy_count() == "0"
     assert proxy_count(BEHIND_TLS_PROXY="true") == "1"
     assert proxy_count(BEHIND_TLS_PROXY="true", PROXY_COUNT="2") == "2"
+
+
+def test_it_refuses_an_overlong_email_address_without_an_error_page(world):
+    # Longer than the lock-out record's username column (255): still a plain refusal.
+    response = attempt("a" * 250 + "@" + "b" * 60 + ".org", "wrong-password")
+    assert response.status_code == 200
+    assert "There is a problem" in response.content.decode()
