@@ -5,6 +5,7 @@
     pages [--explain]        every main page against admin's changelist (generated data)
     report                   the monthly joint monitoring report (gather, HTML, WeasyPrint)
     imports                  rows per second: register file, finance export, return upload
+    uploads                  hostile spreadsheets refused: time and memory (no database)
     loadtest                 locust against gunicorn on 127.0.0.1 (50 users, 60 s)
     all --size large         all of the above on fresh databases, one summary
 """
@@ -42,6 +43,7 @@ COMMANDS = {
     "imports": lambda argv: importlib.import_module("bench.bench_report").main(argv,
                                                                               what="imports"),
     "loadtest": lambda argv: importlib.import_module("bench.loadtest").main(argv),
+    "uploads": lambda argv: importlib.import_module("bench.bench_uploads").main(argv),
     "all": lambda argv: importlib.import_module("bench.bench_all").main(argv),
 }
 

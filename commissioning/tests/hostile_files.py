@@ -91,7 +91,7 @@ def many_rows_xlsx(target_bytes: int, *, columns: int = 8) -> bytes:
         yield row_xml(1, header)
         number = 2
         written = 0
-        while written < target_bytes * 2.3:  # random digits deflate to about 1/2.3
+        while written < target_bytes * 3.1:  # these rows deflate (level 1) to about 1/3.1
             batch = []
             for _ in range(1000):
                 values = [int.from_bytes(random(6), "big") for _ in range(columns)]
@@ -103,15 +103,24 @@ def many_rows_xlsx(target_bytes: int, *, columns: int = 8) -> bytes:
     return workbook(chunks(), compresslevel=1)
 
 
-def wide_row_xlsx(cells: int) -> bytes:
-    """One row with ``cells`` cells (Excel itself stops at 16,384 columns)."""
+def wide_row_xlsx(cells: int, *, random_numbers: bool = False) -> bytes:
+    """One row with ``cells`` cells (Excel itself stops at 16,384 columns): the same short
+    text in each (compresses well), or random numbers (does not, so the file can be as big as
+    an upload may be without looking like a zip bomb)."""
     def chunks() -> Iterator[bytes]:
         yield b'<row r="1">'
         cell = b'<c t="inlineStr"><is><t>x</t></is></c>'
-        for _ in range(cells // 10_000):
-            yield cell * 10_000
-        yield cell * (cells % 10_000) + b"</row>"
-    return workbook(chunks())
+        left = cells
+        while left:
+            batch = min(left, 10_000)
+            if random_numbers:
+                yield b"".join(b"<c><v>%d</v></c>" % int.from_bytes(os.urandom(6), "big")
+                               for _ in range(batch))
+            else:
+                yield cell * batch
+            left -= batch
+        yield b"</row>"
+    return workbook(chunks(), compresslevel=1 if random_numbers else 6)
 
 
 def long_cell_xlsx(header: list[str], chars: int) -> bytes:
