@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test install install-dev lint check bench worker beat clean
+.PHONY: run test test-suite prod-parity install install-dev lint check bench worker beat clean
 
 $(VENV)/.installed: requirements.txt
 	scripts/install-system-packages.sh run
@@ -32,8 +32,14 @@ run: install
 	$(PY) manage.py load_demo
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-test: install-dev
+# The whole suite: every pytest test on the real services, then the production-parity stage.
+test: test-suite prod-parity
+
+test-suite: install-dev
 	scripts/with-test-services.sh $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+prod-parity: install-dev
+	scripts/prod-parity.sh
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
