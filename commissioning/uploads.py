@@ -21,6 +21,10 @@ return spreadsheet, evidence and contract documents:
   int/float, bool, datetime for date-formatted numbers).
 
 Refusals raise ``UploadRefused`` with a GOV.UK error message for the file field.
+
+The module is longer than most (about 750 lines) on purpose: the worksheet reader is here, not
+in a module of its own, because its limits are the upload's limits and a reader elsewhere
+could be called without them.
 """
 
 from __future__ import annotations

@@ -695,8 +695,9 @@ def return_import(*, contract: Contract, period: ReportingPeriod, upload: Upload
         result.errors.append((0, "file", "; ".join(error.messages)))
         return result
     except uploads.UploadRefused as error:
-        result.errors.append((0, "file", f"{error}. Use the template"
-                              if not str(error).endswith("KPI") else str(error)))
+        message = str(error)  # the row limit's advice already names the template
+        result.errors.append((0, "file", message if "Use the template" in message
+                              else f"{message}. Use the template"))
         return result
     if not rows:
         result.errors.append((1, "file", "The file is empty"))
