@@ -269,7 +269,7 @@ def release(contract: Contract) -> dict[str, Any]:
         "ocid": release_ocid,
         "id": f"{release_ocid}-{contract.updated_at:%Y%m%dT%H%M%S}-v{contract.version}",
         "date": contract.updated_at.isoformat(),
-        "tag": TAGS[contract.status],
+        "tag": TAGS[contract.shown_status],  # expired once its end date has passed
         "initiationType": "tender",
         "language": "en",
         "parties": _parties(contract),
@@ -307,7 +307,7 @@ def release(contract: Contract) -> dict[str, Any]:
             "awardID": award_id,
             "title": contract.title,
             "description": contract.description,
-            "status": CONTRACT_STATUS[contract.status],
+            "status": CONTRACT_STATUS[contract.shown_status],
             "period": period,
             "value": _amount(total_value),
             "implementation": {

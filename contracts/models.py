@@ -8,9 +8,11 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, OuterRef, Q, Subquery, Sum
+from django.db.models import Case, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from simple_history.models import HistoricalRecords
 
 from commissioning import access
@@ -88,6 +90,16 @@ class ContractStatus(models.TextChoices):
 
 
 ACTIVE_STATUSES = (ContractStatus.AWARDED, ContractStatus.LIVE, ContractStatus.EXTENDED)
+
+
+def status_on(status: str, current_end: date, today: date) -> str:
+    """The status a contract shows on ``today``: the one rule. A contract recorded as
+    awarded, live or extended whose current end date has passed has expired, whatever was
+    last recorded. (``ContractQuerySet.with_term`` writes the same rule in SQL as
+    ``status_now`` for the register's filter and sort.)"""
+    if status in ACTIVE_STATUSES and current_end < today:
+        return ContractStatus.EXPIRED
+    return status
 
 
 class TermEnd(models.Func):
@@ -187,7 +199,11 @@ class ContractQuerySet(models.QuerySet):
         )
         return self.annotate(
             extra_months=Coalesce(Subquery(exercised), 0) + Coalesce(Subquery(varied), 0)
-        ).annotate(current_end=TermEnd(F("initial_end_date"), F("extra_months")))
+        ).annotate(current_end=TermEnd(F("initial_end_date"), F("extra_months"))).annotate(
+            status_now=Case(  # contracts.models.status_on, in SQL
+                When(status__in=ACTIVE_STATUSES, current_end__lt=timezone.localdate(),
+                     then=Value(ContractStatus.EXPIRED.value)),
+                default=F("status"), output_field=models.CharField()))
 
 
 class Contract(models.Model):
@@ -283,6 +299,19 @@ class Contract(models.Model):
         """Initial end date moved on by the exercised options (and term variations)."""
         return add_months(self.initial_end_date + timedelta(days=1),
                           self.extra_term_months) - timedelta(days=1)
+
+    @property
+    def shown_status(self) -> str:
+        """The status to show today (``status_on``): expired once the current end date has
+        passed, even if it was last recorded as live or extended."""
+        annotated = self.__dict__.get("status_now")
+        if annotated is not None:
+            return annotated
+        end = self.__dict__.get("current_end") or self.current_end_date
+        return status_on(self.status, end, timezone.localdate())
+
+    def get_shown_status_display(self) -> str:
+        return ContractStatus(self.shown_status).label
 
     @property
     def maximum_end_date(self) -> date:
@@ -424,7 +453,8 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         reference = f" ({self.report_reference})" if self.report_reference else ""
-        return f"{self.get_purpose_display()} decision, {self.meeting_date:%d/%m/%Y}{reference}"
+        return (f"{self.get_purpose_display()} decision, "
+                f"{date_format(self.meeting_date)}{reference}")  # as |date shows it
 
     @property
     def decision_type(self) -> str:

@@ -292,7 +292,9 @@ def test_a_contracts_ocds_release_package_is_valid_and_complete(world, client_fo
     assert award["date"].startswith("2017-08-01T00:00:00")
     assert award["value"] == {"amount": 13500000, "currency": "GBP"}
     contract = release["contracts"][0]
-    assert contract["status"] == "active"
+    # Recorded as live, but its current end date (30 September 2021) has passed.
+    assert contract["status"] == "terminated"
+    assert release["tag"] == ["contractTermination"]
     assert contract["period"]["startDate"].startswith("2017-10-01")
     assert contract["period"]["endDate"].startswith("2021-09-30T23:59:59")
     assert len(contract["amendments"]) == 2
