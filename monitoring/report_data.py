@@ -237,6 +237,9 @@ def _monthly_report_data(*, partnership: Partnership, month: date,
         .select_related("provider", "lead_commissioner", "holder")
         .prefetch_related("extension_options")  # for the whole-life value
         .with_term()
+        # As at the report's month: running at some time in it (not ended before it began,
+        # not starting after it ended).
+        .filter(current_end__gte=month, start_date__lte=as_of)
         .order_by("title")
     )
     contracts = list(contract_qs)

@@ -124,3 +124,25 @@ def test_it_reports_a_past_month_as_at_that_month_not_as_at_today(world, pooled_
     whole_year = sum((rows[(c, m)][0] for c in ("BCF-01", "S75-02", "S75-03")
                       for m in MONTHS), Decimal("0"))
     assert section.actual_to_date == to_september != whole_year
+
+
+def test_it_lists_the_contracts_running_in_the_report_month_only(world):
+    from contracts.models import ContractStatus
+    from contracts.tests.factories import ShareFactory, contract_for
+
+    ended = contract_for(world, reference="OLD", title="Ended in 2022",
+                         start_date=date(2019, 4, 1), initial_end_date=date(2022, 3, 31),
+                         status=ContractStatus.EXTENDED)
+    later = contract_for(world, reference="NEW", title="Starts in 2026",
+                         start_date=date(2026, 4, 1), initial_end_date=date(2029, 3, 31),
+                         status=ContractStatus.AWARDED)
+    running = contract_for(world, reference="NOW", title="Running in 2025",
+                           start_date=date(2024, 4, 1), initial_end_date=date(2027, 3, 31))
+    for contract in (ended, later, running):  # jointly commissioned: in the partnership's report
+        ShareFactory(contract=contract, organisation=world.council_a, share_percent=50)
+        ShareFactory(contract=contract, organisation=world.icb_a, share_percent=50)
+    september = monthly_report_data(partnership=world.partnership_a, month=date(2025, 9, 1))
+    assert september.contracts == [running]
+    april_2026 = monthly_report_data(partnership=world.partnership_a, month=date(2026, 4, 1))
+    assert set(april_2026.contracts) == {running, later}
+    assert ended not in april_2026.contracts
