@@ -78,7 +78,8 @@ class ContractFilter(django_filters.FilterSet):
     )
     # The status shown (contracts.models.status_on): a passed end date reads as expired.
     status = django_filters.ChoiceFilter(choices=ContractStatus.choices, empty_label="Any",
-                                         field_name="status_now", widget=_select())
+                                         field_name="status_now", label="Status",
+                                         widget=_select())
     # A text filter, not a select: registers hold hundreds of providers, and a select of
     # them all was most of the page's rendering time (bench/RESULTS.md). A number still
     # picks one provider, so links from other pages keep working.
