@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -181,13 +182,14 @@ def committee_report_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 errors[section["key"]] = (f"{section['title']} must be "
                                           f"{committee_reports.MAX_SECTION_LENGTH:,} characters "
                                           f"or fewer")
-        version = request.POST.get("version", "")
-        if not (version.isascii() and version.isdigit()):
-            raise Http404
+        try:  # the form's own hidden field; anything else was not sent by the page
+            version = forms.IntegerField(min_value=0).clean(request.POST.get("version", ""))
+        except ValidationError:
+            raise Http404 from None
         if not errors:
             try:
                 committee_reports.committee_report_save(
-                    report=report, expected_version=int(version), sections=edits)
+                    report=report, expected_version=version, sections=edits)
             except committee_reports.ConcurrentReportEdit as error:
                 errors["version"] = str(error)
             else:

@@ -281,6 +281,11 @@ class TestCommitteeReports:
         stale = client.post(report.get_absolute_url(), post)  # the old version again
         assert stale.status_code == 400
         assert "Someone else saved this report" in stale.content.decode()
+        # A version the page never sent (Python refuses to read a 10,000-digit number) is no
+        # error page and changes nothing.
+        for forged in ("9" * 10_000, "-1", "two", ""):
+            assert client.post(report.get_absolute_url(),
+                               {**post, "version": forged}).status_code == 404
         report.refresh_from_db()
         assert report.version == 2
 
