@@ -284,6 +284,8 @@ def parse_whole_number(value: object, noun: str, *, maximum: int) -> int | None:
     text = str(value).strip()
     if not (text.isascii() and text.isdigit()):  # "²" is a digit to isdigit()
         raise CellError(f"Enter the {noun} as a whole number of months")
+    if len(text.lstrip("0")) > len(str(maximum)):  # and never int() 10,000 digits
+        raise CellError(f"The {noun} must be {maximum} months or fewer")
     number = int(text)
     if number > maximum:
         raise CellError(f"The {noun} must be {maximum} months or fewer")
@@ -298,7 +300,8 @@ def parse_options(value: object) -> list[int]:
     parts = [p for p in re.split(r"[,;+\s]+", str(value).strip()) if p]
     lengths = []
     for part in parts:
-        if not (part.isascii() and part.isdigit()) or not 0 < int(part) <= 120:
+        if not (part.isascii() and part.isdigit()) or len(part) > 3 \
+                or not 0 < int(part) <= 120:  # never int() a 10,000-digit run
             raise CellError("Enter each extension option as a number of months between 1 "
                             "and 120, separated by commas, like 12, 12")
         lengths.append(int(part))

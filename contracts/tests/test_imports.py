@@ -445,6 +445,19 @@ def test_a_5000_row_file_is_checked_in_under_10_seconds(world):
     assert elapsed < 10
 
 
+def test_it_refuses_a_register_with_more_columns_than_it_can_use(world, commissioner):
+    from commissioning.tests import hostile_files as hostile
+
+    assert 'name="file"' in commissioner.get(reverse("contracts:import")).content.decode()
+    content = upload_errors(upload(commissioner, world, hostile.wide_csv(5_000)))
+    assert "The file has more than 100 columns" in content
+    assert "govuk-error-summary" in content
+    content = upload_errors(upload(commissioner, world, hostile.wide_row_xlsx(200_000),
+                                   "register.xlsx"))
+    assert "The file has more than 100 columns" in content
+    assert RegisterImport.objects.count() == 0
+
+
 def test_an_import_queued_while_the_broker_was_down_is_handed_over_by_the_sweep(
         world, commissioner, monkeypatch, django_capture_on_commit_callbacks):
     """The task was never enqueued (the callbacks after commit are dropped, as when Redis is
@@ -472,14 +485,13 @@ def test_an_import_queued_while_the_broker_was_down_is_handed_over_by_the_sweep(
     assert register_import.processed_rows == 5
 
 
-def test_it_refuses_a_register_with_more_columns_than_it_can_use(world, commissioner):
-    from commissioning.tests import hostile_files as hostile
-
-    assert 'name="file"' in commissioner.get(reverse("contracts:import")).content.decode()
-    content = upload_errors(upload(commissioner, world, hostile.wide_csv(5_000)))
-    assert "The file has more than 100 columns" in content
-    assert "govuk-error-summary" in content
-    content = upload_errors(upload(commissioner, world, hostile.wide_row_xlsx(200_000),
-                                   "register.xlsx"))
-    assert "The file has more than 100 columns" in content
-    assert RegisterImport.objects.count() == 0
+def test_a_number_too_long_for_python_to_read_is_a_cell_error_not_an_error_page(
+        world, commissioner):
+    """Python refuses to turn more than 4,300 digits into a number (ValueError): such a cell
+    is reported next to its row and column like any other bad cell."""
+    rows = [good_row(1, **{"Extension Options": "9" * 5000}), good_row(2)]
+    register_import = upload_and_check(commissioner, world, csv_bytes(rows))
+    assert register_import.error_count == 1
+    assert "Extension" in str(register_import.errors)
+    assert "between 1 and 120" in str(register_import.errors)
+    assert not Contract.objects.exists()
