@@ -27,6 +27,7 @@ def retype(page: Page, label: str, text: str) -> None:
     type_into(page, label, text)
 
 
+@pytest.mark.covers("contracts:application_evaluate")
 def test_it_records_an_evaluation_from_2021_against_the_date_the_application_was_received(
         page: Page, live_server, world):
     base = live_server.url

@@ -16,6 +16,7 @@ from contracts.tests.factories import ShareFactory, contract_for
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.mark.covers("contracts:shares")
 def test_it_records_a_partner_that_only_monitors_with_a_blank_share_as_0_percent(
         page: Page, live_server, world):
     base = live_server.url
