@@ -20,6 +20,19 @@ from commissioning.tests.factories import PASSWORD
 STEP = 30  # seconds per TOTP code, as the authenticator app and the service use
 
 
+# --- Pressing buttons and reading headings ---------------------------------------------------
+
+def press(page: Page, name: str) -> None:
+    """Press the main content's button called ``name`` and wait for the page it leads to."""
+    button = page.locator("main").get_by_role("button", name=name, exact=True)
+    with page.expect_navigation():
+        button.click()
+
+
+def expect_heading(page: Page, text: str) -> None:
+    expect(page.locator("h1")).to_have_text(text)
+
+
 # --- Typing and signing in -------------------------------------------------------------------
 
 def type_into(page: Page, label: str, text: str) -> None:

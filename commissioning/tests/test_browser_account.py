@@ -19,7 +19,9 @@ from playwright.sync_api import Page, expect
 
 from commissioning.models import Invitation, Membership, Role
 from commissioning.tests.browser import (
+    expect_heading,
     give_authenticator,
+    press,
     sign_in,
     sign_in_verified,
     sign_out,
@@ -30,16 +32,6 @@ from commissioning.tests.factories import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NEW_PASSWORD = "Carers-hub-spring-2027"
-
-
-def press(page: Page, name: str) -> None:
-    button = page.locator("main").get_by_role("button", name=name, exact=True)
-    with page.expect_navigation():
-        button.click()
-
-
-def expect_heading(page: Page, text: str) -> None:
-    expect(page.locator("h1")).to_have_text(text)
 
 
 @pytest.mark.covers("switch_organisation", "two_factor_backup_codes", "password_change",

@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import Page, expect
 
-from commissioning.tests.browser import Scanner, sign_in_verified, type_into
+from commissioning.tests.browser import Scanner, expect_heading, sign_in_verified, type_into
 from contracts.models import Contract, ContractStatus
 from contracts.tests.factories import contract_for, full_contract
 
@@ -54,10 +54,6 @@ def press_button(page: Page, name: str) -> None:
     button.focus()
     with page.expect_navigation():
         page.keyboard.press("Enter")
-
-
-def expect_heading(page: Page, text: str) -> None:
-    expect(page.locator("h1")).to_have_text(text)
 
 
 def expect_error(page: Page, message: str) -> None:

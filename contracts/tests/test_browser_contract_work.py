@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import Page, expect
 
-from commissioning.tests.browser import sign_in_verified, type_into
+from commissioning.tests.browser import expect_heading, press, sign_in_verified, type_into
 from contracts.models import Contract, Framework, LotStatus
 from contracts.tests.factories import (
     ExtensionOptionFactory,
@@ -32,20 +32,10 @@ def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
 
 
-def press(page: Page, name: str) -> None:
-    button = page.locator("main").get_by_role("button", name=name, exact=True)
-    with page.expect_navigation():
-        button.click()
-
-
 def retype(page: Page, label: str, text: str) -> None:
     field = page.get_by_label(label, exact=True)
     field.fill("")
     type_into(page, label, text)
-
-
-def expect_heading(page: Page, text: str) -> None:
-    expect(page.locator("h1")).to_have_text(text)
 
 
 def expect_success(page: Page, text: str) -> None:

@@ -10,16 +10,11 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from commissioning.tests.browser import Scanner, sign_in_verified, type_into
+from commissioning.tests.browser import Scanner, press, sign_in_verified, type_into
 from contracts.models import ApplicationDecision, ProviderApplication
 from contracts.tests.framework_factories import framework_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def press(page: Page, name: str) -> None:
-    with page.expect_navigation():
-        page.locator("main").get_by_role("button", name=name, exact=True).click()
 
 
 def retype(page: Page, label: str, text: str) -> None:

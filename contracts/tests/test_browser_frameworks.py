@@ -11,17 +11,11 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from commissioning.tests.browser import Scanner, sign_in_verified, sign_out, type_into
+from commissioning.tests.browser import Scanner, press, sign_in_verified, sign_out, type_into
 from contracts.models import ApplicationDecision, ProviderApplication
 from contracts.tests.framework_factories import WindowFactory, admit, framework_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def press(page: Page, name: str) -> None:
-    button = page.locator("main").get_by_role("button", name=name, exact=True)
-    with page.expect_navigation():
-        button.click()
 
 
 def expect_errors(page: Page, message: str) -> None:

@@ -233,7 +233,7 @@ def test_it_stores_an_allowed_document_under_a_random_name(world, settings, tmp_
     ("evil.exe", b"MZ\x90\x00", "must be a PDF"),
     ("fake.pdf", b"<html>not a pdf</html>", "not a real PDF"),
     ("fake.docx", b"%PDF-1.7 really a pdf", "not a real DOCX"),
-    ("binary.csv", b"\x00\x01\x02", "not a real CSV"),
+    ("binary.csv", b"\x00\x01\x02", "is not a CSV file"),
 ])
 def test_it_refuses_documents_whose_type_or_content_is_not_allowed(world, settings, tmp_path,
                                                                    name, content, message):

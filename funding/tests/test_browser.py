@@ -15,7 +15,14 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from commissioning.periods import financial_year_start
-from commissioning.tests.browser import Scanner, sign_in_verified, sign_out, type_into
+from commissioning.tests.browser import (
+    Scanner,
+    expect_heading,
+    press,
+    sign_in_verified,
+    sign_out,
+    type_into,
+)
 from contracts.tests.factories import contract_for
 from funding.models import Instalment, MonthClose, MonthlyActual, TopSlice
 from funding.tests.factories import actual, agreement_for, close, contribute, scheme_for
@@ -63,16 +70,6 @@ def bromley(world):
 def previous_month() -> date:
     today = date.today()
     return date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1)
-
-
-def press(page: Page, name: str) -> None:
-    button = page.locator("main").get_by_role("button", name=name, exact=True)
-    with page.expect_navigation():
-        button.click()
-
-
-def expect_heading(page: Page, text: str) -> None:
-    expect(page.locator("h1")).to_have_text(text)
 
 
 @pytest.mark.covers("funding:actual_record", "funding:months")

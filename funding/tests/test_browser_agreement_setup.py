@@ -14,20 +14,10 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import Page, expect
 
-from commissioning.tests.browser import Scanner, sign_in_verified, type_into
+from commissioning.tests.browser import Scanner, expect_heading, press, sign_in_verified, type_into
 from funding.models import AgreementPartner, Scheme, Section75Agreement
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def press(page: Page, name: str) -> None:
-    button = page.locator("main").get_by_role("button", name=name, exact=True)
-    with page.expect_navigation():
-        button.click()
-
-
-def expect_heading(page: Page, text: str) -> None:
-    expect(page.locator("h1")).to_have_text(text)
 
 
 def choose(page: Page, group: str, option: str) -> None:

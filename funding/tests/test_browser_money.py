@@ -18,7 +18,13 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from commissioning.periods import financial_year_start
-from commissioning.tests.browser import sign_in_verified, sign_out, type_into
+from commissioning.tests.browser import (
+    expect_heading,
+    press,
+    sign_in_verified,
+    sign_out,
+    type_into,
+)
 from contracts.tests.factories import contract_for
 from funding.models import (
     ContractFunding,
@@ -37,16 +43,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-
-
-def press(page: Page, name: str) -> None:
-    button = page.locator("main").get_by_role("button", name=name, exact=True)
-    with page.expect_navigation():
-        button.click()
-
-
-def expect_heading(page: Page, text: str) -> None:
-    expect(page.locator("h1")).to_have_text(text)
 
 
 def expect_success(page: Page, text: str) -> None:

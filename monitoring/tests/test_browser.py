@@ -21,7 +21,14 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
-from commissioning.tests.browser import Scanner, sign_in_verified, sign_out, type_into
+from commissioning.tests.browser import (
+    Scanner,
+    expect_heading,
+    press,
+    sign_in_verified,
+    sign_out,
+    type_into,
+)
 from contracts.tests.factories import contract_for
 from monitoring import report_services, services
 from monitoring.models import PerformanceReturn, ReturnStatus
@@ -52,22 +59,12 @@ def download(page: Page, link) -> bytes:
     return info.value.path().read_bytes()
 
 
-def press(page: Page, name: str) -> None:
-    button = page.locator("main").get_by_role("button", name=name, exact=True)
-    with page.expect_navigation():
-        button.click()
-
-
 def retype(field, page: Page, text: str) -> None:
     """Select what is in a field and type over it."""
     field.focus()
     page.keyboard.press("Control+A")
     page.keyboard.press("Backspace")
     page.keyboard.type(text)
-
-
-def expect_heading(page: Page, text: str) -> None:
-    expect(page.locator("h1")).to_have_text(text)
 
 
 def expect_error(page: Page, message: str) -> None:

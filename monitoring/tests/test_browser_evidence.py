@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from commissioning.tests.browser import Scanner, sign_in_verified
+from commissioning.tests.browser import Scanner, expect_heading, press, sign_in_verified
 from contracts.tests.factories import contract_for
 from monitoring.models import Evidence, PerformanceReturn
 from monitoring.tests.factories import kpi_with_target
-from monitoring.tests.test_browser import expect_error, expect_heading, latest_quarter, press
+from monitoring.tests.test_browser import expect_error, latest_quarter
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -7,11 +7,10 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import Page, expect
 
-from commissioning.tests.browser import Scanner, sign_in_verified, sign_out
+from commissioning.tests.browser import Scanner, expect_heading, sign_in_verified, sign_out
 from contracts.tests.factories import ShareFactory, contract_for
 from monitoring import services
 from monitoring.tests.factories import kpi_with_target, percentage_kpi, quarter
-from monitoring.tests.test_browser import expect_heading
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
