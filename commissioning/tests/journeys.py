@@ -72,7 +72,9 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture(autouse=True)
 def _posts_through_pages(request) -> Iterator[None]:
-    if "page" not in request.fixturenames:
+    # Browser tests only (marked "browser"): a test may name a parameter "page" for other
+    # reasons, and opening a browser context for it would break its database transaction.
+    if "page" not in request.fixturenames or request.node.get_closest_marker("browser") is None:
         yield
         return
     context = request.getfixturevalue("context")

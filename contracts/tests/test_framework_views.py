@@ -69,13 +69,14 @@ CHANGE_PAGES = ["edit", "lot_create", "lot_edit", "lot_withdraw", "call_off"]
 
 @pytest.mark.parametrize("persona", ["commissioner_b", "provider_x_user", "provider_y_user",
                                      "outsider"])
-@pytest.mark.parametrize("page", VIEW_PAGES + CHANGE_PAGES)
+@pytest.mark.parametrize("page_name", VIEW_PAGES + CHANGE_PAGES)
 def test_it_refuses_framework_pages_to_the_wrong_persona(world, client_for, framework,
-                                                         persona, page):
+                                                         persona, page_name):
+    # Not "page": that name is Playwright's browser page fixture.
     client = client_for(getattr(world, persona))
-    url = _urls(framework)[page]
+    url = _urls(framework)[page_name]
     assert client.get(url).status_code == 404
-    if page in CHANGE_PAGES or page == "windows":
+    if page_name in CHANGE_PAGES or page_name == "windows":
         assert client.post(url, {}).status_code == 404
 
 
