@@ -10,6 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from commissioning.forms import GovUKForm
+from commissioning.inputs import MoneyField, UKDateField
 from commissioning.models import Organisation, OrganisationKind, PartnershipMember, User
 from contracts.models import (
     ROUTES_BY_REGIME,
@@ -24,81 +25,11 @@ from contracts.models import (
 )
 from contracts.services import DecisionInput, ShareInput
 
-DATE_FORMATS = ["%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%d %m %Y", "%Y-%m-%d"]
 YES_NO = [("yes", "Yes"), ("no", "No")]
 
 
 def _yes_no(value: object) -> bool:
     return value in (True, "yes", "True", "true", "on", "1")
-
-
-class UKDateField(forms.DateField):
-    """A UK date typed as dd/mm/yyyy (a single text input with a hint)."""
-
-    def __init__(self, *, label: str, required: bool = True, noun: str | None = None,
-                 **kwargs) -> None:
-        noun = noun or label[0].lower() + label[1:]
-        kwargs.setdefault("help_text", "For example, 27/03/2026")
-        super().__init__(
-            label=label, required=required, input_formats=DATE_FORMATS,
-            widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off",
-                                          "class": "govuk-input govuk-input--width-10"}),
-            error_messages={
-                "required": f"Enter the {noun}",
-                "invalid": f"Enter the {noun} as a real date, like 27/03/2026",
-            },
-            **kwargs,
-        )
-
-    def prepare_value(self, value):
-        if hasattr(value, "strftime"):
-            return value.strftime("%d/%m/%Y")
-        return value
-
-
-class MoneyField(forms.CharField):
-    """Pounds and pence typed as text: accepts "£1,234.50", "1234.5", "2.7m" is refused."""
-
-    def __init__(self, *, label: str, allow_negative: bool = False, noun: str | None = None,
-                 **kwargs) -> None:
-        self.noun = noun or label[0].lower() + label[1:]
-        self.allow_negative = allow_negative
-        kwargs.setdefault("help_text", "In pounds, for example £1,234.50")
-        super().__init__(
-            label=label,
-            widget=forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": "false",
-                                          "class": "govuk-input govuk-input--width-10"}),
-            error_messages={"required": f"Enter the {self.noun}"},
-            **kwargs,
-        )
-
-    def to_python(self, value):
-        text = super().to_python(value)
-        if text in self.empty_values:
-            return None
-        cleaned = re.sub(r"[£,\s]", "", text)
-        if cleaned.startswith("-£"):
-            cleaned = "-" + cleaned[2:]
-        if not re.fullmatch(r"[-+]?\d+(\.\d{1,2})?|[-+]?\.\d{1,2}", cleaned):
-            raise ValidationError(
-                f"Enter the {self.noun} as an amount in pounds, like £1,234.50"
-            )
-        try:
-            amount = Decimal(cleaned)
-        except InvalidOperation as error:
-            raise ValidationError(
-                f"Enter the {self.noun} as an amount in pounds, like £1,234.50"
-            ) from error
-        if amount < 0 and not self.allow_negative:
-            raise ValidationError(f"The {self.noun} must be £0 or more")
-        if abs(amount) >= Decimal("1000000000000"):
-            raise ValidationError(f"The {self.noun} must be less than £1,000,000,000,000")
-        return amount.quantize(Decimal("0.01"))
-
-    def prepare_value(self, value):
-        if isinstance(value, Decimal):
-            return f"{value:,.2f}"
-        return value
 
 
 class WholeNumberField(forms.IntegerField):

@@ -13,14 +13,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from commissioning.forms import GovUKForm, IdsChoiceField
+from commissioning.inputs import MoneyField, UKDateField
 from commissioning.models import Organisation
-from contracts.forms import (
-    MoneyField,
-    UKDateField,
-    WholeNumberField,
-    parse_option_lengths,
-    rebuild_helper,
-)
+from contracts.forms import WholeNumberField, parse_option_lengths, rebuild_helper
 from contracts.framework_services import BidInput, CallOffInput, FrameworkInput, LotInput
 from contracts.models import (
     AwardMethod,

@@ -16,9 +16,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 
 from commissioning import uploads
+from commissioning.inputs import AmountError, money_message, parse_money
 from commissioning.models import Organisation, Partnership, PartnershipMember
 from contracts.models import (
     ROUTES_BY_REGIME,
@@ -35,7 +36,6 @@ MAX_CELLS = 600_000  # 20,000 rows of 30 columns
 ASYNC_ROWS = 1_000  # larger files are checked and imported by a Celery task
 PCR_END = date(2025, 2, 24)  # procurements started from this day fall under the 2023 Act
 PENNY = Decimal("0.01")
-MAX_AMOUNT = Decimal("1000000000000")
 
 
 # The file as a whole cannot be used; the message says why and what to do.
@@ -243,37 +243,20 @@ def parse_date(value: object, noun: str) -> date | None:
     raise CellError(f"Enter the {noun} as a date, {DATE_HINT}")
 
 
-_AMOUNT = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?$|^\d+(?:\.\d{1,2})?$|^\.\d{1,2}$")
 
 
 def parse_amount(value: object, noun: str) -> Decimal | None:
-    """Pounds: 2700000, "£2,700,000.00", "2,700,000"; negative amounts are refused."""
+    """Pounds, read by the forms' own parser (``commissioning.inputs.parse_money``): 2700000,
+    "£2,700,000.00", "2,700,000"; negative amounts are refused."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(value, bool):
-        raise CellError(f"Enter the {noun} as an amount in pounds, like £2,700,000.00")
-    if isinstance(value, int | float | Decimal):
-        try:
-            amount = Decimal(str(value))
-        except InvalidOperation:
-            raise CellError(f"Enter the {noun} as an amount in pounds, like £2,700,000.00") \
-                from None
-    else:
-        text = str(value).strip().replace(" ", "")
-        negative = text.startswith("-") or (text.startswith("(") and text.endswith(")"))
-        text = text.strip("()").lstrip("-").lstrip("£").lstrip("-")
-        if not _AMOUNT.match(text):
-            raise CellError(f"Enter the {noun} as an amount in pounds, like £2,700,000.00")
-        amount = Decimal(text.replace(",", ""))
-        if negative:
-            amount = -amount
-    if not amount.is_finite():
-        raise CellError(f"Enter the {noun} as an amount in pounds, like £2,700,000.00")
+    try:
+        amount = parse_money(value)
+    except AmountError as error:
+        raise CellError(money_message(noun, error)) from None
     if amount < 0:
         raise CellError(f"The {noun} must be £0 or more")
-    if amount >= MAX_AMOUNT:
-        raise CellError(f"The {noun} must be less than £1,000,000,000,000")
-    return amount.quantize(PENNY, rounding=ROUND_HALF_UP)
+    return amount
 
 
 def parse_whole_number(value: object, noun: str, *, maximum: int) -> int | None:

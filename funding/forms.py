@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from crispy_forms.layout import LayoutObject
 from crispy_forms_gds.layout import Layout
@@ -12,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
 
 from commissioning.forms import GovUKForm
+from commissioning.inputs import MoneyField, UKDateField
 from commissioning.models import Organisation, User
-from funding import imports
 from funding.models import (
     AgreementKind,
     AllocationBasis,
@@ -31,7 +30,6 @@ from funding.models import (
 from funding.selectors import year_months
 from funding.services import AgreementInput, DecisionInput, PartnerInput, SchemeInput
 
-DATE_FORMATS = ["%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"]
 YES_NO = [("yes", "Yes"), ("no", "No")]
 
 
@@ -44,63 +42,6 @@ def add_service_errors(form: forms.Form, error: ValidationError) -> None:
             form.add_error(name if name in form.fields else None, messages)
     else:
         form.add_error(None, error.messages)
-
-
-class UKDateField(forms.DateField):
-    """A UK date typed as dd/mm/yyyy."""
-
-    def __init__(self, *, label: str, required: bool = True, noun: str | None = None,
-                 **kwargs) -> None:
-        noun = noun or label[0].lower() + label[1:]
-        kwargs.setdefault("help_text", "For example, 27/03/2026")
-        super().__init__(
-            label=label, required=required, input_formats=DATE_FORMATS,
-            widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off",
-                                          "class": "govuk-input govuk-input--width-10"}),
-            error_messages={"required": f"Enter the {noun}",
-                            "invalid": f"Enter the {noun} as a real date, like 27/03/2026"},
-            **kwargs,
-        )
-
-    def prepare_value(self, value):
-        if hasattr(value, "strftime"):
-            return value.strftime("%d/%m/%Y")
-        return value
-
-
-class MoneyField(forms.CharField):
-    """Pounds and pence typed as text: "£1,234.50", "1234.5"; "(1,234.50)" is negative."""
-
-    def __init__(self, *, label: str, allow_negative: bool = False, noun: str | None = None,
-                 **kwargs) -> None:
-        self.noun = noun or label[0].lower() + label[1:]
-        self.allow_negative = allow_negative
-        kwargs.setdefault("help_text", "In pounds, for example £1,234.50")
-        super().__init__(
-            label=label,
-            widget=forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": "false",
-                                          "class": "govuk-input govuk-input--width-10"}),
-            error_messages={"required": f"Enter the {self.noun}"},
-            **kwargs,
-        )
-
-    def to_python(self, value):
-        text = super().to_python(value)
-        if text in self.empty_values:
-            return None
-        try:
-            amount = imports.parse_money(text)
-        except ValueError as error:
-            raise ValidationError(
-                f"Enter the {self.noun} as an amount in pounds, like £1,234.50") from error
-        if amount < 0 and not self.allow_negative:
-            raise ValidationError(f"The {self.noun} must be £0 or more")
-        return amount.quantize(Decimal("0.01"))
-
-    def prepare_value(self, value):
-        if isinstance(value, Decimal):
-            return f"{value:,.2f}"
-        return value
 
 
 class PercentField(forms.DecimalField):

@@ -15,9 +15,10 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 
 from commissioning import uploads
+from commissioning.inputs import parse_money
 from commissioning.uploads import UploadRefused
 from funding.models import month_label
 
@@ -42,7 +43,6 @@ COLUMN_LABELS = {"scheme_code": "Scheme code", "month": "Month", "actual": "Actu
                  "forecast": "Forecast"}
 REQUIRED = ("scheme_code", "month", "actual", "forecast")
 
-_AMOUNT = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{1,2})?$|^\.\d{1,2}$")
 _MONTHS = {name: index for index, name in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
 
@@ -73,35 +73,7 @@ class ParsedRow:
 
 # --- Values ----------------------------------------------------------------------------------
 
-def parse_money(value: object) -> Decimal:
-    """"£1,234.50", "1234.5", "-£12", "(1,234.50)" (a negative) or a number from a
-    spreadsheet cell. Raises ValueError for anything else, such as "12,34x"."""
-    if isinstance(value, bool):
-        raise ValueError("not an amount")
-    if isinstance(value, int | float | Decimal):
-        try:
-            amount = Decimal(str(value))
-        except InvalidOperation as error:
-            raise ValueError("not an amount") from error
-        if not amount.is_finite():
-            raise ValueError("not an amount")
-        return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    text = str(value).strip().replace(" ", "")
-    negative = False
-    if text.startswith("(") and text.endswith(")"):
-        negative, text = True, text[1:-1]
-    if text.startswith("-"):
-        negative, text = not negative, text[1:]
-    if text.startswith("£"):
-        text = text[1:]
-    if text.startswith("-") and not negative:
-        negative, text = True, text[1:]
-    if not _AMOUNT.match(text):
-        raise ValueError("not an amount")
-    amount = Decimal(text.replace(",", ""))
-    if amount >= Decimal("1000000000000"):
-        raise ValueError("too large")
-    return -amount if negative else amount
+
 
 
 def parse_month(value: object) -> date:

@@ -314,7 +314,7 @@ def test_every_bad_cell_is_reported_by_row_and_column_and_nothing_is_saved(world
         (4, "End Date"): "Enter the end date as a date, like 01/04/2021, 1 April 2021 or "
                          "2021-04-01",
         (5, "Annual Value"): "Enter the annual value as an amount in pounds, like "
-                             "£2,700,000.00",
+                             "£1,234.50",
         (6, "Annual Value"): "The annual value must be £0 or more",
         (7, "Contract Holder"): "'London Borough of Merton' is not a partner in "
                                 f"{world.partnership_a.name}. The contract holder must be one "
