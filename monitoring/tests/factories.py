@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import factory
 
+from contracts.tests.factories import contract_for
 from monitoring import services
 from monitoring.models import KPI, DataType, Direction, Frequency, Quadrant, ReportingPeriod
 
@@ -66,3 +67,34 @@ def fill_and_submit(contract, period, user, *, values: dict | None = None, today
                            expected_version=ret.version, submitted_by=user, today=today)
     ret.refresh_from_db()
     return ret
+
+
+def queried_then_resubmitted(world):
+    """Version 1: 120 people, 9 of 10; queried; version 2: 95 people, 7 of 10."""
+    contract = contract_for(world, reference="BW-001", title="Bromley Well")
+    count = kpi_with_target(contract, code="BW1", name="People supported")
+    pct = percentage_kpi(contract, code="BW2", name="Improved quality of life")
+    period = quarter()
+    ret = services.return_save_draft(
+        contract=contract, period=period, values=[
+            services.ValueInput(kpi_id=count.pk, value=Decimal("120"),
+                                commentary="Busy quarter"),
+            services.ValueInput(kpi_id=pct.pk, numerator=Decimal("9"), denominator=Decimal("10"))],
+        overall_commentary="Steady quarter", expected_version=None,
+        saved_by=world.provider_x_user)
+    services.return_submit(performance_return=ret, declaration=True,
+                           expected_version=ret.version, submitted_by=world.provider_x_user)
+    services.return_query(performance_return=ret, expected_version=ret.version,
+                          kpi_comments={count.pk: "Seems high"}, comment="Check BW1",
+                          queried_by=world.commissioner_a)
+    ret.refresh_from_db()
+    ret = services.return_save_draft(
+        contract=contract, period=period, values=[
+            services.ValueInput(kpi_id=count.pk, value=Decimal("95"), commentary="Corrected"),
+            services.ValueInput(kpi_id=pct.pk, numerator=Decimal("7"), denominator=Decimal("10"))],
+        overall_commentary="Corrected quarter", expected_version=ret.version,
+        saved_by=world.provider_x_user)
+    services.return_submit(performance_return=ret, declaration=True,
+                           expected_version=ret.version, submitted_by=world.provider_x_user)
+    ret.refresh_from_db()
+    return contract, period, ret

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 from playwright.sync_api import Page, expect
 
 from commissioning.tests.browser import Scanner, expect_heading, sign_in_verified, sign_out
-from contracts.tests.factories import ShareFactory, contract_for
-from monitoring import services
-from monitoring.tests.factories import kpi_with_target, percentage_kpi, quarter
+from contracts.tests.factories import ShareFactory
+from monitoring.tests.factories import queried_then_resubmitted
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -18,31 +15,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_commissioner_and_provider_open_the_first_version_of_a_resubmitted_return(
         page: Page, live_server, world):
     base = live_server.url
-    contract = contract_for(world, reference="BW-001", title="Bromley Well")
+    contract, period, ret = queried_then_resubmitted(world)
     ShareFactory(contract=contract, organisation=world.council_a)
-    count = kpi_with_target(contract, code="BW1", name="People supported")
-    pct = percentage_kpi(contract, code="BW2", name="Improved quality of life")
-    period = quarter()
-    ret = services.return_save_draft(
-        contract=contract, period=period, values=[
-            services.ValueInput(kpi_id=count.pk, value=Decimal("120"), commentary="Busy"),
-            services.ValueInput(kpi_id=pct.pk, numerator=Decimal("9"), denominator=Decimal("10"))],
-        overall_commentary="Steady quarter", expected_version=None,
-        saved_by=world.provider_x_user)
-    services.return_submit(performance_return=ret, declaration=True,
-                           expected_version=ret.version, submitted_by=world.provider_x_user)
-    services.return_query(performance_return=ret, expected_version=ret.version,
-                          kpi_comments={count.pk: "Seems high"}, comment="",
-                          queried_by=world.commissioner_a)
-    ret.refresh_from_db()
-    ret = services.return_save_draft(
-        contract=contract, period=period, values=[
-            services.ValueInput(kpi_id=count.pk, value=Decimal("95"), commentary="Corrected"),
-            services.ValueInput(kpi_id=pct.pk, numerator=Decimal("9"), denominator=Decimal("10"))],
-        overall_commentary="Corrected", expected_version=ret.version,
-        saved_by=world.provider_x_user)
-    services.return_submit(performance_return=ret, declaration=True,
-                           expected_version=ret.version, submitted_by=world.provider_x_user)
     scanner = Scanner(page)
 
     sign_in_verified(page, base, world.commissioner_a)

@@ -1,46 +1,16 @@
 """Earlier versions of a return can be opened and read (issue 20, item 3)."""
 
 import re
-from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
-from contracts.tests.factories import contract_for
-from monitoring import services
-from monitoring.tests.factories import kpi_with_target, percentage_kpi, quarter
+from monitoring.tests.factories import queried_then_resubmitted as resubmitted_return
 
 
 @pytest.fixture
 def queried_then_resubmitted(world):
-    """Version 1: 120 people, 9 of 10; queried; version 2: 95 people, 7 of 10."""
-    contract = contract_for(world, reference="BW-001", title="Bromley Well")
-    count = kpi_with_target(contract, code="BW1", name="People supported")
-    pct = percentage_kpi(contract, code="BW2", name="Improved quality of life")
-    period = quarter()
-    ret = services.return_save_draft(
-        contract=contract, period=period, values=[
-            services.ValueInput(kpi_id=count.pk, value=Decimal("120"),
-                                commentary="Busy quarter"),
-            services.ValueInput(kpi_id=pct.pk, numerator=Decimal("9"), denominator=Decimal("10"))],
-        overall_commentary="Steady quarter", expected_version=None,
-        saved_by=world.provider_x_user)
-    services.return_submit(performance_return=ret, declaration=True,
-                           expected_version=ret.version, submitted_by=world.provider_x_user)
-    services.return_query(performance_return=ret, expected_version=ret.version,
-                          kpi_comments={count.pk: "Seems high"}, comment="Check BW1",
-                          queried_by=world.commissioner_a)
-    ret.refresh_from_db()
-    ret = services.return_save_draft(
-        contract=contract, period=period, values=[
-            services.ValueInput(kpi_id=count.pk, value=Decimal("95"), commentary="Corrected"),
-            services.ValueInput(kpi_id=pct.pk, numerator=Decimal("7"), denominator=Decimal("10"))],
-        overall_commentary="Corrected quarter", expected_version=ret.version,
-        saved_by=world.provider_x_user)
-    services.return_submit(performance_return=ret, declaration=True,
-                           expected_version=ret.version, submitted_by=world.provider_x_user)
-    ret.refresh_from_db()
-    return world, contract, period, ret
+    return (world, *resubmitted_return(world))
 
 
 def _version_link(html: str, number: int) -> str:
