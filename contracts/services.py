@@ -313,11 +313,7 @@ def contract_create(*, data: ContractInput, created_by: User) -> Contract:
         raise ValidationError({"extension_options": "Each extension option must be at least "
                                                     "1 month long"})
     if data.status == ContractStatus.AWARDED:
-        contract.awarded_on = data.awarded_on or timezone.localdate()
-        contract.standstill_end_date = standstill_end_date(
-            regime=contract.procurement_regime, route=contract.procurement_route,
-            awarded_on=contract.awarded_on,
-        )
+        _record_award(contract, data.awarded_on or timezone.localdate())
     if data.provider.pk is None:
         _add_new_provider(data.provider, created_by)
         contract.provider = data.provider
@@ -370,6 +366,15 @@ def contract_update(
     _bump_version(fresh, expected_version)
     _save(fresh, updated_by)
     return fresh
+
+
+def _record_award(contract: Contract, awarded_on: date) -> None:
+    """An award decision on ``awarded_on`` and the standstill it starts: the one place for
+    both, whether the contract is added, moved to Awarded or imported as Awarded."""
+    contract.awarded_on = awarded_on
+    contract.standstill_end_date = standstill_end_date(
+        regime=contract.procurement_regime, route=contract.procurement_route,
+        awarded_on=awarded_on)
 
 
 def standstill_end_date(*, regime: str, route: str, awarded_on: date) -> date | None:
@@ -455,10 +460,7 @@ def contract_change_status(
             )
     fresh.status = new_status
     if new_status == S.AWARDED:
-        fresh.awarded_on = on
-        fresh.standstill_end_date = standstill_end_date(
-            regime=fresh.procurement_regime, route=fresh.procurement_route, awarded_on=on
-        )
+        _record_award(fresh, on)
     _bump_version(fresh, expected_version)
     _save(fresh, changed_by)
     return fresh
@@ -937,6 +939,10 @@ def _write_import(register_import: RegisterImport, result, provider_kind: str) -
             notice_period_months=v["notice_period_months"], annual_value=v["annual_value"],
             vat_not_recoverable=v["vat_not_recoverable"], status=v["status"],
         ))
+        if contracts[-1].status == ContractStatus.AWARDED:
+            # Imported as Awarded: the award is recorded on the day of the import, as when
+            # the contract is added through the pages, so its standstill and alerts apply.
+            _record_award(contracts[-1], timezone.localdate())
     contracts = bulk_create_with_history(contracts, Contract, batch_size=500,
                                          default_user=user)
     options, reviews, lines = [], [], []

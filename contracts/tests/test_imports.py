@@ -495,3 +495,23 @@ def test_a_number_too_long_for_python_to_read_is_a_cell_error_not_an_error_page(
     assert "Extension" in str(register_import.errors)
     assert "between 1 and 120" in str(register_import.errors)
     assert not Contract.objects.exists()
+
+
+def test_a_contract_imported_as_awarded_gets_its_award_date_and_standstill(world, commissioner):
+    """The same award rule as a contract added through the pages: an imported "Awarded"
+    contract has its award recorded, so its standstill checks and alerts apply."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    rows = [good_row(1, **{"Status": "Awarded", "Start Date": "01/04/2030",
+                           "End Date": "31/03/2033"})]
+    register_import = upload_and_check(commissioner, world,
+                                       csv_bytes(rows, header=[*HEADER, "Status"]))
+    assert register_import.error_count == 0, register_import.errors
+    commissioner.post(reverse("contracts:import_detail", args=[register_import.pk]), {})
+    contract = Contract.objects.get(reference="IMP-00001")
+    today = timezone.localdate()
+    assert contract.status == ContractStatus.AWARDED
+    assert contract.awarded_on == today
+    assert contract.standstill_end_date == today + timedelta(days=10)  # PCR 2015
