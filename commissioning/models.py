@@ -72,6 +72,11 @@ class Organisation(models.Model):
     is_sme = models.BooleanField("SME", default=False)
     is_vcse = models.BooleanField("VCSE", default=False)
     is_active = models.BooleanField("active", default=True)
+    # Off: the organisation's people's API tokens and calendar feeds are refused (api app).
+    api_access_enabled = models.BooleanField(
+        "API access", default=True,
+        help_text="Let this organisation's people read its data through the API and "
+                  "calendar feeds")
 
     objects = OrganisationQuerySet.as_manager()
     history = HistoricalRecords()
