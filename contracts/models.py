@@ -92,6 +92,13 @@ class ContractStatus(models.TextChoices):
 ACTIVE_STATUSES = (ContractStatus.AWARDED, ContractStatus.LIVE, ContractStatus.EXTENDED)
 
 
+class OngoingCosts(models.TextChoices):
+    """How a committee paper's financial block describes the cost (seed 000: "Recurring Cost")."""
+
+    RECURRING = "recurring", "Recurring cost"
+    NON_RECURRING = "non_recurring", "Non-recurring (one-off) cost"
+
+
 def status_on(status: str, current_end: date, today: date) -> str:
     """The status a contract shows on ``today``: the one rule. A contract recorded as
     awarded, live or extended whose current end date has passed has expired, whatever was
@@ -245,6 +252,28 @@ class Contract(models.Model):
     status = models.CharField(
         max_length=20, choices=ContractStatus.choices, default=ContractStatus.PLANNED
     )
+    # What a committee paper's financial and customer-impact blocks need (seeds 000-003).
+    # Sources of funding come from the contract's scheme links (funding.ContractFunding);
+    # funding_sources_text states them where there are no links or a paper words them its way.
+    funding_sources_text = models.CharField(
+        "sources of funding", max_length=250, blank=True,
+        help_text="As a committee paper states them, for example 'Core LBB/CCG/BCF'",
+    )
+    ongoing_costs = models.CharField(max_length=20, choices=OngoingCosts.choices, blank=True)
+    ongoing_annual_cost = models.DecimalField(
+        "ongoing annual cost", max_digits=14, decimal_places=2, null=True, blank=True,
+        help_text="Blank when it is the annual value",
+    )
+    budget_head = models.CharField("budget head or performance centre", max_length=120,
+                                   blank=True)
+    total_current_budget = models.DecimalField(
+        "total current budget for this head", max_digits=14, decimal_places=2, null=True,
+        blank=True,
+    )
+    estimated_users = models.PositiveIntegerField(
+        "estimated number of users or beneficiaries", null=True, blank=True,
+        help_text="Current and projected",
+    )
     awarded_on = models.DateField(null=True, blank=True)
     standstill_end_date = models.DateField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -265,6 +294,15 @@ class Contract(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(vat_not_recoverable__gte=0), name="contract_vat_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(ongoing_annual_cost__isnull=True) | Q(ongoing_annual_cost__gte=0),
+                name="contract_ongoing_cost_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(total_current_budget__isnull=True)
+                | Q(total_current_budget__gte=0),
+                name="contract_total_budget_not_negative",
             ),
             models.CheckConstraint(
                 condition=Q(initial_end_date__gte=F("start_date")),
