@@ -8,10 +8,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.models import Device, DeviceManager
 from simple_history.models import HistoricalRecords
 
 
@@ -348,3 +350,123 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} to {', '.join(self.to)}"
+
+
+# --- Single sign-on (OpenID Connect; the rules live in commissioning/sso.py) ----------------
+
+class IdentityProvider(models.Model):
+    """An organisation's OpenID Connect provider (its Microsoft Entra ID tenant, NHSmail).
+
+    Set by a platform administrator. The client secret is never stored here: the row names the
+    environment variable that holds it, so a database copy reveals no credential.
+    """
+
+    organisation = models.OneToOneField(Organisation, on_delete=models.CASCADE,
+                                        related_name="identity_provider")
+    name = models.CharField(
+        max_length=100, help_text="Shown to people, e.g. 'Barnet Council Microsoft account'")
+    issuer = models.URLField(
+        max_length=300,
+        help_text="The issuer exactly as the provider's discovery document states it, e.g. "
+        "https://login.microsoftonline.com/<tenant id>/v2.0")
+    client_id = models.CharField(max_length=200)
+    client_secret_env = models.CharField(
+        "client secret environment variable", max_length=100,
+        validators=[RegexValidator(r"^[A-Z][A-Z0-9_]*$",
+                                   "Use capital letters, digits and underscores, like "
+                                   "SSO_BARNET_CLIENT_SECRET")],
+        help_text="The name of the environment variable that holds the client secret")
+    allowed_domains = models.TextField(
+        help_text="E-mail domains whose people sign in here, one a line (e.g. barnet.gov.uk)")
+    scopes = models.CharField(max_length=200, default="openid email profile")
+    mfa_acr_values = models.CharField(
+        "acr values that mean multi-factor", max_length=300, blank=True,
+        help_text="Space-separated. An ID token whose amr contains 'mfa' always counts.")
+    requires_sso = models.BooleanField(
+        "require single sign-on", default=False,
+        help_text="People of this organisation cannot sign in with a password (platform "
+        "administrators can, as a break-glass route)")
+    is_enabled = models.BooleanField("enabled", default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["organisation__name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.organisation})"
+
+    @property
+    def domains(self) -> list[str]:
+        return [line.strip().lstrip("@").casefold()
+                for line in self.allowed_domains.replace(",", "\n").splitlines()
+                if line.strip()]
+
+
+class ExternalIdentity(models.Model):
+    """A person's account at an organisation's provider, linked on first sign-in by verified
+    e-mail and afterwards matched by the provider's stable subject identifier (``sub``)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="external_identities")
+    provider = models.ForeignKey(IdentityProvider, on_delete=models.CASCADE,
+                                 related_name="identities")
+    subject = models.CharField(max_length=255)
+    linked_at = models.DateTimeField(default=timezone.now)
+    last_sign_in_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "subject"],
+                                    name="external_identity_unique_subject"),
+            models.UniqueConstraint(fields=["provider", "user"],
+                                    name="external_identity_unique_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.provider.name}"
+
+
+class SignInMethod(models.TextChoices):
+    PASSWORD = "password", "Password"
+    SSO = "sso", "Organisation account"
+
+
+class SignInEvent(models.Model):
+    """The sign-in log: every sign-in and every refused one, by either route."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    email = models.CharField("e-mail address", max_length=255, blank=True)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="sign_in_events")
+    method = models.CharField(max_length=10, choices=SignInMethod.choices)
+    provider = models.ForeignKey(IdentityProvider, null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="sign_in_events")
+    succeeded = models.BooleanField()
+    outcome = models.CharField(max_length=60, help_text="'signed in' or why it was refused")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["user", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.email} {self.get_method_display()} {self.outcome}"
+
+
+class _ProviderDeviceManager(DeviceManager):
+    def devices_for_user(self, user, confirmed=None):
+        # Not a second factor the person can use here: the product's own verification page
+        # and "has a second factor" look only at their authenticator app and backup codes.
+        return self.none()
+
+
+class ProviderMultiFactor(Device):
+    """Marks a session as two-factor verified because the person's organisation's provider
+    said, in a checked ID token, that it performed multi-factor authentication
+    (django-otp counts a session as verified when it names a confirmed device)."""
+
+    objects = _ProviderDeviceManager()
+
+    def verify_token(self, token) -> bool:
+        return False
