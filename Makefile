@@ -14,9 +14,11 @@ $(VENV)/.installed: requirements.txt
 	$(PIP) install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt scripts/oidc-provider/package-lock.json $(VENV)/.installed
 	scripts/install-system-packages.sh test
 	$(PIP) install --quiet --disable-pip-version-check -r requirements-dev.txt
+	# The real OpenID provider of the single sign-on tests (pinned by its package-lock.json)
+	cd scripts/oidc-provider && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 install: $(VENV)/.installed

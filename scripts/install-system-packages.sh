@@ -7,6 +7,10 @@ packages=(fonts-liberation fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 py
 if [ "$mode" = test ]; then
   # openssl: the production-parity stage serves gunicorn over TLS with a throwaway certificate
   packages+=(postgresql redis-server chromium poppler-utils openssl)
+  # nodejs, npm: the real OpenID provider the single sign-on tests sign in through
+  # (scripts/oidc-provider, installed by `make install-dev`)
+  command -v node >/dev/null || packages+=(nodejs)
+  command -v npm >/dev/null || packages+=(npm)
 fi
 missing=()
 for p in "${packages[@]}"; do

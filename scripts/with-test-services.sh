@@ -6,11 +6,14 @@ set -euo pipefail
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -x "$pgbin/initdb" ] || { echo "PostgreSQL server binaries not found (apt-get install postgresql)" >&2; exit 1; }
 command -v redis-server >/dev/null || { echo "redis-server not found (apt-get install redis-server)" >&2; exit 1; }
+oidc_dir="$(cd "$(dirname "$0")" && pwd)/oidc-provider"
+[ -d "$oidc_dir/node_modules/oidc-provider" ] || { echo "The test OpenID provider is not installed (cd scripts/oidc-provider && npm ci)" >&2; exit 1; }
 
 run_dir=$(mktemp -d /tmp/jc-services-XXXXXX)
 chmod 755 "$run_dir"
 pg_port=${TEST_PG_PORT:-$((20000 + RANDOM % 20000))}
 redis_port=${TEST_REDIS_PORT:-$((40000 + RANDOM % 20000))}
+oidc_port=${TEST_OIDC_PORT:-$((10000 + RANDOM % 10000))}
 
 as_postgres() {
   # initdb and postgres refuse to run as root: use the postgres system user then.
@@ -20,6 +23,7 @@ as_postgres() {
 cleanup() {
   as_postgres "$pgbin/pg_ctl" -D "$run_dir/pg" -m immediate stop >/dev/null 2>&1 || true
   [ -f "$run_dir/redis.pid" ] && kill "$(cat "$run_dir/redis.pid")" 2>/dev/null || true
+  [ -f "$run_dir/oidc.pid" ] && kill "$(cat "$run_dir/oidc.pid")" 2>/dev/null || true
   rm -rf "$run_dir"
 }
 trap cleanup EXIT
@@ -33,6 +37,11 @@ as_postgres "$pgbin/pg_ctl" -D "$run_dir/pg" -l "$run_dir/pg/server.log" -w \
 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
   --daemonize yes --pidfile "$run_dir/redis.pid" --logfile "$run_dir/redis.log"
 for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+# A real OpenID provider (Node.js oidc-provider) for the single sign-on tests.
+PORT="$oidc_port" node "$oidc_dir/provider.mjs" >"$run_dir/oidc.log" 2>&1 &
+echo $! >"$run_dir/oidc.pid"
+for _ in $(seq 100); do grep -q listening "$run_dir/oidc.log" 2>/dev/null && break; sleep 0.1; done
+grep -q listening "$run_dir/oidc.log" || { cat "$run_dir/oidc.log" >&2; echo "The test OpenID provider did not start" >&2; exit 1; }
 
 export DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/commissioning"
 export CELERY_BROKER_URL="redis://127.0.0.1:$redis_port/0"
@@ -44,5 +53,6 @@ export TEST_PG_PORT="$pg_port"
 export TEST_PG_BIN="$pgbin"
 export TEST_PG_DATA="$run_dir/pg"
 export TEST_SERVICES_DIR="$run_dir"
-echo "PostgreSQL on 127.0.0.1:$pg_port, Redis on 127.0.0.1:$redis_port"
+export TEST_OIDC_ISSUER="http://127.0.0.1:$oidc_port"
+echo "PostgreSQL on 127.0.0.1:$pg_port, Redis on 127.0.0.1:$redis_port, OpenID provider on $TEST_OIDC_ISSUER"
 "$@"
