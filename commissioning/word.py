@@ -78,10 +78,15 @@ class WordDocument:
 
     def paragraph(self, text: str = "", *, numbered: bool = False, bold: bool = False,
                   style: str | None = None) -> Paragraph:
-        """A paragraph; ``numbered`` makes it "n.m" under the last numbered heading."""
+        """A paragraph; ``numbered`` makes it "n.m" under the last numbered heading. A newline
+        in ``text`` is a line break inside the paragraph."""
         paragraph = self.document.add_paragraph(style=style)
-        if text:
-            paragraph.add_run(text).bold = bold
+        lines = text.split("\n") if text else []
+        for index, line in enumerate(lines):
+            run = paragraph.add_run(line)
+            run.bold = bold
+            if index < len(lines) - 1:
+                run.add_break()
         if numbered:
             self._number(paragraph, 1)
         return paragraph

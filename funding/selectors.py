@@ -16,6 +16,7 @@ from django.db.models import (
     F,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -570,3 +571,43 @@ def bcf_plan(agreement: Section75Agreement, year: int) -> list[BCFRow]:
 def prefetch_partners() -> Prefetch:
     return Prefetch("agreement_partners",
                     queryset=AgreementPartner.objects.select_related("organisation"))
+
+
+# --- A contract's funding, as a committee paper states it ------------------------------------
+
+@dataclass
+class ContractFundingSummary:
+    """How a contract is funded in a financial year: its scheme links, the funding sources
+    named once each (in the sources' own order), and the top-slices held back from the
+    schemes (or whole agreements) that fund it, with their reserved amounts."""
+
+    year: int
+    allocations: list[ContractFunding]
+    sources: list[FundingSource]
+    top_slices: list[TopSlice]
+
+    @property
+    def allocated(self) -> Decimal:
+        return sum((a.amount for a in self.allocations), ZERO)
+
+    @property
+    def year_label(self) -> str:
+        return year_label(self.year)
+
+
+def contract_funding_summary(contract, year: int) -> ContractFundingSummary:
+    """The contract's funding for committee papers (fixed number of queries)."""
+    allocations = list(contract.funding_allocations.select_related(
+        "scheme__agreement", "source").order_by("source__order", "source__name", "scheme__code"))
+    sources = list({a.source_id: a.source for a in allocations}.values())
+    scheme_ids = {a.scheme_id for a in allocations}
+    agreement_ids = {a.scheme.agreement_id for a in allocations}
+    top_slices = []
+    if scheme_ids:
+        top_slices = [decorate_top_slice(t) for t in top_slices_with_figures(
+            TopSlice.objects.filter(year=year).filter(
+                Q(scheme_id__in=scheme_ids)
+                | Q(scheme__isnull=True, agreement_id__in=agreement_ids)))
+            .order_by("name", "pk")]
+    return ContractFundingSummary(year=year, allocations=allocations, sources=sources,
+                                  top_slices=top_slices)
