@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -15,6 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django_otp.models import Device, DeviceManager
 from simple_history.models import HistoricalRecords
+
+from commissioning import identifiers
 
 
 class OrganisationKind(models.TextChoices):
@@ -79,6 +82,25 @@ class Organisation(models.Model):
         "API access", default=True,
         help_text="Let this organisation's people read its data through the API and "
                   "calendar feeds")
+    # Identifiers, address and contact point: what Find a Tender and OCDS parties carry
+    # (formats in commissioning.identifiers).
+    ppon = models.CharField(
+        "PPON", max_length=14, blank=True, validators=[identifiers.validate_ppon],
+        help_text="Public Procurement Organisation Number from the Central Digital Platform, "
+                  "like PABC-1234-DEFG")
+    registration_scheme = models.CharField(
+        "registered with", max_length=10, blank=True,
+        choices=identifiers.RegistrationScheme.choices)
+    local_authority_code = models.CharField(
+        "local authority code", max_length=4, blank=True,
+        validators=[identifiers.validate_local_authority_code],
+        help_text="The council's code in the register of English local authorities, like CAM")
+    street_address = models.CharField(max_length=200, blank=True)
+    locality = models.CharField("town or city", max_length=100, blank=True)
+    postal_code = models.CharField("postcode", max_length=10, blank=True)
+    contact_name = models.CharField("contact name", max_length=120, blank=True)
+    contact_email = models.EmailField("contact email address", blank=True)
+    contact_telephone = models.CharField("contact telephone", max_length=30, blank=True)
 
     objects = OrganisationQuerySet.as_manager()
     history = HistoricalRecords()
@@ -101,6 +123,31 @@ class Organisation(models.Model):
     @property
     def is_commissioner(self) -> bool:
         return self.kind in COMMISSIONING_KINDS
+
+    def clean(self) -> None:
+        """Identifiers are stored in one form, and a registration number must match the
+        register it is said to be from."""
+        super().clean()
+        self.ppon = identifiers.normalise(self.ppon)
+        self.local_authority_code = identifiers.normalise(self.local_authority_code)
+        self.postal_code = " ".join(self.postal_code.upper().split())
+        if self.registration_number and self.registration_scheme:
+            try:
+                self.registration_number = identifiers.check(
+                    self.registration_scheme, self.registration_number)
+            except ValidationError as error:
+                raise ValidationError({"registration_number": error.messages}) from None
+        elif self.registration_number and not self.registration_scheme:
+            raise ValidationError({"registration_scheme": "Select which register the number "
+                                   "is from"})
+
+    @property
+    def identifiers(self) -> list[tuple[str, str]]:
+        """(scheme, id) pairs, PPON first (``commissioning.identifiers.identifiers``)."""
+        return identifiers.identifiers(
+            ppon=self.ppon, registration_scheme=self.registration_scheme,
+            registration_number=self.registration_number, ods_code=self.ods_code,
+            local_authority_code=self.local_authority_code)
 
 
 class Partnership(models.Model):
