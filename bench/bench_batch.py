@@ -46,8 +46,8 @@ def run_batch(concurrency: int, log_dir: Path) -> dict:
     from django.db import connection
 
     from commissioning.celery import app
-    from monitoring.report_models import MonthlyReport, ReportStatus
-    from monitoring.report_services import start_monthly_reports
+    from monitoring.reports.models import MonthlyReport, ReportStatus
+    from monitoring.reports.services import start_monthly_reports
 
     MonthlyReport.objects.all().delete()
     db = connection.settings_dict

@@ -52,7 +52,7 @@ def _gather_at_issue_size(partnership, month, kpis_wanted: int = 2_000) -> dict:
 
     from commissioning.models import Partnership, PartnershipMember
     from contracts.models import ACTIVE_STATUSES, Contract
-    from monitoring.report_data import monthly_report_data
+    from monitoring.reports.data import monthly_report_data
 
     copy = Partnership.objects.create(name=f"{partnership.name} (benchmark copy)",
                                       short_name="Bench copy")
@@ -90,8 +90,8 @@ def measure_report(repeats: int = 3) -> dict:
     from bench import scale
     from commissioning.models import Partnership
     from commissioning.pdf import html_to_pdf, render_html
-    from monitoring.report_data import monthly_report_data
-    from monitoring.report_services import (
+    from monitoring.reports.data import monthly_report_data
+    from monitoring.reports.services import (
         monthly_report_context,
         monthly_report_parts,
         previous_month,

@@ -18,7 +18,7 @@ class MonitoringConfig(AppConfig):
         register_history("monitoring.performanceassessment",
                          lambda user: PerformanceAssessment.objects.for_user(user))
 
-        from monitoring.report_models import CommitteeReport, MonthlyReport
+        from monitoring.reports.models import CommitteeReport, MonthlyReport
 
         # A report's history shows every section's text, Part 2 included: exempt roles only.
         register_history("monitoring.committeereport",

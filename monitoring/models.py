@@ -584,7 +584,7 @@ class PseudonymisedServiceUser(models.Model):
 
 
 # Generated reports live in their own module; imported here so Django registers them.
-from monitoring.report_models import (  # noqa: E402, F401
+from monitoring.reports.models import (  # noqa: E402, F401
     CommitteeReport,
     CommitteeReportExport,
     MonthlyReport,

@@ -19,7 +19,7 @@ def send_return_reminders() -> dict:
 def start_monthly_reports() -> list[int]:
     """Beat, 06:00 on weekdays of the first week: acts only on the first working day of the
     month; creates one report per partnership for the month just ended and fans out."""
-    from monitoring.report_services import start_monthly_reports as start
+    from monitoring.reports.services import start_monthly_reports as start
 
     return [report.pk for report in start()]
 
@@ -27,7 +27,7 @@ def start_monthly_reports() -> list[int]:
 @shared_task(name="monitoring.tasks.generate_monthly_report", bind=True)
 def generate_monthly_report(self, report_id: int) -> str:
     """Produce one partnership's monthly report (claimed, so safe to deliver twice)."""
-    from monitoring.report_services import monthly_report_generate
+    from monitoring.reports.services import monthly_report_generate
 
     report = monthly_report_generate(report_id=report_id, task_id=self.request.id or "eager")
     return report.status if report else "skipped"
@@ -36,6 +36,6 @@ def generate_monthly_report(self, report_id: int) -> str:
 @shared_task(name="monitoring.tasks.sweep_reports")
 def sweep_reports() -> int:
     """Every few minutes: enqueue reports recorded while Redis was down."""
-    from monitoring.report_services import sweep_reports as sweep
+    from monitoring.reports.services import sweep_reports as sweep
 
     return sweep()

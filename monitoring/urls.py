@@ -49,6 +49,6 @@ urlpatterns = [
     path("monitoring/service-users/", views.service_users_report, name="service_users"),
 ]
 
-from monitoring.report_urls import report_urlpatterns  # noqa: E402
+from monitoring.reports.urls import report_urlpatterns  # noqa: E402
 
 urlpatterns += report_urlpatterns

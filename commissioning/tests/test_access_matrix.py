@@ -440,25 +440,21 @@ def build_side(world, *, name, partnership, council, icb, provider, commissioner
 
     ``markers`` are words only this side's objects carry: no page may show them to a persona
     from the other side."""
-    from contracts.models import (
-        ContractDocument,
-        DocumentKind,
-        FrameworkParty,
-        RegisterImport,
+    from contracts.frameworks.models import FrameworkParty
+    from contracts.frameworks.tests.factories import (
+        FrameworkFactory,
+        LotFactory,
+        WindowFactory,
+        admit,
+        quick_call_off,
     )
+    from contracts.models import ContractDocument, DocumentKind, RegisterImport
     from contracts.tests.factories import (
         DecisionFactory,
         ExtensionOptionFactory,
         ServiceLineFactory,
         ShareFactory,
         contract_for,
-    )
-    from contracts.tests.framework_factories import (
-        FrameworkFactory,
-        LotFactory,
-        WindowFactory,
-        admit,
-        quick_call_off,
     )
     from funding.models import (
         AgreementPartner,
@@ -471,9 +467,9 @@ def build_side(world, *, name, partnership, council, icb, provider, commissioner
         TopSlice,
     )
     from funding.tests.factories import AgreementFactory, SchemeFactory, source
-    from monitoring import committee_reports
     from monitoring.models import Evidence, PerformanceAssessment
-    from monitoring.report_models import CommitteeReportExport, MonthlyReport, ReportStatus
+    from monitoring.reports import committee as committee_reports
+    from monitoring.reports.models import CommitteeReportExport, MonthlyReport, ReportStatus
     from monitoring.tests.factories import fill_and_submit, kpi_with_target, quarter
 
     side = {"partnership": partnership, "holder": council, "lead_commissioner": council,
@@ -589,7 +585,7 @@ def partner_not_party(world):
 
 @pytest.fixture
 def sides(world, settings, tmp_path, partner_not_party) -> dict[str, SimpleNamespace]:
-    from contracts.models import FrameworkParty
+    from contracts.frameworks.models import FrameworkParty
 
     settings.MEDIA_ROOT = tmp_path
     built = {

@@ -122,8 +122,8 @@ def test_a_dump_restores_into_an_empty_database_and_the_app_serves_it(world, tmp
 
 def test_a_report_asked_for_while_redis_is_down_is_kept_and_produced_when_it_is_back(
         world, client_for, celery_worker_process):
-    from monitoring.report_models import MonthlyReport, ReportStatus
-    from monitoring.report_services import sweep_reports
+    from monitoring.reports.models import MonthlyReport, ReportStatus
+    from monitoring.reports.services import sweep_reports
 
     officer = client_for(world.report_officer_a)
     services_control.redis_stop()

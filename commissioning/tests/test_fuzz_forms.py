@@ -326,7 +326,7 @@ def test_fuzz_contract_forms(world, client_for, quiet):
 # --- Frameworks ------------------------------------------------------------------------------
 
 def test_fuzz_framework_forms(world, client_for, quiet):
-    from contracts.models import (
+    from contracts.frameworks.models import (
         AwardMethod,
         CallOffRules,
         EvaluationResult,
@@ -336,9 +336,9 @@ def test_fuzz_framework_forms(world, client_for, quiet):
         LotStatus,
         ProcurementWindow,
         ProviderApplication,
-        ServiceArea,
     )
-    from contracts.tests.framework_factories import admit, framework_for
+    from contracts.frameworks.tests.factories import admit, framework_for
+    from contracts.models import ServiceArea
 
     framework = framework_for(world, lots=2)
     today = date.today()
@@ -346,7 +346,7 @@ def test_fuzz_framework_forms(world, client_for, quiet):
                                      closes=today + timedelta(days=30))
     lot1, lot2 = framework.lots.order_by("number")
     admit(world.provider_x, lot1)
-    from contracts.models import ApplicationDecision
+    from contracts.frameworks.models import ApplicationDecision
 
     pending = admit(world.provider_y, lot2, decision=ApplicationDecision.PENDING)
     parties = id_text(ids(world.council_a, world.icb_a), ids(world.council_b, world.provider_x))
@@ -634,8 +634,9 @@ def test_fuzz_monitoring_forms(world, client_for, quiet):
 
 def test_fuzz_report_forms(world, client_for, quiet, monkeypatch):
     from contracts.tests.factories import contract_for
-    from monitoring import committee_reports, tasks
-    from monitoring.report_models import CommitteeReport, CommitteeReportType, DecisionMakerChoice
+    from monitoring import tasks
+    from monitoring.reports import committee as committee_reports
+    from monitoring.reports.models import CommitteeReport, CommitteeReportType, DecisionMakerChoice
 
     # The monthly report is produced by a worker; here only the request is under test.
     monkeypatch.setattr(tasks.generate_monthly_report, "apply_async",

@@ -33,18 +33,19 @@ TODAY = date(2024, 6, 1)
 def cambs(world, settings, tmp_path):
     """Cambridgeshire and Peterborough: three partners, a framework all three signed, and a
     call-off made jointly by the County Council and the ICB through the real service."""
-    from contracts import framework_services
-    from contracts.models import ContractDocument, DocumentKind, FrameworkParty
-    from contracts.services import ShareInput
-    from contracts.tests.framework_factories import (
+    from contracts.frameworks import services as framework_services
+    from contracts.frameworks.models import FrameworkParty
+    from contracts.frameworks.tests.factories import (
         FrameworkFactory,
         LotFactory,
         WindowFactory,
         admit,
     )
-    from monitoring import committee_reports
+    from contracts.models import ContractDocument, DocumentKind
+    from contracts.services import ShareInput
     from monitoring.models import Evidence
-    from monitoring.report_models import CommitteeReportExport
+    from monitoring.reports import committee as committee_reports
+    from monitoring.reports.models import CommitteeReportExport
     from monitoring.tests.factories import fill_and_submit, kpi_with_target, quarter
 
     settings.MEDIA_ROOT = tmp_path
@@ -199,7 +200,7 @@ def test_it_shows_every_framework_party_a_summary_row_of_each_call_off(cambs, cl
 def test_it_refuses_a_read_only_viewer_the_exempt_part_of_a_committee_report(cambs, client_for):
     """Finding 10: Part 2 (exempt information) is for the roles that write committee reports;
     a read-only viewer of a party sees Part 1 and the report, never the exempt text or PDF."""
-    from monitoring.report_models import CommitteeReportExport
+    from monitoring.reports.models import CommitteeReportExport
 
     s = cambs
     report = s.committee_report
@@ -240,8 +241,9 @@ def test_it_lets_nobody_create_a_contract_framework_or_agreement_they_could_not_
         cambs, world):
     """The creating organisation must be a party; a field error says so and nothing is
     saved."""
-    from contracts import framework_services
-    from contracts.models import Contract, Framework
+    from contracts.frameworks import services as framework_services
+    from contracts.frameworks.models import Framework
+    from contracts.models import Contract
     from contracts.services import ContractInput, ShareInput, contract_create
     from funding.models import Section75Agreement
     from funding.services import AgreementInput, PartnerInput, agreement_create
@@ -319,7 +321,7 @@ def test_it_keeps_an_agreement_to_its_partners(cambs, client_for):
 
 
 def test_it_shows_a_report_about_the_partnership_to_every_member(cambs, client_for):
-    from monitoring import committee_reports
+    from monitoring.reports import committee as committee_reports
 
     s = cambs
     report = committee_reports.committee_report_create(
@@ -390,7 +392,8 @@ def test_the_demo_personas_see_what_the_readme_says(settings, tmp_path, client_f
     from django.core.management import call_command
 
     from commissioning.models import User
-    from contracts.models import CallOff, Contract, Framework
+    from contracts.frameworks.models import CallOff, Framework
+    from contracts.models import Contract
 
     settings.MEDIA_ROOT = tmp_path
     call_command("load_demo", stdout=StringIO())

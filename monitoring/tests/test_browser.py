@@ -30,11 +30,12 @@ from commissioning.tests.browser import (
     type_into,
 )
 from contracts.tests.factories import contract_for
-from monitoring import report_services, services
+from monitoring import services
 from monitoring.models import PerformanceReturn, ReturnStatus
-from monitoring.report_models import CommitteeReport, MonthlyReport, ReportStatus
+from monitoring.reports import services as report_services
+from monitoring.reports.models import CommitteeReport, MonthlyReport, ReportStatus
+from monitoring.reports.tests.test_reports import build
 from monitoring.tests.factories import kpi_with_target, percentage_kpi
-from monitoring.tests.test_reports import build
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from commissioning import services as core_services
 from commissioning.models import OutboundEmail, Role
 from contracts.tests.factories import contract_for
-from monitoring import report_services
+from monitoring.reports import services as report_services
 from monitoring.tests.factories import fill_and_submit, kpi_with_target, quarter
 
 pytestmark = pytest.mark.django_db

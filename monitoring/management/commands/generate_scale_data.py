@@ -559,7 +559,7 @@ class Generator:
     # --- Frameworks (only once the models exist) ---------------------------------------------
 
     def frameworks(self) -> None:
-        from contracts import models as contract_models
+        from contracts.frameworks import models as contract_models
 
         needed = ("Framework", "FrameworkParty", "Lot", "ProcurementWindow",
                   "ProviderApplication", "CallOff")

@@ -13,9 +13,9 @@ import pytest
 from django.conf import settings
 from pypdf import PdfReader
 
-from monitoring import report_services
-from monitoring.report_models import MonthlyReport, ReportStatus
-from monitoring.tests.test_reports import MONTH, build
+from monitoring.reports import services as report_services
+from monitoring.reports.models import MonthlyReport, ReportStatus
+from monitoring.reports.tests.test_reports import MONTH, build
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

@@ -16,7 +16,7 @@ import pytest
 
 from commissioning.periods import add_months
 from funding.tests.factories import actual, agreement_for, contribute, scheme_for
-from monitoring.report_data import monthly_report_data
+from monitoring.reports.data import monthly_report_data
 
 pytestmark = pytest.mark.django_db
 

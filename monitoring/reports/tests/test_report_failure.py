@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from monitoring import report_services
-from monitoring.report_models import MonthlyReport, ReportStatus
+from monitoring.reports import services as report_services
+from monitoring.reports.models import MonthlyReport, ReportStatus
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,9 @@ from pypdf import PdfReader
 
 from contracts.tests.factories import ShareFactory, contract_for
 from funding.tests.factories import actual, agreement_for, contribute, scheme_for
-from monitoring import charts, report_services
-from monitoring.report_data import monthly_report_data
+from monitoring import charts
+from monitoring.reports import services as report_services
+from monitoring.reports.data import monthly_report_data
 from monitoring.tests.factories import fill_and_submit, kpi_with_target, quarter
 
 pytestmark = pytest.mark.django_db

@@ -14,9 +14,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from commissioning import access
 from commissioning.downloads import as_download
 from contracts.models import Contract
-from monitoring import committee_reports, report_forms, report_services
 from monitoring.permissions import can_request_monthly_report, can_write_committee_report
-from monitoring.report_models import (
+from monitoring.reports import committee, services
+from monitoring.reports import forms as report_forms
+from monitoring.reports.models import (
     CommitteeReport,
     CommitteeReportExport,
     MonthlyReport,
@@ -34,7 +35,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
     partnerships = _partnerships(request)
     may_request = can_request_monthly_report(request.user)
     today = date.today()
-    last_month = report_services.previous_month(today)
+    last_month = services.previous_month(today)
     form = report_forms.MonthlyReportRequestForm(
         request.POST or None, partnerships=partnerships,
         initial={"month": str(last_month.month), "year": last_month.year},
@@ -44,7 +45,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
             raise Http404
         if form.is_valid():
             try:
-                result = report_services.monthly_report_request(
+                result = services.monthly_report_request(
                     partnership=form.cleaned_data["partnership"],
                     month=form.cleaned_data["first_day"], requested_by=request.user)
             except ValidationError as error:
@@ -70,10 +71,11 @@ def report_list(request: HttpRequest) -> HttpResponse:
             reports = reports.filter(partnership=filters.cleaned_data["partnership"])
         if filters.cleaned_data.get("year"):
             reports = reports.filter(month__year=filters.cleaned_data["year"])
-    committee = CommitteeReport.objects.for_user(request.user).select_related(
+    committee_papers = CommitteeReport.objects.for_user(request.user).select_related(
         "partnership").order_by("-meeting_date")[:50]
     return render(request, "monitoring/reports/list.html", {
-        "form": form, "filters": filters, "reports": reports[:200], "committee": committee,
+        "form": form, "filters": filters, "reports": reports[:200],
+        "committee": committee_papers,
         "may_request": may_request, "may_write": can_write_committee_report(request.user),
     })
 
@@ -115,7 +117,7 @@ def _source(request: HttpRequest):
     """The subject the officer chose, found only among what they may see."""
     user = request.user
     params = request.GET if request.method == "GET" else request.POST
-    from contracts.models import Framework
+    from contracts.frameworks.models import Framework
     from funding.models import Section75Agreement
 
     for key, queryset in (("contract", Contract.objects.for_user(user)),
@@ -143,11 +145,11 @@ def committee_report_new(request: HttpRequest) -> HttpResponse:
     form = report_forms.CommitteeReportStartForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        meta = committee_reports.Meta(**{k: data[k] for k in (
+        meta = committee.Meta(**{k: data[k] for k in (
             "title", "decision_maker", "meeting_name", "meeting_date", "is_key_decision",
             "is_urgent", "contact_name", "contact_phone", "contact_email", "chief_officer",
             "ward", "report_reference")})
-        report = committee_reports.committee_report_create(
+        report = committee.committee_report_create(
             partnership=partnership, report_type=data["report_type"], meta=meta,
             created_by=request.user, **({kind: source} if kind != "partnership" else {}))
         messages.success(request, "Draft created from the register, budgets and KPIs. "
@@ -180,7 +182,7 @@ def committee_report_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 section["body"] = request.POST.get(f"body-{section['key']}", "")
                 errors[section["key"]] = (f"{section['title']} must be "
-                                          f"{committee_reports.MAX_SECTION_LENGTH:,} characters "
+                                          f"{committee.MAX_SECTION_LENGTH:,} characters "
                                           f"or fewer")
         try:  # the form's own hidden field; anything else was not sent by the page
             version = forms.IntegerField(min_value=0).clean(request.POST.get("version", ""))
@@ -188,9 +190,9 @@ def committee_report_detail(request: HttpRequest, pk: int) -> HttpResponse:
             raise Http404 from None
         if not errors:
             try:
-                committee_reports.committee_report_save(
+                committee.committee_report_save(
                     report=report, expected_version=version, sections=edits)
-            except committee_reports.ConcurrentReportEdit as error:
+            except committee.ConcurrentReportEdit as error:
                 errors["version"] = str(error)
             else:
                 messages.success(request, "Draft saved")
@@ -218,7 +220,7 @@ def committee_report_export(request: HttpRequest, pk: int) -> HttpResponse:
             part == ReportPart.PART_2 and not access.can_open_exempt_information(request.user)):
         raise Http404
     try:
-        export = committee_reports.committee_report_export(report=report, part=part,
+        export = committee.committee_report_export(report=report, part=part,
                                                            exported_by=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))

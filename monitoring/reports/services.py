@@ -25,8 +25,8 @@ from commissioning.email import email_queue, render_plain_text
 from commissioning.models import Membership, Partnership, Role, User
 from commissioning.pdf import PDFPart, RenderedPDF, render_pdf_in_parts
 from commissioning.periods import add_months, is_working_day
-from monitoring.report_data import monthly_report_data
-from monitoring.report_models import MonthlyReport, ReportStatus
+from monitoring.reports.data import monthly_report_data
+from monitoring.reports.models import MonthlyReport, ReportStatus
 
 logger = logging.getLogger(__name__)
 

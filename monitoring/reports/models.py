@@ -1,7 +1,7 @@
 """Generated reports: the monthly joint monitoring report and committee reports.
 
 Every generated report is a database row with its status, so a retried task, a second beat
-or a double-click never makes two of the same report (see monitoring/report_services.py).
+or a double-click never makes two of the same report (see monitoring/reports/services.py).
 """
 
 from __future__ import annotations

@@ -15,9 +15,9 @@ from pypdf import PdfReader
 
 from contracts.tests.factories import ShareFactory, contract_for
 from funding.tests.factories import actual, agreement_for, contribute, scheme_for
-from monitoring import report_services
-from monitoring.report_data import monthly_report_data
-from monitoring.report_models import (
+from monitoring.reports import services as report_services
+from monitoring.reports.data import monthly_report_data
+from monitoring.reports.models import (
     CommitteeReport,
     CommitteeReportExport,
     MonthlyReport,

@@ -7,8 +7,8 @@ from datetime import date
 from django import forms
 
 from commissioning.forms import GovUKForm
-from monitoring.committee_reports import MAX_SECTION_LENGTH
-from monitoring.report_models import CommitteeReportType, DecisionMakerChoice
+from monitoring.reports.committee import MAX_SECTION_LENGTH
+from monitoring.reports.models import CommitteeReportType, DecisionMakerChoice
 
 MONTHS = [(str(i), date(2000, i, 1).strftime("%B")) for i in range(1, 13)]
 

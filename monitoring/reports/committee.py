@@ -20,7 +20,7 @@ from commissioning.models import Partnership, User
 from commissioning.pdf import render_pdf
 from commissioning.periods import financial_year_for
 from contracts.models import ACTIVE_STATUSES, Contract
-from monitoring.report_models import (
+from monitoring.reports.models import (
     CommitteeReport,
     CommitteeReportExport,
     CommitteeReportType,
