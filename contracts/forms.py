@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 
 from commissioning.forms import GovUKForm
 from commissioning.inputs import MoneyField, UKDateField
+from commissioning.locking import VersionField
 from commissioning.models import Organisation, OrganisationKind, PartnershipMember, User
 from contracts.models import (
     ROUTES_BY_REGIME,
@@ -361,7 +362,7 @@ class SharesForm(GovUKForm):
 class ContractEditForm(ContractDetailsForm, ContractDatesForm, ContractValuesForm):
     """Details, dates and values of an existing contract, with its version for locking."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = VersionField()
     provider = forms.ModelChoiceField(
         label="Provider", queryset=Organisation.objects.none(),
         error_messages={"required": "Select the provider",
@@ -407,7 +408,7 @@ class StatusForm(GovUKForm):
     on = UKDateField(label="Date of the change", noun="date of the change",
                      help_text="For an award, the date of the award decision. "
                                "For example, 27/03/2026")
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = VersionField()
 
 
 class DecisionForm(GovUKForm):
@@ -454,7 +455,7 @@ class ExtensionForm(DecisionForm):
         error_messages={"required": "Select the extension option",
                         "invalid_choice": "Select an extension option from the list"},
     )
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = VersionField()
     field_order = ["option"]
 
     def __init__(self, *args, contract, **kwargs) -> None:

@@ -16,12 +16,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from commissioning import access, queueing, uploads
 from commissioning.email import email_queue, render_plain_text
+from commissioning.locking import lock_for_update
 from commissioning.models import (
     Organisation,
     OrganisationKind,
@@ -51,18 +52,6 @@ from contracts.models import (
 )
 
 HUNDRED = Decimal("100.00")
-
-
-class ConcurrentEditError(Exception):
-    """The contract changed since the user opened it; their changes were not saved."""
-
-    message = (
-        "Someone else changed this contract since you opened it. Your changes have not been "
-        "saved. Reload to see their changes."
-    )
-
-    def __str__(self) -> str:
-        return self.message
 
 
 @dataclass(frozen=True)
@@ -257,20 +246,6 @@ def _validate_shares(partnership_id: int, shares: Sequence[ShareInput]) -> None:
         )
 
 
-def _bump_version(contract: Contract, expected_version: int) -> None:
-    """Claim the next version with a conditional UPDATE, or raise ConcurrentEditError.
-
-    The UPDATE ... WHERE version = expected locks the row until the transaction ends, so of
-    two saves that started from the same version exactly one wins.
-    """
-    claimed = Contract.objects.filter(pk=contract.pk, version=expected_version).update(
-        version=F("version") + 1
-    )
-    if not claimed:
-        raise ConcurrentEditError
-    contract.version = expected_version + 1
-
-
 def _save(contract: Contract, user: User | None) -> None:
     contract._history_user = user
     contract.save()
@@ -354,7 +329,7 @@ def contract_update(
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"Not editable here: {', '.join(sorted(unknown))}")
-    fresh = Contract.objects.get(pk=contract.pk)
+    fresh = lock_for_update(Contract, contract.pk, expected_version, "this contract")
     provider_before = fresh.provider_id
     for name, value in changes.items():
         setattr(fresh, name, value)
@@ -363,7 +338,6 @@ def contract_update(
     if fresh.contract_manager_id and not access.works_for_any(
             fresh.contract_manager, access.contract_party_ids(fresh)):
         raise ValidationError({"contract_manager": MANAGER_NOT_PARTY})
-    _bump_version(fresh, expected_version)
     _save(fresh, updated_by)
     return fresh
 
@@ -432,7 +406,7 @@ def contract_change_status(
     Awarding records the award date and the standstill end date for the regime.
     """
     on = on or timezone.localdate()
-    fresh = Contract.objects.get(pk=contract.pk)
+    fresh = lock_for_update(Contract, contract.pk, expected_version, "this contract")
     old = fresh.status
     if new_status not in ContractStatus.values:
         raise ValidationError({"status": "Select a status from the list"})
@@ -461,7 +435,6 @@ def contract_change_status(
     fresh.status = new_status
     if new_status == S.AWARDED:
         _record_award(fresh, on)
-    _bump_version(fresh, expected_version)
     _save(fresh, changed_by)
     return fresh
 
@@ -505,7 +478,7 @@ def extension_exercise(
     Options are exercised in order; the contract becomes extended and its current end date
     (derived) moves on by the option's length.
     """
-    fresh = Contract.objects.select_for_update().get(pk=contract.pk)
+    fresh = lock_for_update(Contract, contract.pk, expected_version, "this contract")
     option = ExtensionOption.objects.select_for_update().get(pk=option.pk, contract=fresh)
     if fresh.status not in (S.LIVE, S.EXTENDED):
         raise ValidationError(
@@ -517,7 +490,6 @@ def extension_exercise(
     earlier = fresh.extension_options.filter(sequence__lt=option.sequence, exercised=False)
     if earlier.exists():
         raise ValidationError({"option": "Exercise the earlier extension options first"})
-    _bump_version(fresh, expected_version)
     recorded = _new_decision(fresh, DecisionPurpose.EXTENSION, decision, exercised_by)
     option.exercised = True
     option.exercised_decision = recorded

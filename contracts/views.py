@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from commissioning import access
 from commissioning.downloads import as_download
+from commissioning.locking import ConcurrentEditError
 from commissioning.models import Organisation, PartnershipMember
 from commissioning.spreadsheets import csv_response, xlsx_response
 from contracts import exports, imports, permissions, selectors, services
@@ -381,7 +382,7 @@ def contract_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     contract=contract, expected_version=form.cleaned_data["version"],
                     updated_by=request.user, **changes,
                 )
-            except services.ConcurrentEditError as error:
+            except ConcurrentEditError as error:
                 form.add_error(None, str(error))
             except ValidationError as error:
                 add_service_errors(form, error)
@@ -409,7 +410,7 @@ def contract_status(request: HttpRequest, pk: int) -> HttpResponse:
                     changed_by=request.user, expected_version=form.cleaned_data["version"],
                     on=form.cleaned_data["on"],
                 )
-            except services.ConcurrentEditError as error:
+            except ConcurrentEditError as error:
                 form.add_error(None, str(error))
             except ValidationError as error:
                 add_service_errors(form, error)
@@ -439,7 +440,7 @@ def extension_exercise(request: HttpRequest, pk: int) -> HttpResponse:
                     decision=form.decision_input(), exercised_by=request.user,
                     expected_version=form.cleaned_data["version"],
                 )
-            except services.ConcurrentEditError as error:
+            except ConcurrentEditError as error:
                 form.add_error(None, str(error))
             except ValidationError as error:
                 add_service_errors(form, error)

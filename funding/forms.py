@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 
 from commissioning.forms import GovUKForm
 from commissioning.inputs import MoneyField, UKDateField
+from commissioning.locking import VersionField
 from commissioning.models import Organisation, User
 from funding.models import (
     AgreementKind,
@@ -159,10 +160,12 @@ class AgreementForm(GovUKForm):
     parallel_reduction = _radios(
         "Does a reduction by one partner trigger a parallel reduction by the others?", YES_NO,
         "yes if a reduction triggers a parallel reduction")
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = VersionField()
 
     def __init__(self, *args, organisations: list[Organisation], users, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # The change page shows the version it started from; the add page has none.
+        self.fields["version"].required = self.initial.get("version") is not None
         self.organisations = organisations
         ids = [o.pk for o in organisations]
         self.fields["host_partner"].queryset = Organisation.objects.filter(pk__in=ids)
@@ -269,10 +272,12 @@ class SchemeForm(GovUKForm):
                                    help_text="For example, hours of care")
     is_new = _radios("New or existing scheme", [("yes", "New"), ("no", "Existing")],
                      "new or existing")
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = VersionField()
 
     def __init__(self, *args, partners, providers, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # The change page shows the version it started from; the add page has none.
+        self.fields["version"].required = self.initial.get("version") is not None
         self.fields["lead_partner"].queryset = partners
         self.fields["provider"].queryset = providers
 
@@ -306,7 +311,7 @@ class SchemeForm(GovUKForm):
 class BudgetForm(GovUKForm):
     year = _choice("Financial year", [], "the financial year")
     amount = MoneyField(label="Budget", noun="budget", allow_negative=True)
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = VersionField()
 
     def __init__(self, *args, years: list[int], **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -356,7 +361,7 @@ class ContributionReduceForm(GovUKForm, DecisionFieldsMixin):
     new_amount = MoneyField(label="New contribution", noun="new contribution",
                             allow_negative=True)
     reason = forms.CharField(label="Reason", widget=forms.Textarea, required=False)
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = VersionField()
     field_order = ["new_amount", "reason", "decision_maker", "decision_date",
                    "decision_reference", "version"]
 

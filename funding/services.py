@@ -18,6 +18,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from commissioning import access
+from commissioning.locking import ConcurrentEditError, check_version, lock_for_update
 from commissioning.models import Organisation, Partnership, PartnershipMember, User
 from commissioning.periods import financial_year_start
 from funding import imports, permissions
@@ -49,31 +50,11 @@ from funding.riskshare import PENNY, ZERO, reserved_amount
 HUNDRED = Decimal("100.00")
 
 
-class ConcurrentEditError(Exception):
-    """The row changed since the user opened it; their changes were not saved."""
-
-    def __init__(self, what: str = "this record") -> None:
-        super().__init__(what)
-        self.what = what
-
-    def __str__(self) -> str:
-        return (f"Someone else changed {self.what} since you opened it. Your changes have not "
-                "been saved. Reload to see their changes.")
-
-
 def _save_with_history(obj, **values) -> None:
     """Set fields and save through the model so simple-history records the change."""
     for name, value in values.items():
         setattr(obj, name, value)
     obj.save()
-
-
-def _locked(model, pk: int, version: int | None, what: str):
-    obj = model.objects.select_for_update().get(pk=pk)
-    if version is not None and obj.version != version:
-        raise ConcurrentEditError(what)
-    obj.version += 1
-    return obj
 
 
 def _sum(queryset, field: str = "amount") -> Decimal:
@@ -198,7 +179,7 @@ def agreement_update(*, agreement: Section75Agreement, version: int, user: User,
                      data: AgreementInput) -> Section75Agreement:
     """Change an agreement's terms and partners, if nobody else changed it meanwhile."""
     _validate_agreement(data)
-    locked = _locked(Section75Agreement, agreement.pk, version, "this agreement")
+    locked = lock_for_update(Section75Agreement, agreement.pk, version, "this agreement")
     for name in _AGREEMENT_FIELDS:
         setattr(locked, name, getattr(data, name))
     locked._history_user = user
@@ -281,7 +262,7 @@ def scheme_create(*, agreement: Section75Agreement, user: User, data: SchemeInpu
 @transaction.atomic
 def scheme_update(*, scheme: Scheme, version: int, user: User, data: SchemeInput) -> Scheme:
     _validate_scheme(scheme.agreement, data, scheme)
-    locked = _locked(Scheme, scheme.pk, version, "this scheme")
+    locked = lock_for_update(Scheme, scheme.pk, version, "this scheme")
     locked.code = data.code.strip()
     for name, value in _joint_only(data).items():
         setattr(locked, name, value)
@@ -304,11 +285,9 @@ def budget_set(*, scheme: Scheme, year: int, amount: Decimal, user: User,
             raise ConcurrentEditError("this budget")
         budget = SchemeBudget(scheme=scheme, year=year, amount=amount)
     else:
-        if version is not None and existing.version != version:
-            raise ConcurrentEditError("this budget")
+        check_version(existing, version, "this budget")
         budget = existing
         budget.amount = amount
-        budget.version += 1
     budget._history_user = user
     budget.save()
     return budget
@@ -338,11 +317,9 @@ def contribution_set(*, scheme: Scheme, partner: Organisation, year: int,
         contribution = Contribution(scheme=scheme, partner=partner, year=year, source=source,
                                     amount=amount)
     else:
-        if version is not None and existing.version != version:
-            raise ConcurrentEditError("this contribution")
+        check_version(existing, version, "this contribution")
         contribution = existing
         contribution.amount = amount
-        contribution.version += 1
     contribution._history_user = user
     contribution.save()
     return contribution
@@ -395,7 +372,6 @@ def _record_change(contribution: Contribution, new_amount: Decimal, *, decision:
     change._history_user = user
     change.save()
     contribution.amount = new_amount
-    contribution.version += 1
     contribution._history_user = user
     contribution.save()
     return change
@@ -409,10 +385,8 @@ def contribution_reduce(*, contribution: Contribution, new_amount: Decimal,
     reduction clause, the other partners' contributions to the same scheme and year are
     reduced in the same proportion, each recorded against the same decision."""
     _check_decision(decision)
-    locked = (Contribution.objects.select_for_update()
-              .select_related("scheme__agreement", "partner").get(pk=contribution.pk))
-    if version is not None and locked.version != version:
-        raise ConcurrentEditError("this contribution")
+    locked = lock_for_update(Contribution.objects.select_related("scheme__agreement", "partner"),
+                             contribution.pk, version, "this contribution")
     if new_amount < 0:
         raise ValidationError({"new_amount": "The new contribution must be £0 or more"})
     if new_amount >= locked.amount:
@@ -426,6 +400,8 @@ def contribution_reduce(*, contribution: Contribution, new_amount: Decimal,
                   .filter(scheme=locked.scheme, year=locked.year)
                   .exclude(partner=locked.partner).exclude(amount=0).order_by("pk"))
         for other in others:
+            # Nobody showed a version of the others: they change as they stand, locked.
+            check_version(other, None, "a parallel contribution")
             mirrored = (other.amount * ratio).quantize(PENNY, rounding=ROUND_HALF_UP)
             changes.append(_record_change(
                 other, mirrored, decision=decision, user=user, mirrored_from=first,
@@ -598,10 +574,8 @@ def actual_record(*, scheme: Scheme, month: date, actual: Decimal,
     if existing is None:
         row = MonthlyActual(scheme=scheme, month=month)
     else:
-        if version is not None and existing.version != version:
-            raise ConcurrentEditError(f"the figures for {month_label(month)}")
+        check_version(existing, version, f"the figures for {month_label(month)}")
         row = existing
-        row.version += 1
     row.actual, row.forecast_outturn, row.updated_by = actual, forecast_outturn, user
     row._history_user = user
     row.save()

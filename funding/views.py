@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from commissioning import access
 from commissioning.downloads import as_download
+from commissioning.locking import ConcurrentEditError
 from commissioning.models import Organisation
 from commissioning.pdf import render_pdf
 from commissioning.periods import financial_year_start
@@ -62,7 +63,7 @@ def _save(form, call: Callable[[], object]) -> bool:
     except ValidationError as error:
         forms.add_service_errors(form, error)
         return False
-    except services.ConcurrentEditError as error:
+    except ConcurrentEditError as error:
         form.add_error(None, str(error))
         return False
     return True
@@ -131,7 +132,7 @@ def agreement_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and _save(
             form, lambda: services.agreement_update(
                 agreement=agreement, user=request.user,
-                version=form.cleaned_data.get("version") or agreement.version,
+                version=form.cleaned_data["version"],
                 data=form.to_input(agreement.partnership))):
         messages.success(request, "Agreement updated")
         return redirect(agreement)
@@ -186,7 +187,7 @@ def scheme_edit(request: HttpRequest, pk: int, scheme_pk: int) -> HttpResponse:
     form = _scheme_form(request, scheme.agreement, forms.SchemeForm.initial_for(scheme))
     if request.method == "POST" and form.is_valid() and _save(
             form, lambda: services.scheme_update(
-                scheme=scheme, version=form.cleaned_data.get("version") or scheme.version,
+                scheme=scheme, version=form.cleaned_data["version"],
                 user=request.user, data=form.to_input())):
         messages.success(request, "Scheme updated")
         return redirect(scheme)
@@ -209,7 +210,7 @@ def budget_set(request: HttpRequest, pk: int, scheme_pk: int) -> HttpResponse:
             form, lambda: services.budget_set(
                 scheme=scheme, year=int(form.cleaned_data["year"]),
                 amount=form.cleaned_data["amount"], user=request.user,
-                version=form.cleaned_data.get("version"))):
+                version=form.cleaned_data["version"])):
         messages.success(request, f"Budget for {year_label(int(form.cleaned_data['year']))} saved")
         return redirect(f"{scheme.get_absolute_url()}?year={form.cleaned_data['year']}")
     return _form_page(request, form=form, title="Set the budget", button="Save budget",
@@ -277,7 +278,7 @@ def contribution_reduce(request: HttpRequest, pk: int, contribution_pk: int) -> 
         if _save(form, lambda: result.setdefault("changes", services.contribution_reduce(
                 contribution=contribution, new_amount=form.cleaned_data["new_amount"],
                 decision=form.decision(), reason=form.cleaned_data["reason"],
-                user=request.user, version=form.cleaned_data.get("version")))):
+                user=request.user, version=form.cleaned_data["version"]))):
             mirrored = len(result["changes"]) - 1
             messages.success(request, "Contribution reduced" + (
                 f"; {mirrored} other contribution{'s' if mirrored != 1 else ''} reduced in "

@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from commissioning.locking import ConcurrentEditError
 from contracts import services
 from contracts.models import (
     CommissioningShare,
@@ -119,7 +120,7 @@ def test_it_refuses_a_second_edit_from_the_same_version_and_keeps_the_first(worl
     version = contract.version
     services.contract_update(contract=contract, expected_version=version,
                              updated_by=world.commissioner_a, title="First edit")
-    with pytest.raises(services.ConcurrentEditError):
+    with pytest.raises(ConcurrentEditError):
         services.contract_update(contract=contract, expected_version=version,
                                  updated_by=world.icb_commissioner_a, title="Second edit")
     contract.refresh_from_db()

@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
+from commissioning.locking import ConcurrentEditError
 from contracts.tests.factories import contract_for
 from funding import selectors, services
 from funding.models import (
@@ -89,7 +90,7 @@ def test_it_refuses_a_stale_edit_of_an_agreement(world):
                                           data=_agreement_input(world))
     services.agreement_update(agreement=agreement, version=1, user=world.commissioner_a,
                               data=_agreement_input(world, title="Renamed"))
-    with pytest.raises(services.ConcurrentEditError):
+    with pytest.raises(ConcurrentEditError):
         services.agreement_update(agreement=agreement, version=1, user=world.icb_commissioner_a,
                                   data=_agreement_input(world, title="Stale"))
     agreement.refresh_from_db()
@@ -139,7 +140,7 @@ def test_it_refuses_a_stale_budget_change(world):
                                  user=world.finance_officer_a, version=0)
     services.budget_set(scheme=scheme, year=2025, amount=D("2000"),
                         user=world.finance_officer_a, version=budget.version)
-    with pytest.raises(services.ConcurrentEditError):
+    with pytest.raises(ConcurrentEditError):
         services.budget_set(scheme=scheme, year=2025, amount=D("3000"),
                             user=world.commissioner_a, version=budget.version)
     assert SchemeBudget.objects.get().amount == D("2000.00")

@@ -387,3 +387,24 @@ def test_it_changes_an_agreement_through_the_form(world, agreement, client_for):
     agreement.refresh_from_db()
     assert agreement.title == "Renamed agreement" and agreement.parallel_reduction
     assert agreement.version == 2
+
+
+def test_it_refuses_the_second_of_two_agreement_edits_opened_together(world, agreement,
+                                                                      client_for):
+    from commissioning.tests.page_forms import rendered_form
+
+    url = reverse("funding:agreement_edit", args=[agreement.pk])
+    first_client, second_client = (client_for(world.commissioner_a),
+                                   client_for(world.icb_commissioner_a))
+    first = rendered_form(first_client.get(url).content.decode())
+    second = rendered_form(second_client.get(url).content.decode())
+    saved = first_client.post(url, first.with_changes(title="First title"))
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    stale = second_client.post(url, second.with_changes(title="Second title"))
+    html = stale.content.decode()
+    assert stale.status_code == 400
+    assert "govuk-error-summary" in html
+    assert ("Someone else changed this agreement since you opened it. Your changes have not "
+            "been saved. Reload to see their changes.") in html
+    agreement.refresh_from_db()
+    assert agreement.title == "First title"
