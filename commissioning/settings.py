@@ -59,6 +59,9 @@ INSTALLED_APPS = [
     "contracts",
     "funding",
     "monitoring",
+    "rest_framework",
+    "drf_spectacular",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -343,3 +346,45 @@ PSEUDONYMISATION_KEY = env_str("PSEUDONYMISATION_KEY", required=not DEBUG) or (
     "local-development-pseudonymisation-key"
 )
 CSRF_FAILURE_VIEW = "commissioning.errors.csrf_failure"
+
+# --- Read-only API and calendar feeds (api app) ---------------------------------------------
+# The cache holds the API's per-token request counts: Redis when there is one (shared by every
+# web process), else this process's memory.
+CACHES = {"default": {
+    "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CELERY_BROKER_URL,
+    "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+} if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+API_RATE = env_str("API_RATE", "600/min")  # requests per token (DRF throttle rate)
+API_TOKEN_DEFAULT_DAYS = 90
+API_TOKEN_MAX_DAYS = 365
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.PersonalAccessTokenAuthentication",
+        "api.authentication.SignedInSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ReadOnlyForSignedIn"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.PerTokenThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api": API_RATE},
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Cursor",
+    "DEFAULT_FILTER_BACKENDS": ["api.filters.StrictFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.json_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "URL_FORMAT_OVERRIDE": None,
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Joint commissioning API",
+    "DESCRIPTION": "Read-only data of the contracts, frameworks, Section 75 agreements and "
+                   "performance returns you can see in the service. Authenticate with "
+                   "`Authorization: Bearer <personal access token>` (create one on Your "
+                   "account).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["api.permissions.ReadOnlyForSignedIn"],
+    "SCHEMA_PATH_PREFIX": "/api/v1/",
+    "COMPONENT_SPLIT_REQUEST": True,
+}

@@ -46,6 +46,7 @@ urlpatterns = [
     path("", include("contracts.urls")),
     path("", include("funding.urls")),
     path("", include("monitoring.urls")),
+    path("", include("api.urls")),
     path("admin/", admin.site.urls),
 ]
 

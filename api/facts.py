@@ -1,0 +1,113 @@
+"""The flat tables for analysts (Power BI, Excel): one row per KPI value, one row per monthly
+actual. The same rows feed a JSON page and a CSV download; the CSV is read in id-ordered
+batches (two queries each), so its memory stays flat however many rows a user can see.
+
+RAG comes from the one RAG rule (``monitoring.rag``) against the target in force in the
+value's period (``monitoring.selectors.target_rows`` + ``monitoring.rag.target_in_force``),
+as on the performance pages. Only submitted and accepted values are shown, as there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import SimpleNamespace
+
+from django.db.models import F, QuerySet
+
+from commissioning import access
+from commissioning.periods import financial_year_for
+from funding.models import MonthlyActual
+from monitoring.models import DataType, ReturnValue
+from monitoring.rag import rag, target_in_force
+from monitoring.selectors import SHOWN_STATUSES, target_rows
+
+BATCH_ROWS = 2000
+
+KPI_VALUE_COLUMNS = {
+    "value_id": F("pk"), "return_id": F("performance_return_id"),
+    "return_status": F("performance_return__status"),
+    "kpi_code": F("kpi__code"), "kpi_name": F("kpi__name"),
+    "data_type": F("kpi__data_type"), "unit": F("kpi__unit"),
+    "contract_id": F("performance_return__contract_id"),
+    "contract_reference": F("performance_return__contract__reference"),
+    "contract_title": F("performance_return__contract__title"),
+    "provider_id": F("performance_return__contract__provider_id"),
+    "provider_name": F("performance_return__contract__provider__name"),
+    "partnership_id": F("performance_return__contract__partnership_id"),
+    "partnership_name": F("performance_return__contract__partnership__name"),
+    "period_code": F("performance_return__period__code"),
+    "period_label": F("performance_return__period__label"),
+    "period_start": F("performance_return__period__start_date"),
+    "period_end": F("performance_return__period__end_date"),
+    "financial_year": F("performance_return__period__financial_year"),
+    "direction": F("kpi__direction"),
+}
+KPI_VALUE_OWN = ("value", "numerator", "denominator", "yes_no", "text")
+KPI_VALUE_HEADER = ["value_id", "return_id", "return_status", "kpi_id",
+                    *(k for k in KPI_VALUE_COLUMNS
+                      if k not in ("value_id", "return_id", "return_status", "direction")),
+                    *KPI_VALUE_OWN, "target", "rag"]
+
+ACTUAL_COLUMNS = {
+    "actual_id": F("pk"), "scheme_code": F("scheme__code"),
+    "scheme_name": F("scheme__name"), "agreement_id": F("scheme__agreement_id"),
+    "agreement_title": F("scheme__agreement__title"),
+    "partnership_id": F("scheme__agreement__partnership_id"),
+    "partnership_name": F("scheme__agreement__partnership__name"),
+    "partner_id": F("scheme__lead_partner_id"), "partner_name": F("scheme__lead_partner__name"),
+}
+ACTUAL_HEADER = ["actual_id", "month", "financial_year", "scheme_id", *list(ACTUAL_COLUMNS)[1:],
+                 "actual", "forecast_outturn"]
+
+
+def kpi_values_for_user(user) -> QuerySet:
+    """Submitted and accepted KPI values of the contracts the user sees, as plain rows."""
+    return (ReturnValue.objects.filter(
+        access.visible_contracts_q(user, "performance_return__contract__"),
+        performance_return__status__in=SHOWN_STATUSES)
+        .order_by().values("pk", "kpi_id", *KPI_VALUE_OWN, **KPI_VALUE_COLUMNS))
+
+
+def with_rag(rows: list[dict]) -> list[dict]:
+    """Add ``target`` and ``rag`` to KPI value rows: one query for the rows' KPIs' targets."""
+    targets = target_rows({row["kpi_id"] for row in rows}) if rows else {}
+    for row in rows:
+        target = target_in_force(targets.get(row["kpi_id"], ()),
+                                 SimpleNamespace(start_date=row["period_start"]))
+        row["target"] = target.value if target else None
+        answer = row["yes_no"] if row["data_type"] == DataType.YES_NO else row["value"]
+        row["rag"] = rag(data_type=row["data_type"], direction=row["direction"],
+                         value=answer, target=target)
+    return rows
+
+
+def monthly_actuals_for_user(user) -> QuerySet:
+    """Monthly actuals of the schemes of the Section 75 agreements the user sees."""
+    return (MonthlyActual.objects.filter(
+        access.visible_agreements_q(user, "scheme__agreement__"))
+        .order_by().values("pk", "scheme_id", "month", "actual", "forecast_outturn",
+                           **ACTUAL_COLUMNS))
+
+
+def with_financial_year(rows: list[dict]) -> list[dict]:
+    for row in rows:
+        row["financial_year"] = financial_year_for(row["month"])
+    return rows
+
+
+def batches(queryset: QuerySet, finish) -> Iterator[list[dict]]:
+    """The rows of ``queryset`` (plain values with ``pk``) in id order, ``BATCH_ROWS`` at a
+    time, each batch completed by ``finish``: memory holds one batch, never the table."""
+    last = 0
+    while True:
+        rows = list(queryset.filter(pk__gt=last).order_by("pk")[:BATCH_ROWS])
+        if not rows:
+            return
+        yield finish(rows)
+        last = rows[-1]["pk"]
+
+
+def csv_rows(queryset: QuerySet, finish, header: list[str]) -> Iterator[list]:
+    for rows in batches(queryset, finish):
+        for row in rows:
+            yield [row[name] for name in header]

@@ -1,0 +1,300 @@
+"""The read-only API through HTTP with real tokens: what each persona reads, and every kind of
+bad input answered with a JSON 4xx."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from base64 import b64encode
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from openapi_spec_validator import validate
+
+from api import tokens
+from api.models import ApiToken
+from api.throttling import PerTokenThrottle
+from commissioning.models import Membership
+from contracts.tests.factories import ExtensionOptionFactory, ShareFactory, contract_for
+from funding.tests.factories import actual, agreement_for, scheme_for
+from monitoring.tests.factories import fill_and_submit, kpi_with_target, quarter
+
+pytestmark = pytest.mark.django_db
+
+
+def token_for(user, **kwargs) -> str:
+    return tokens.token_create(user=user, name="Power BI", days=kwargs.get("days", 90)).secret
+
+
+def api(secret: str | None, path: str, method: str = "get", **extra):
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"} if secret else {}
+    return getattr(Client(), method)(path, **headers, **extra)
+
+
+def body(response) -> dict:
+    assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
+    return json.loads(response.content)
+
+
+def all_rows(secret: str, path: str) -> list[dict]:
+    rows, url = [], path
+    while url:
+        page = body(api(secret, url))
+        rows += page["results"]
+        url = page["next"]
+    return rows
+
+
+@pytest.fixture
+def data(world):
+    a = contract_for(world, reference="A-CON-1", title="Carers support")
+    ShareFactory(contract=a, organisation=world.council_a, share_percent=Decimal("70"))
+    ShareFactory(contract=a, organisation=world.icb_a, share_percent=Decimal("30"))
+    ExtensionOptionFactory(contract=a, sequence=1)
+    b = contract_for(world, reference="B-CON-1", partnership=world.partnership_b,
+                     holder=world.council_b, lead_commissioner=world.council_b,
+                     provider=world.provider_y)
+    kpi = kpi_with_target(a, code="K1", target="100", tolerance="10")
+    period = quarter(date(2025, 5, 1))
+    fill_and_submit(a, period, world.provider_x_user, values={"K1": "95"},
+                    today=date(2025, 7, 10))
+    kpi_b = kpi_with_target(b, code="KB")
+    fill_and_submit(b, period, world.provider_y_user, today=date(2025, 7, 10))
+    agreement = agreement_for(world)
+    scheme = scheme_for(agreement, code="BCF-01")
+    actual(scheme, date(2025, 4, 1), "1234.50")
+    return {"a": a, "b": b, "kpi": kpi, "kpi_b": kpi_b, "period": period, "scheme": scheme}
+
+
+def test_it_serves_an_openapi_schema_that_validates(world):
+    response = api(token_for(world.commissioner_a), reverse("api:schema"))
+    assert response.status_code == 200
+    schema = json.loads(response.content)
+    validate(schema)
+    assert "/api/v1/facts/kpi-values/" in schema["paths"]
+    assert schema["components"]["securitySchemes"]["personalAccessToken"]["scheme"] == "bearer"
+
+
+def test_it_gives_a_commissioner_their_contracts_with_money_as_strings(world, data):
+    rows = all_rows(token_for(world.commissioner_a), reverse("api:contract-list"))
+    assert [r["reference"] for r in rows] == ["A-CON-1"]
+    row = rows[0]
+    assert row["annual_value"] == "100000.00"
+    assert row["start_date"] == "2024-04-01"
+    assert {s["organisation"]["id"]: s["share_percent"] for s in row["shares"]} == {
+        world.council_a.pk: "70.00", world.icb_a.pk: "30.00"}
+    assert row["extension_options"][0]["sequence"] == 1
+    assert row["decisions"] == []
+
+
+def test_it_shows_a_provider_its_contract_without_decisions(world, data):
+    rows = all_rows(token_for(world.provider_x_user), reverse("api:contract-list"))
+    assert [r["reference"] for r in rows] == ["A-CON-1"]
+    assert rows[0]["decisions"] is None and rows[0]["variations"] is None
+
+
+def test_it_answers_an_object_the_user_may_not_see_with_a_404(world, data):
+    response = api(token_for(world.commissioner_a),
+                   reverse("api:contract-detail", args=[data["b"].pk]))
+    assert response.status_code == 404
+    assert body(response)["status"] == 404
+    assert "B-CON-1" not in response.content.decode()
+
+
+def test_it_gives_kpi_values_flat_with_rag_as_json_and_csv(world, data):
+    secret = token_for(world.commissioner_a)
+    rows = all_rows(secret, reverse("api:kpi-values-list"))
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["contract_reference"], row["kpi_code"], row["value"], row["target"],
+            row["rag"]) == ("A-CON-1", "K1", "95.00", "100.00", "amber")
+    assert row["period_code"] == data["period"].code and row["financial_year"] == "2025/26"
+    response = api(secret, reverse("api:kpi-values-csv"))
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    table = list(csv.DictReader(io.StringIO(text)))
+    assert [(r["contract_reference"], r["value"], r["rag"]) for r in table] == [
+        ("A-CON-1", "95.00", "amber")]
+    assert "KB" not in text
+
+
+def test_it_gives_monthly_actuals_flat_with_financial_year(world, data):
+    rows = all_rows(token_for(world.finance_officer_a), reverse("api:monthly-actuals-list"))
+    assert [(r["scheme_code"], r["month"], r["financial_year"], r["actual"],
+             r["partner_id"]) for r in rows] == [
+        ("BCF-01", "2025-04-01", "2025/26", "1234.50", world.council_a.pk)]
+    assert all_rows(token_for(world.provider_x_user), reverse("api:monthly-actuals-list")) == []
+
+
+def test_it_shows_the_same_contracts_as_the_register_page(world, data, client_for):
+    for user in (world.commissioner_a, world.commissioner_b, world.provider_x_user,
+                 world.staff_admin, world.finance_officer_a):
+        api_refs = {r["reference"] for r in all_rows(token_for(user),
+                                                     reverse("api:contract-list"))}
+        page = client_for(user).get(reverse("contracts:list")).content.decode()
+        page_refs = {ref for ref in ("A-CON-1", "B-CON-1") if ref in page}
+        assert api_refs == page_refs, user
+
+
+def test_it_pages_with_a_cursor(world, data):
+    for n in range(4):
+        contract_for(world, reference=f"A-MORE-{n}")
+    secret = token_for(world.commissioner_a)
+    first = body(api(secret, reverse("api:contract-list") + "?page_size=2"))
+    assert len(first["results"]) == 2 and first["next"]
+    refs = [r["reference"] for r in first["results"]]
+    url = first["next"]
+    while url:
+        page = body(api(secret, url))
+        refs += [r["reference"] for r in page["results"]]
+        url = page["next"]
+    assert sorted(refs) == sorted(["A-CON-1", *(f"A-MORE-{n}" for n in range(4))])
+
+
+def test_it_filters_like_the_register(world, data):
+    contract_for(world, reference="A-OTHER", provider=world.provider_y)
+    secret = token_for(world.commissioner_a)
+    rows = all_rows(secret, reverse("api:contract-list") + "?provider=Age")
+    assert [r["reference"] for r in rows] == ["A-OTHER"]
+    rows = all_rows(secret, reverse("api:contract-list") + "?q=carers")
+    assert [r["reference"] for r in rows] == ["A-CON-1"]
+
+
+# --- Bad input ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("header, code", [
+    (None, "not_authenticated"),
+    ("Bearer", "token_malformed"),
+    ("Basic dXNlcjpwYXNz", "token_malformed"),
+    ("Bearer jc_not-a-token-anyone-issued", "token_invalid"),
+    ("Bearer something-else", "token_malformed"),
+    ("Bearer " + "jc_" + "x" * 5000, "token_malformed"),
+])
+def test_it_refuses_a_missing_or_malformed_token_with_a_401(world, data, header, code):
+    extra = {"HTTP_AUTHORIZATION": header} if header else {}
+    response = Client().get(reverse("api:contract-list"), **extra)
+    assert response.status_code == 401
+    assert body(response)["code"] == code
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_it_refuses_an_expired_token(world, data):
+    secret = token_for(world.commissioner_a)
+    ApiToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    response = api(secret, reverse("api:contract-list"))
+    assert (response.status_code, body(response)["code"]) == (401, "token_expired")
+
+
+def test_it_refuses_a_revoked_token(world, data):
+    created = tokens.token_create(user=world.commissioner_a, name="x", days=1)
+    assert api(created.secret, reverse("api:contract-list")).status_code == 200
+    tokens.token_revoke(token=created.token)
+    response = api(created.secret, reverse("api:contract-list"))
+    assert (response.status_code, body(response)["code"]) == (401, "token_revoked")
+
+
+def test_it_takes_the_data_away_when_the_role_goes(world, data):
+    secret = token_for(world.commissioner_a)
+    assert len(all_rows(secret, reverse("api:contract-list"))) == 1
+    Membership.objects.filter(user=world.commissioner_a).update(is_active=False)
+    response = api(secret, reverse("api:contract-list"))
+    assert (response.status_code, body(response)["code"]) == (401, "token_no_access")
+
+
+def test_it_refuses_tokens_of_an_organisation_that_turned_api_access_off(world, data):
+    secret = token_for(world.commissioner_a)
+    world.council_a.api_access_enabled = False
+    world.council_a.save()
+    response = api(secret, reverse("api:contract-list"))
+    assert (response.status_code, body(response)["code"]) == (403, "api_access_off")
+
+
+def test_it_records_when_a_token_was_last_used(world, data):
+    created = tokens.token_create(user=world.commissioner_a, name="x", days=1)
+    assert created.token.last_used_at is None
+    api(created.secret, reverse("api:contract-list"))
+    created.token.refresh_from_db()
+    assert created.token.last_used_at is not None
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_it_refuses_writes_with_a_405(world, data, method):
+    secret = token_for(world.commissioner_a)
+    for url in (reverse("api:contract-list"),
+                reverse("api:contract-detail", args=[data["a"].pk])):
+        response = api(secret, url, method, data="{}", content_type="application/json")
+        assert response.status_code == 405, url
+        assert body(response)["code"] == "method_not_allowed"
+    assert data["a"].__class__.objects.filter(pk=data["a"].pk).exists()
+
+
+@pytest.mark.parametrize("query, field", [
+    ("?colour=red", "colour"),
+    ("?status=bogus", "status"),
+    ("?lead_commissioner=not-a-number", "lead_commissioner"),
+    ("?page_size=1000000", "page_size"),
+    ("?page_size=0", "page_size"),
+    ("?page_size=" + "9" * 5000, "page_size"),
+    ("?cursor=not-base64!!", "cursor"),
+    ("?cursor=" + b64encode(b"p=1%27;drop").decode(), "cursor"),
+    ("?cursor=" + b64encode(b"o=99999999999999999999").decode(), "cursor"),
+    ("?cursor=" + b64encode(b"p=" + b"9" * 40).decode(), "cursor"),
+])
+def test_it_answers_bad_filters_and_cursors_with_a_400_naming_them(world, data, query, field):
+    response = api(token_for(world.commissioner_a), reverse("api:contract-list") + query)
+    assert response.status_code == 400, response.content
+    assert field in body(response)["detail"]
+
+
+@pytest.mark.parametrize("name", ["api:kpi-values-list", "api:kpi-values-csv",
+                                  "api:monthly-actuals-list", "api:monthly-actuals-csv"])
+def test_it_refuses_unknown_filters_on_the_flat_tables(world, data, name):
+    secret = token_for(world.commissioner_a)
+    assert api(secret, reverse(name) + "?finanical_year=2025/26").status_code == 400
+    if "actuals" in name:
+        response = api(secret, reverse(name) + "?financial_year=2025")
+        assert response.status_code == 400
+        assert "financial_year" in body(response)["detail"]
+
+
+def test_it_answers_an_id_that_is_not_a_number_with_a_404(world, data):
+    secret = token_for(world.commissioner_a)
+    for path in ("/api/v1/contracts/abc/", "/api/v1/contracts/" + "9" * 19 + "/",
+                 "/api/v1/contracts/999999999999999999/"):
+        assert api(secret, path).status_code == 404, path
+
+
+def test_it_throttles_each_token_with_a_429(world, data, monkeypatch):
+    monkeypatch.setattr(PerTokenThrottle, "THROTTLE_RATES", {"api": "3/min"})
+    first, second = token_for(world.commissioner_a), token_for(world.commissioner_a)
+    codes = [api(first, reverse("api:period-list")).status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    refused = api(first, reverse("api:period-list"))
+    assert body(refused)["code"] == "throttled" and int(refused["Retry-After"]) > 0
+    assert api(second, reverse("api:period-list")).status_code == 200
+
+
+def test_it_never_answers_with_a_500_for_any_list_and_persona(world, data):
+    names = ("contract", "provider", "framework", "lot", "admission", "call-off",
+             "agreement", "scheme", "budget", "contribution", "kpi", "return",
+             "period", "kpi-values", "monthly-actuals")
+    for user in world.personas().values():
+        if not Membership.objects.filter(user=user).exists() and not user.is_superuser:
+            continue
+        secret = token_for(user)
+        for name in names:
+            response = api(secret, reverse(f"api:{name}-list"))
+            assert response.status_code == 200, (user, name, response.content[:300])
+
+
+def test_it_shows_a_token_only_once_and_stores_only_its_hash(world):
+    created = tokens.token_create(user=world.commissioner_a, name="x", days=1)
+    row = ApiToken.objects.get()
+    assert created.secret not in (row.token_hash, row.prefix)
+    assert re.fullmatch(r"[0-9a-f]{64}", row.token_hash)
