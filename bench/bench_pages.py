@@ -45,7 +45,7 @@ def page_list(t) -> list[tuple[str, str, str, str | None]]:
     if t.framework_id:
         from django.contrib import admin
 
-        from contracts.models import Framework
+        from contracts.frameworks.models import Framework
 
         compare = "/admin/contracts/framework/" if admin.site.is_registered(Framework) \
             else admin_contracts

@@ -79,7 +79,7 @@ def targets() -> Targets:
                 .order_by("-k", "-d", "pk").first()) or visible.order_by("pk").first()
     framework_id = None
     try:
-        from contracts.models import Framework
+        from contracts.frameworks.models import Framework
 
         framework = (Framework.objects.for_user(commissioner).annotate(n=Count("lots"))
                      .order_by("-n", "pk").first())

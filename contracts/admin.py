@@ -1,6 +1,14 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from contracts.frameworks.models import (
+    CallOff,
+    Framework,
+    FrameworkParty,
+    Lot,
+    ProcurementWindow,
+    ProviderApplication,
+)
 from contracts.models import (
     CommissioningShare,
     Contract,
@@ -79,16 +87,6 @@ class KeyDateAlertAdmin(admin.ModelAdmin):
 
 
 # --- Frameworks (reference data and support; day-to-day work happens in the service) --------
-
-from contracts.models import (  # noqa: E402
-    CallOff,
-    Framework,
-    FrameworkParty,
-    Lot,
-    ProcurementWindow,
-    ProviderApplication,
-)
-
 
 class FrameworkPartyInline(admin.TabularInline):
     model = FrameworkParty

@@ -409,8 +409,7 @@ EIP_CALL_OFFS = [
 def load_frameworks(stdout) -> None:
     """The EIP framework, its lots, windows, admissions and call-offs. Safe to run twice:
     rows are matched on their natural keys and call-offs already made are left alone."""
-    from contracts.framework_services import CallOffInput, call_off_create
-    from contracts.models import (
+    from contracts.frameworks.models import (
         ApplicationDecision,
         AwardMethod,
         CallOff,
@@ -423,6 +422,7 @@ def load_frameworks(stdout) -> None:
         ProcurementWindow,
         ProviderApplication,
     )
+    from contracts.frameworks.services import CallOffInput, call_off_create
     from contracts.services import ShareInput
 
     today = date.today()

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from commissioning import access
 from commissioning.models import Organisation, Partnership
 from commissioning.periods import add_months
+from contracts.frameworks.models import ProviderApplication
 from contracts.models import (
     ACTIVE_STATUSES,
     AlertKind,
@@ -22,7 +23,6 @@ from contracts.models import (
     Decision,
     DecisionPurpose,
     ExtensionOption,
-    ProviderApplication,
     ReviewDate,
     Variation,
 )

@@ -160,7 +160,7 @@ def _validate_contract(contract: Contract) -> None:
 def provider_not_admitted(provider: Organisation, lot) -> str | None:
     """Why ``provider`` cannot be on a call-off from ``lot`` (not admitted to it), or None.
     The one rule for the call-off form (``call_off_create``) and "Change details"."""
-    from contracts.models import ApplicationDecision, ProviderApplication
+    from contracts.frameworks.models import ApplicationDecision, ProviderApplication
 
     if ProviderApplication.objects.filter(lot=lot, provider=provider,
                                           decision=ApplicationDecision.ADMITTED).exists():
@@ -181,7 +181,7 @@ def _validate_provider(contract: Contract, *, user: User | None,
     provider a contract already has (``unchanged``) stays allowed. A call-off's provider must
     be admitted to the call-off's lot, whichever form changes it.
     """
-    from contracts.models import CallOff
+    from contracts.frameworks.models import CallOff
     from contracts.selectors import providers_known_to
 
     provider = contract.provider

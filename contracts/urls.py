@@ -1,7 +1,7 @@
 from django.urls import path
 
 from contracts import views
-from contracts.framework_urls import framework_urlpatterns
+from contracts.frameworks.urls import framework_urlpatterns
 
 app_name = "contracts"
 

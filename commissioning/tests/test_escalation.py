@@ -84,8 +84,8 @@ def test_it_never_lets_a_partnership_administrator_into_a_provider(world, client
     """Findings 1 (a) and (b): the provider becomes linked to partnership A (by putting it on
     A's contract, or because it applied to A's framework); A's administrator then tries to
     grant themselves a role there, and must not reach B's contract through it."""
+    from contracts.frameworks.tests.factories import framework_for
     from contracts.tests.factories import contract_for
-    from contracts.tests.framework_factories import framework_for
 
     b = _b_world(world)
     attacker = client_for(world.partnership_admin_a)
@@ -98,7 +98,7 @@ def test_it_never_lets_a_partnership_administrator_into_a_provider(world, client
         contract.refresh_from_db()
         assert contract.provider == world.provider_x
     else:
-        from contracts.tests.framework_factories import admit
+        from contracts.frameworks.tests.factories import admit
 
         admit(world.provider_y, framework_for(world).lots.first(), decision="pending")
 
@@ -269,7 +269,7 @@ def test_no_sequence_of_actions_gives_an_attacker_another_partnerships_data(
     """The property in the module docstring, with partnership B's provider linked to
     partnership A by an application to A's framework (finding 1 (b)) and free to be named on
     A's contracts (finding 1 (a))."""
-    from contracts.tests.framework_factories import admit
+    from contracts.frameworks.tests.factories import admit
 
     b = sides["B"]
     admit(world.provider_y, sides["A"].lot, decision="pending")
@@ -308,7 +308,8 @@ def test_no_sequence_of_actions_gives_an_attacker_another_partnerships_data(
         re.sub(r" as \w+$", " as <role>", a) for a in attempts.accepted})))
     assert not leaks, f"{len(leaks)} leaks after the attack:\n" + "\n".join(leaks[:60])
     # Whatever the product accepted, partnership B's organisations are party to nothing of A's.
-    from contracts.models import CommissioningShare, Contract, FrameworkParty
+    from contracts.frameworks.models import FrameworkParty
+    from contracts.models import CommissioningShare, Contract
 
     b_orgs = (world.council_b, world.icb_b)
     assert not Contract.objects.filter(partnership=world.partnership_a).filter(

@@ -94,7 +94,7 @@ def _open_quarter(view: str) -> Callable[[SimpleNamespace, object], str]:
 
 def _open_window(s, world) -> str:
     """A window open today, so the framework takes applications."""
-    from contracts.tests.framework_factories import WindowFactory
+    from contracts.frameworks.tests.factories import WindowFactory
 
     today = timezone.localdate()
     WindowFactory(framework=s.framework, opens=today - timedelta(days=1),

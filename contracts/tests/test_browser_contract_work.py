@@ -16,7 +16,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from commissioning.tests.browser import expect_heading, press, sign_in_verified, type_into
-from contracts.models import Contract, Framework, LotStatus
+from contracts.frameworks.models import Framework, LotStatus
+from contracts.models import Contract
 from contracts.tests.factories import (
     ExtensionOptionFactory,
     ShareFactory,

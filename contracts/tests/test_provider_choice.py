@@ -16,9 +16,9 @@ from commissioning.models import Organisation
 from commissioning.tests.factories import ProviderFactory
 from commissioning.tests.page_forms import rendered_form
 from contracts import services
+from contracts.frameworks.tests.factories import admit, framework_for, quick_call_off
 from contracts.models import Contract
 from contracts.tests.factories import contract_for
-from contracts.tests.framework_factories import admit, framework_for, quick_call_off
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,8 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from commissioning.tests.browser import Scanner, press, sign_in_verified, type_into
-from contracts.models import ApplicationDecision, ProviderApplication
-from contracts.tests.framework_factories import framework_for
+from contracts.frameworks.models import ApplicationDecision, ProviderApplication
+from contracts.frameworks.tests.factories import framework_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

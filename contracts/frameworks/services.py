@@ -19,12 +19,11 @@ from django.utils import timezone
 
 from commissioning import access
 from commissioning.models import Organisation, Partnership, PartnershipMember, User
-from contracts.models import (
+from contracts.frameworks.models import (
     ApplicationDecision,
     AwardMethod,
     CallOff,
     CallOffRules,
-    ContractStatus,
     EvaluationResult,
     Framework,
     FrameworkParty,
@@ -33,11 +32,10 @@ from contracts.models import (
     Lot,
     LotStatus,
     MiniCompetitionInvitation,
-    ProcurementRegime,
-    ProcurementRoute,
     ProcurementWindow,
     ProviderApplication,
 )
+from contracts.models import ContractStatus, ProcurementRegime, ProcurementRoute
 from contracts.services import (
     ContractInput,
     ShareInput,

@@ -12,15 +12,14 @@ from django.urls import reverse
 from commissioning import demo as core_demo
 from commissioning.models import User
 from contracts import demo
-from contracts.models import (
+from contracts.frameworks.models import (
     CallOff,
-    Contract,
     Framework,
     LotStatus,
-    ProcurementRoute,
     ProcurementWindow,
     ProviderApplication,
 )
+from contracts.models import Contract, ProcurementRoute
 
 pytestmark = pytest.mark.django_db
 

@@ -12,21 +12,21 @@ from django.urls import reverse
 from django.utils import timezone
 
 from commissioning.tests.factories import ProviderFactory
-from contracts.models import (
+from contracts.frameworks.models import (
     ApplicationDecision,
     CallOff,
-    Contract,
     Framework,
     LotStatus,
     ProcurementWindow,
     ProviderApplication,
 )
-from contracts.tests.framework_factories import (
+from contracts.frameworks.tests.factories import (
     WindowFactory,
     admit,
     framework_for,
     quick_call_off,
 )
+from contracts.models import Contract
 
 pytestmark = pytest.mark.django_db
 

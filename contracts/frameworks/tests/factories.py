@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import factory
 
-from contracts.models import (
+from contracts.frameworks.models import (
     ApplicationDecision,
     AwardMethod,
     CallOff,
@@ -18,11 +18,10 @@ from contracts.models import (
     FundingArrangement,
     Lot,
     LotStatus,
-    ProcurementRegime,
-    ProcurementRoute,
     ProcurementWindow,
     ProviderApplication,
 )
+from contracts.models import ProcurementRegime, ProcurementRoute
 from contracts.tests.factories import ShareFactory, contract_for
 
 

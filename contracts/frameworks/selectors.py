@@ -27,11 +27,9 @@ from django.shortcuts import get_object_or_404
 
 from commissioning import access
 from commissioning.models import Organisation
-from contracts.framework_services import accepts_new_providers, closed_message
-from contracts.models import (
+from contracts.frameworks.models import (
     ApplicationDecision,
     CallOff,
-    CommissioningShare,
     Framework,
     FrameworkParty,
     FrameworkStatus,
@@ -39,8 +37,9 @@ from contracts.models import (
     MiniCompetitionInvitation,
     ProcurementWindow,
     ProviderApplication,
-    whole_life_value,
 )
+from contracts.frameworks.services import accepts_new_providers, closed_message
+from contracts.models import CommissioningShare, whole_life_value
 
 ZERO = Decimal("0")
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from contracts import framework_views as views
+from contracts.frameworks import views
 
 framework_urlpatterns = [
     path("frameworks/", views.framework_list, name="framework_list"),

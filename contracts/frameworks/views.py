@@ -18,11 +18,10 @@ from django.views.decorators.http import require_http_methods
 
 from commissioning import access
 from commissioning.models import Organisation
-from contracts import framework_selectors as selectors
-from contracts import framework_services as services
 from contracts import permissions
 from contracts.forms import add_service_errors
-from contracts.framework_forms import (
+from contracts.frameworks import selectors, services
+from contracts.frameworks.forms import (
     ApplyForm,
     CallOffForm,
     EvaluationForm,
@@ -30,13 +29,8 @@ from contracts.framework_forms import (
     LotForm,
     WindowForm,
 )
-from contracts.models import (
-    ApplicationDecision,
-    CommissioningShare,
-    Framework,
-    Lot,
-    LotStatus,
-)
+from contracts.frameworks.models import ApplicationDecision, Framework, Lot, LotStatus
+from contracts.models import CommissioningShare
 
 TEMPLATES = "contracts/frameworks/"
 

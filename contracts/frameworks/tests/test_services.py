@@ -11,28 +11,30 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from contracts import framework_services as services
-from contracts.models import (
+from contracts.frameworks import services
+from contracts.frameworks.models import (
     ApplicationDecision,
     AwardMethod,
     CallOff,
     CallOffRules,
-    CommissioningShare,
-    Contract,
-    ContractStatus,
     Framework,
     FrameworkParty,
     FundingArrangement,
     LotStatus,
     MiniCompetitionInvitation,
-    ProcurementRegime,
-    ProcurementRoute,
     ProcurementWindow,
     ProviderApplication,
+)
+from contracts.frameworks.tests.factories import WindowFactory, admit, framework_for
+from contracts.models import (
+    CommissioningShare,
+    Contract,
+    ContractStatus,
+    ProcurementRegime,
+    ProcurementRoute,
     ServiceArea,
 )
 from contracts.services import ShareInput
-from contracts.tests.framework_factories import WindowFactory, admit, framework_for
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 """GOV.UK forms for frameworks, lots, windows, applications and call-offs.
 
 Forms parse and check the shape of input; the rules (windows, admissions, call-off rules,
-shares adding up to 100%) live in ``contracts.framework_services``.
+shares adding up to 100%) live in ``contracts.frameworks.services``.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from commissioning.forms import GovUKForm, IdsChoiceField
 from commissioning.inputs import MoneyField, UKDateField
 from commissioning.models import Organisation
 from contracts.forms import WholeNumberField, parse_option_lengths, rebuild_helper
-from contracts.framework_services import BidInput, CallOffInput, FrameworkInput, LotInput
-from contracts.models import (
+from contracts.frameworks.models import (
     AwardMethod,
     CallOffRules,
     EvaluationResult,
@@ -25,8 +24,9 @@ from contracts.models import (
     FundingArrangement,
     Lot,
     LotStatus,
-    ServiceArea,
 )
+from contracts.frameworks.services import BidInput, CallOffInput, FrameworkInput, LotInput
+from contracts.models import ServiceArea
 from contracts.services import ShareInput
 
 TEXT_20 = {"class": "govuk-input govuk-input--width-20", "spellcheck": "false"}
