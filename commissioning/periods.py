@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -19,28 +20,101 @@ import holidays
 from govuk_bank_holidays.bank_holidays import BankHolidays
 
 _LABEL = re.compile(r"^(\d{4})/(\d{2})$")
+_SLUG = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+@dataclass(frozen=True, order=True)
+class FinancialYear:
+    """A UK financial year, 1 April to 31 March, the one type for them everywhere.
+
+    Stored as its starting calendar year (``start``: funding's ``year`` columns) or as its
+    label (``"2025/26"``: monitoring's ``financial_year`` columns); both convert through here,
+    never by slicing strings.
+    """
+
+    start: int
+
+    @classmethod
+    def of(cls, start: int) -> FinancialYear:
+        """``FinancialYear.of(2025)`` is 2025/26."""
+        return cls(int(start))
+
+    @classmethod
+    def from_date(cls, day: date) -> FinancialYear:
+        """The financial year containing ``day`` (31 March 2026 and 1 April 2025 are 2025/26)."""
+        return cls(day.year if day.month >= 4 else day.year - 1)
+
+    @classmethod
+    def parse(cls, label: str) -> FinancialYear:
+        """``"2025/26"`` -> 2025/26. Raises ValueError for anything else."""
+        return cls._matched(_LABEL, label, "like 2025/26")
+
+    @classmethod
+    def from_slug(cls, slug: str) -> FinancialYear:
+        """``"2025-26"`` (the form used in codes and file names) -> 2025/26."""
+        return cls._matched(_SLUG, slug, "like 2025-26")
+
+    @classmethod
+    def _matched(cls, pattern: re.Pattern, text: str, example: str) -> FinancialYear:
+        match = pattern.match(str(text).strip())
+        if not match or int(match.group(2)) != (int(match.group(1)) + 1) % 100:
+            raise ValueError(f"{text!r} is not a financial year {example}")
+        return cls(int(match.group(1)))
+
+    @property
+    def label(self) -> str:
+        """``"2025/26"``."""
+        return f"{self.start}/{(self.start + 1) % 100:02d}"
+
+    @property
+    def short_label(self) -> str:
+        """``"25/26"``, for chart axes."""
+        return f"{self.start % 100:02d}/{(self.start + 1) % 100:02d}"
+
+    @property
+    def slug(self) -> str:
+        """``"2025-26"``, for codes and file names."""
+        return self.label.replace("/", "-")
+
+    @property
+    def first_day(self) -> date:
+        return date(self.start, 4, 1)
+
+    @property
+    def last_day(self) -> date:
+        return date(self.start + 1, 3, 31)
+
+    def bounds(self) -> tuple[date, date]:
+        """(1 April, 31 March)."""
+        return self.first_day, self.last_day
+
+    def quarter(self, quarter: int) -> tuple[date, date]:
+        """First and last day of quarter 1–4 (Q1 April–June … Q4 January–March)."""
+        if quarter not in (1, 2, 3, 4):
+            raise ValueError("A quarter is 1, 2, 3 or 4")
+        first = add_months(self.first_day, 3 * (quarter - 1))
+        return first, add_months(first, 3) - timedelta(days=1)
+
+    def __contains__(self, day: date) -> bool:
+        return self.first_day <= day <= self.last_day
+
+    def __str__(self) -> str:
+        return self.label
 
 
 def financial_year_start(day: date) -> int:
     """The calendar year in which the financial year containing ``day`` starts."""
-    return day.year if day.month >= 4 else day.year - 1
+    return FinancialYear.from_date(day).start
 
 
 def financial_year_for(day: date) -> str:
     """``date(2025, 4, 1)`` -> ``"2025/26"``; ``date(2026, 3, 31)`` -> ``"2025/26"``."""
-    start = financial_year_start(day)
-    return f"{start}/{(start + 1) % 100:02d}"
+    return FinancialYear.from_date(day).label
 
 
 def financial_year_bounds(label: str) -> tuple[date, date]:
     """``"2025/26"`` -> (1 April 2025, 31 March 2026). Raises ValueError for a bad label."""
-    match = _LABEL.match(label.strip())
-    if not match:
-        raise ValueError(f"{label!r} is not a financial year like 2025/26")
-    start = int(match.group(1))
-    if int(match.group(2)) != (start + 1) % 100:
-        raise ValueError(f"{label!r} is not a financial year like 2025/26")
-    return date(start, 4, 1), date(start + 1, 3, 31)
+    return FinancialYear.parse(label).bounds()
 
 
 def quarter_for(day: date) -> int:
@@ -55,11 +129,7 @@ def quarter_label(day: date) -> str:
 
 def quarter_bounds(label: str, quarter: int) -> tuple[date, date]:
     """First and last day of quarter ``quarter`` (1–4) of financial year ``label``."""
-    if quarter not in (1, 2, 3, 4):
-        raise ValueError("A quarter is 1, 2, 3 or 4")
-    start, _end = financial_year_bounds(label)
-    first = add_months(start, 3 * (quarter - 1))
-    return first, add_months(first, 3) - timedelta(days=1)
+    return FinancialYear.parse(label).quarter(quarter)
 
 
 def add_months(day: date, months: int) -> date:

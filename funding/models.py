@@ -18,7 +18,7 @@ from simple_history.models import HistoricalRecords
 
 from commissioning import access
 from commissioning.models import Organisation, Partnership
-from commissioning.periods import financial_year_start
+from commissioning.periods import FinancialYear, financial_year_start
 
 
 def money_field(verbose_name: str | None = None, **kwargs) -> models.DecimalField:
@@ -30,8 +30,8 @@ def percent_field(verbose_name: str | None = None, **kwargs) -> models.DecimalFi
 
 
 def year_label(year: int) -> str:
-    """2025 -> "2025/26"."""
-    return f"{year}/{(year + 1) % 100:02d}"
+    """2025 -> "2025/26" (the financial year whose start is stored in ``year`` columns)."""
+    return FinancialYear.of(year).label
 
 
 def month_label(month: date) -> str:

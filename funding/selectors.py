@@ -27,7 +27,7 @@ from django.db.models.functions import Coalesce, Round
 from django.shortcuts import get_object_or_404
 
 from commissioning.models import Organisation
-from commissioning.periods import add_months, financial_year_start, quarter_bounds
+from commissioning.periods import FinancialYear, add_months, financial_year_start
 from funding.models import (
     AgreementPartner,
     AllocationBasis,
@@ -485,7 +485,7 @@ def statement(agreement: Section75Agreement, year: int, quarter: int | None = No
     """Income by partner, expenditure by scheme, variance and risk share for the year (or to
     the end of a quarter)."""
     if quarter:
-        _start, end = quarter_bounds(year_label(year), quarter)
+        _start, end = FinancialYear.of(year).quarter(quarter)
         as_at = end.replace(day=1)
     else:
         as_at = year_bounds(year)[1]

@@ -23,11 +23,9 @@ from commissioning import uploads
 from commissioning.email import email_queue, render_plain_text
 from commissioning.models import PROVIDER_ROLES, Membership, Role, User
 from commissioning.periods import (
+    FinancialYear,
     add_months,
     add_working_days,
-    financial_year_bounds,
-    financial_year_for,
-    financial_year_start,
     quarter_for,
 )
 from contracts.models import Contract
@@ -65,12 +63,11 @@ PERCENT_PLACES = Decimal("0.01")
 # --- Reporting periods -----------------------------------------------------------------------
 
 def _period_values(kind: str, day: date) -> dict:
-    fy = financial_year_for(day)
-    fy_slug = fy.replace("/", "-")
+    year = FinancialYear.from_date(day)
+    fy, fy_slug = year.label, year.slug
     if kind == PeriodKind.QUARTER:
         quarter = quarter_for(day)
-        start = add_months(date(financial_year_start(day), 4, 1), 3 * (quarter - 1))
-        end = add_months(start, 3) - timedelta(days=1)
+        start, end = year.quarter(quarter)
         return {"code": f"{fy_slug}-q{quarter}", "label": f"{fy} Q{quarter}",
                 "financial_year": fy, "quarter": quarter, "month": None,
                 "start_date": start, "end_date": end,
@@ -105,7 +102,7 @@ def period_from_code(code: str) -> ReportingPeriod | None:
     """"2025-26-q3" or "2025-26-m07" -> the period (created if needed), None if malformed."""
     try:
         fy, _, part = code.rpartition("-")
-        start, _end = financial_year_bounds(fy.replace("-", "/"))
+        start = FinancialYear.from_slug(fy).first_day
         number = int(part[1:])
     except (ValueError, IndexError):
         return None
@@ -845,7 +842,7 @@ def assessment_draft(*, contract: Contract, financial_year: str,
     from monitoring.rag import suggested_rating
     from monitoring.selectors import kpi_year_rags
 
-    financial_year_bounds(financial_year)  # raises ValueError for a bad label
+    FinancialYear.parse(financial_year)  # raises ValueError for a bad label
     assessment, _ = PerformanceAssessment.objects.get_or_create(
         contract=contract, financial_year=financial_year, defaults={"created_by": drafted_by},
     )

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from commissioning import access
 from commissioning.downloads import as_download
-from commissioning.periods import financial_year_for
+from commissioning.periods import FinancialYear, financial_year_for
 from contracts.models import Contract
 from monitoring import permissions, selectors, services
 from monitoring.exports import table_response
@@ -523,7 +523,8 @@ def contract_performance(request: HttpRequest, pk: int) -> HttpResponse:
 
     charts_by_kpi = [
         (row, charts.bar_chart(
-            [(c.period.label.split(" ")[-1] + " " + c.period.financial_year[2:],
+            [(c.period.label.split(" ")[-1] + " "
+              + FinancialYear.parse(c.period.financial_year).short_label,
               c.value.value if c.value else None, c.rag) for c in row.cells],
             title=f"{row.kpi.code} {row.kpi.name} by quarter",
             target=row.target.value if row.target else None))
@@ -692,7 +693,7 @@ def assessment(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("monitoring:assessment", item.pk)
     if request.GET.get("format") == "csv":
         return table_response("csv", f"performance-assessment-{item.contract.reference}-"
-                                     f"{item.financial_year.replace('/', '-')}", [
+                                     f"{FinancialYear.parse(item.financial_year).slug}", [
             "Contract reference", "Contract title", "Financial year", "KPI code", "KPI",
             "Rating", "Explanation", "Status"], [
             [item.contract.reference, item.contract.title, item.financial_year, r.kpi.code,

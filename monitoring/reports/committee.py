@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from commissioning.models import Partnership, User
 from commissioning.pdf import render_pdf
-from commissioning.periods import financial_year_for
+from commissioning.periods import FinancialYear
 from contracts.models import ACTIVE_STATUSES, Contract
 from monitoring.reports.models import (
     CommitteeReport,
@@ -170,7 +170,7 @@ def _service_users(contract: Contract) -> str:
 def _agreement_sections(agreement, meeting: str) -> dict[str, str]:
     from funding.selectors import agreement_page
 
-    year = int(financial_year_for(timezone.localdate())[:4])
+    year = FinancialYear.from_date(timezone.localdate()).start
     page = agreement_page(agreement, year)
     partners = ", ".join(p.organisation.name for p in page.partners)
     schemes = "; ".join(f"{s.code} {s.name} (lead: {s.lead_partner.display_name}, budget "

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from commissioning import access
 from commissioning.models import Organisation, Partnership
-from commissioning.periods import add_months, financial_year_for
+from commissioning.periods import FinancialYear, add_months
 from contracts.models import ACTIVE_STATUSES, Contract
 from contracts.selectors import DueAlert, key_date_alerts_due
 from monitoring import charts
@@ -182,7 +182,7 @@ def _budgets(partnership: Partnership, month: date) -> list[BudgetRow]:
     from funding.models import Section75Agreement
     from funding.selectors import agreement_page
 
-    year = int(financial_year_for(month)[:4])
+    year = FinancialYear.from_date(month).start
     rows = []
     # Only agreements every member is a partner in: every member's people read the report.
     agreements = Section75Agreement.objects.filter(
