@@ -20,12 +20,15 @@ from commissioning.models import Partnership, User
 from commissioning.pdf import render_pdf
 from commissioning.periods import FinancialYear
 from contracts.models import ACTIVE_STATUSES, Contract
+from monitoring.reports.cover import contract_facts, estimated_users
 from monitoring.reports.models import (
     CommitteeReport,
     CommitteeReportExport,
     CommitteeReportType,
+    ExportFormat,
     ReportPart,
 )
+from monitoring.reports.word import render_committee_docx
 
 # (key, title) in the order the councils' reports use.
 SECTIONS = [
@@ -74,10 +77,6 @@ class Meta:
 def _contract_sections(contract: Contract, report_type: str, meeting: str) -> dict[str, str]:
     from monitoring.selectors import contract_performance
 
-    funding = list(contract.funding_allocations.select_related("scheme", "source"))
-    funded_total = sum((f.amount for f in funding), Decimal(0))
-    sources = "; ".join(sorted({f"{f.source.name} ({f.scheme.name})" for f in funding})) or \
-        "Not yet linked to a scheme in the pooled budget"
     _periods, kpis = contract_performance(contract=contract)
     reds = [k for k in kpis if k.rag == "red"]
     greens = [k for k in kpis if k.rag == "green"]
@@ -131,12 +130,11 @@ def _contract_sections(contract: Contract, report_type: str, meeting: str) -> di
         "reason": purpose,
         "recommendations": f"The {meeting} is asked to: {recommendation}",
         "corporate_policy": "Policy status: Existing policy.",
+        # The figures are the section's facts (monitoring/reports/cover.py); the prose adds
+        # what the register knows beyond the boxes.
         "financial": (
-            f"Cost of proposal: {_money(contract.annual_value)} per year. "
-            f"Ongoing costs: recurring. Budget head: {contract.get_service_area_display()}. "
-            f"Total current budget for this head: {_money(funded_total)} allocated from the "
-            f"pooled budget. Source of funding: {sources}. Commissioners' shares: "
-            f"{partners or 'not recorded'}."),
+            f"The contract's annual value is {_money(contract.annual_value)}. Commissioners' "
+            f"shares: {partners or 'not recorded'}."),
         "customer_impact": _service_users(contract),
         "commentary": (
             f"Contract history: the contract ({contract.reference}) started on "
@@ -161,10 +159,11 @@ def _contract_sections(contract: Contract, report_type: str, meeting: str) -> di
 def _service_users(contract: Contract) -> str:
     latest = contract.service_user_lists.select_related("period").first()
     if latest and latest.count:
-        return (f"Estimated number of users: {latest.count} people supported in "
-                f"{latest.period}, from the provider's service user return.")
-    return ("Estimated number of users/beneficiaries (current and projected): to be added by "
-            "the report author.")
+        return (f"{latest.count:,} people were supported in {latest.period}, from the "
+                f"provider's service user return.")
+    if contract.estimated_users is not None:
+        return f"The service expects to support {estimated_users(contract)} people."
+    return "The provider has not yet sent a service user return."
 
 
 def _agreement_sections(agreement, meeting: str) -> dict[str, str]:
@@ -250,15 +249,18 @@ def _partnership_sections(partnership: Partnership, meeting: str) -> dict[str, s
 
 def draft_sections(*, partnership: Partnership, report_type: str, contract=None,
                    framework=None, agreement=None, meeting: str) -> list[dict]:
+    facts: dict[str, list[list[str]]] = {}
     if contract is not None:
         texts = _contract_sections(contract, report_type, meeting)
+        facts = contract_facts(contract)
     elif agreement is not None:
         texts = _agreement_sections(agreement, meeting)
     elif framework is not None:
         texts = _framework_sections(framework, meeting)
     else:
         texts = _partnership_sections(partnership, meeting)
-    return [{"key": key, "title": title, "body": texts.get(key, ""), "exempt": False}
+    return [{"key": key, "title": title, "body": texts.get(key, ""), "exempt": False,
+             "facts": facts.get(key, [])}
             for key, title in SECTIONS]
 
 
@@ -331,16 +333,24 @@ def report_context(report: CommitteeReport, part: str) -> dict:
 
 
 @transaction.atomic
-def committee_report_export(*, report: CommitteeReport, part: str,
-                            exported_by: User) -> CommitteeReportExport:
-    """Render the PDF of the current version and keep it with who exported it."""
+def committee_report_export(*, report: CommitteeReport, part: str, exported_by: User,
+                            fmt: str = ExportFormat.PDF) -> CommitteeReportExport:
+    """Render the current version as a PDF or a Word document from the same context (same
+    Part 1 / Part 2 split) and keep it with its version, format and who exported it."""
     if part == ReportPart.PART_2 and not report.has_exempt_sections:
         raise ValidationError({"part": "This report has no exempt sections, so it has no Part 2."})
-    rendered = render_pdf("pdf/committee_report.html", report_context(report, part))
+    context = report_context(report, part)
+    if fmt == ExportFormat.DOCX:
+        content, page_count = render_committee_docx(context).content, None
+    elif fmt == ExportFormat.PDF:
+        rendered = render_pdf("pdf/committee_report.html", context)
+        content, page_count = rendered.content, rendered.page_count
+    else:
+        raise ValidationError({"format": "Choose PDF or Word."})
     export = CommitteeReportExport(report=report, version=report.version, part=part,
-                                   page_count=rendered.page_count,
-                                   size_bytes=len(rendered.content), exported_by=exported_by)
-    export.file.save(f"{report.pk}-v{report.version}-{part}.pdf",
-                     ContentFile(rendered.content), save=False)
+                                   file_format=fmt, page_count=page_count,
+                                   size_bytes=len(content), exported_by=exported_by)
+    export.file.save(f"{report.pk}-v{report.version}-{part}.{fmt}", ContentFile(content),
+                     save=False)
     export.save()
     return export

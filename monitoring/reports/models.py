@@ -18,8 +18,9 @@ from commissioning.models import Partnership
 
 def report_upload_to(instance, filename: str) -> str:
     # Random names: a guessed file name never reveals a report, and downloads go through a
-    # permission-checked view anyway.
-    return f"reports/{uuid.uuid4().hex}.pdf"
+    # permission-checked view anyway. The extension follows the format (PDF or Word).
+    extension = ".docx" if filename.lower().endswith(".docx") else ".pdf"
+    return f"reports/{uuid.uuid4().hex}{extension}"
 
 
 class ReportStatus(models.TextChoices):
@@ -179,15 +180,29 @@ class ReportPart(models.TextChoices):
     PART_2 = "part2", "Part 2 (exempt)"
 
 
+class ExportFormat(models.TextChoices):
+    PDF = "pdf", "PDF"
+    DOCX = "docx", "Word document"
+
+
+EXPORT_CONTENT_TYPES = {
+    ExportFormat.PDF: "application/pdf",
+    ExportFormat.DOCX: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+
+
 class CommitteeReportExport(models.Model):
-    """Every export is kept, with the version exported and who exported it."""
+    """Every export is kept, with the version exported, its format and who exported it."""
 
     report = models.ForeignKey(CommitteeReport, on_delete=models.CASCADE,
                                related_name="exports")
     version = models.PositiveIntegerField()
     part = models.CharField(max_length=5, choices=ReportPart.choices)
+    file_format = models.CharField("format", max_length=4, choices=ExportFormat.choices,
+                                   default=ExportFormat.PDF)
     file = models.FileField(upload_to=report_upload_to)
-    page_count = models.PositiveIntegerField()
+    page_count = models.PositiveIntegerField(
+        null=True, blank=True, help_text="PDFs only: Word lays out its own pages")
     size_bytes = models.PositiveIntegerField()
     exported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     related_name="+")
@@ -197,4 +212,14 @@ class CommitteeReportExport(models.Model):
         ordering = ["-exported_at"]
 
     def __str__(self) -> str:
-        return f"{self.report} v{self.version} {self.get_part_display()}"
+        return (f"{self.report} v{self.version} {self.get_part_display()} "
+                f"({self.get_file_format_display()})")
+
+    @property
+    def content_type(self) -> str:
+        return EXPORT_CONTENT_TYPES[self.file_format]
+
+    @property
+    def download_name(self) -> str:
+        return (f"{self.report.title[:80]} v{self.version} {self.get_part_display()}."
+                f"{self.file_format}")

@@ -20,6 +20,7 @@ from monitoring.reports import forms as report_forms
 from monitoring.reports.models import (
     CommitteeReport,
     CommitteeReportExport,
+    ExportFormat,
     MonthlyReport,
     ReportPart,
     ReportStatus,
@@ -202,7 +203,7 @@ def committee_report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if not may_open_exempt:
         # Part 2 stays with the roles that may open exempt information (commissioning.access).
         exports = exports.exclude(part=ReportPart.PART_2)
-        sections = [section | {"body": ""} if section.get("exempt") else section
+        sections = [section | {"body": "", "facts": []} if section.get("exempt") else section
                     for section in sections]
     return render(request, "monitoring/reports/committee_detail.html", {
         "report": report, "sections": sections, "errors": errors, "may_write": may_write,
@@ -216,17 +217,19 @@ def committee_report_export(request: HttpRequest, pk: int) -> HttpResponse:
     if not can_write_committee_report(request.user):
         raise Http404
     part = request.POST.get("part", ReportPart.PART_1)
-    if part not in ReportPart.values or (
+    fmt = request.POST.get("format", ExportFormat.PDF)
+    if part not in ReportPart.values or fmt not in ExportFormat.values or (
             part == ReportPart.PART_2 and not access.can_open_exempt_information(request.user)):
         raise Http404
     try:
         export = committee.committee_report_export(report=report, part=part,
-                                                           exported_by=request.user)
+                                                   exported_by=request.user, fmt=fmt)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect(report)
-    messages.success(request, f"{export.get_part_display()} PDF of version {export.version} "
-                     "exported. It is listed below.")
+    noun = "PDF" if export.file_format == ExportFormat.PDF else "Word document"
+    messages.success(request, f"{export.get_part_display()} {noun} of version "
+                     f"{export.version} exported. It is listed below.")
     return redirect(report)
 
 
@@ -237,6 +240,5 @@ def committee_export_download(request: HttpRequest, pk: int) -> FileResponse:
         pk=pk)
     if export.part == ReportPart.PART_2 and not access.can_open_exempt_information(request.user):
         raise Http404
-    name = f"{export.report.title[:80]} v{export.version} {export.get_part_display()}.pdf"
-    return as_download(FileResponse(_open(export.file), content_type="application/pdf"),
-                       name)
+    return as_download(FileResponse(_open(export.file), content_type=export.content_type),
+                       export.download_name)

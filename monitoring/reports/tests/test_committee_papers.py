@@ -9,11 +9,13 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from docx import Document
 
+from commissioning.periods import financial_year_start
 from commissioning.word import DOCX_CONTENT_TYPE
 from contracts.tests.factories import contract_for
-from funding.models import AllocationBasis, ContractFunding, TopSlice
+from funding.models import AllocationBasis, ContractFunding, TopSlice, year_label
 from funding.tests.factories import agreement_for, scheme_for, source
 from monitoring.reports import committee
 from monitoring.reports.cover import NOT_RECORDED
@@ -77,25 +79,29 @@ def test_it_fills_the_financial_and_customer_impact_boxes_from_the_register(worl
 
 
 def test_it_names_the_funding_sources_and_top_slice_of_the_schemes_that_fund_it(world):
+    # A live contract: the paper speaks about the financial year we are in.
+    year = financial_year_start(timezone.localdate())
     contract = bromley_well(world, funding_sources_text="", total_current_budget=None,
-                            start_date=date(2025, 10, 1), initial_end_date=date(2028, 9, 30))
-    agreement = agreement_for(world, title="Bromley Section 75 agreement")
+                            start_date=date(year - 1, 10, 1),
+                            initial_end_date=date(year + 2, 9, 30))
+    agreement = agreement_for(world, title="Bromley Section 75 agreement",
+                              start_date=date(year - 1, 4, 1), end_date=date(year + 3, 3, 31))
     scheme = scheme_for(agreement, code="BW-01", name="Bromley Well", budget="2751000",
-                        year=2025)
+                        year=year)
     for code, amount in (("council-core", "1200000"), ("nhs-baseline", "900000"),
                          ("bcf-nhs-minimum", "600000")):
         ContractFunding.objects.create(contract=contract, scheme=scheme, source=source(code),
                                        basis=AllocationBasis.AMOUNT, amount=Decimal(amount))
-    TopSlice.objects.create(agreement=agreement, scheme=scheme, year=2025,
+    TopSlice.objects.create(agreement=agreement, scheme=scheme, year=year,
                             name="Innovation fund", percent=Decimal("15"))
     financial = facts(create(world, contract), "financial")
     assert financial["Source of funding"] == (
         "Council core budget (BW-01 Bromley Well); NHS/ICB baseline (BW-01 Bromley Well); "
         "BCF NHS minimum contribution (BW-01 Bromley Well)")
     assert financial["Total current budget for this head"] == \
-        "£2,700,000 allocated from the pooled budget (2025/26)"
-    assert financial["Top-slice"] == ("Innovation fund: 15% of the 2025/26 budget of BW-01 "
-                                      "Bromley Well (£412,650) is held back")
+        f"£2,700,000 allocated from the pooled budget ({year_label(year)})"
+    assert financial["Top-slice"] == (f"Innovation fund: 15% of the {year_label(year)} budget "
+                                      "of BW-01 Bromley Well (£412,650) is held back")
 
 
 def test_it_says_what_the_register_does_not_hold_instead_of_a_placeholder(world):
