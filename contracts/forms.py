@@ -19,6 +19,7 @@ from contracts.models import (
     DecisionMaker,
     DecisionPurpose,
     DocumentKind,
+    OngoingCosts,
     ProcurementRegime,
     ProcurementRoute,
     ServiceArea,
@@ -409,6 +410,48 @@ class StatusForm(GovUKForm):
                      help_text="For an award, the date of the award decision. "
                                "For example, 27/03/2026")
     version = VersionField()
+
+
+class ContractCoverForm(GovUKForm):
+    """What committee papers' financial and customer-impact boxes say about the contract
+    (seed 000: cost, ongoing costs, budget head, total current budget, source of funding,
+    estimated users). Every field is optional: the paper says what is not recorded."""
+
+    funding_sources_text = forms.CharField(
+        label="Sources of funding (optional)", required=False, max_length=250,
+        help_text="As committee papers state them, for example 'Core LBB/CCG/BCF'. Leave "
+                  "blank to name the funding sources of the schemes that fund the contract",
+        error_messages={"max_length": "Sources of funding must be 250 characters or fewer"},
+        widget=forms.TextInput(attrs={"class": "govuk-input", "spellcheck": "false"}),
+    )
+    ongoing_costs = forms.ChoiceField(
+        label="Ongoing costs (optional)", required=False, choices=OngoingCosts.choices,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Select recurring or non-recurring cost"},
+    )
+    ongoing_annual_cost = MoneyField(
+        label="Ongoing annual cost (optional)", required=False, noun="ongoing annual cost",
+        help_text="Leave blank if it is the annual value. In pounds, for example £1,234.50",
+    )
+    budget_head = forms.CharField(
+        label="Budget head or performance centre (optional)", required=False, max_length=120,
+        help_text="For example, 'Various' or a cost centre code",
+        error_messages={"max_length": "The budget head must be 120 characters or fewer"},
+        widget=forms.TextInput(attrs={"class": "govuk-input govuk-input--width-20"}),
+    )
+    total_current_budget = MoneyField(
+        label="Total current budget for this head (optional)", required=False,
+        noun="total current budget for this head",
+    )
+    estimated_users = WholeNumberField(
+        label="Estimated number of users or beneficiaries (optional)", required=False,
+        noun="estimated number of users or beneficiaries", max_value=100_000_000,
+        help_text="Current and projected, as a whole number, for example 5000",
+    )
+    version = VersionField()
+
+    field_order = ["funding_sources_text", "ongoing_costs", "ongoing_annual_cost",
+                   "budget_head", "total_current_budget", "estimated_users", "version"]
 
 
 class DecisionForm(GovUKForm):

@@ -41,6 +41,7 @@ from contracts.models import (
     DocumentKind,
     ExtensionOption,
     KeyDateAlert,
+    OngoingCosts,
     ProcurementRegime,
     ProcurementRoute,
     RegisterImport,
@@ -338,6 +339,48 @@ def contract_update(
     if fresh.contract_manager_id and not access.works_for_any(
             fresh.contract_manager, access.contract_party_ids(fresh)):
         raise ValidationError({"contract_manager": MANAGER_NOT_PARTY})
+    _save(fresh, updated_by)
+    return fresh
+
+
+# What committee papers' financial and customer-impact boxes say (seed 000).
+COVER_FIELDS = ("funding_sources_text", "ongoing_costs", "ongoing_annual_cost", "budget_head",
+                "total_current_budget", "estimated_users")
+
+
+@transaction.atomic
+def contract_cover_update(
+    *, contract: Contract, expected_version: int, updated_by: User, funding_sources_text: str,
+    ongoing_costs: str, ongoing_annual_cost: Decimal | None, budget_head: str,
+    total_current_budget: Decimal | None, estimated_users: int | None,
+) -> Contract:
+    """Record the funding sources as stated, ongoing costs, budget head, total current budget
+    and estimated users that committee papers take from the register. Raises
+    ValidationError (field by field) or ConcurrentEditError; nothing is saved then."""
+    errors: dict[str, str] = {}
+    if ongoing_costs and ongoing_costs not in OngoingCosts.values:
+        errors["ongoing_costs"] = "Select recurring or non-recurring cost"
+    if ongoing_annual_cost is not None and not ongoing_costs:
+        errors["ongoing_costs"] = ("Select whether the ongoing annual cost is recurring or "
+                                   "non-recurring")
+    for name, noun, amount in (
+            ("ongoing_annual_cost", "ongoing annual cost", ongoing_annual_cost),
+            ("total_current_budget", "total current budget for this head",
+             total_current_budget)):
+        if amount is not None and amount < 0:
+            errors[name] = f"The {noun} must be £0 or more"
+    if estimated_users is not None and estimated_users < 0:
+        errors["estimated_users"] = ("The estimated number of users or beneficiaries must be 0 "
+                                     "or more")
+    if errors:
+        raise ValidationError(errors)
+    fresh = lock_for_update(Contract, contract.pk, expected_version, "this contract")
+    fresh.funding_sources_text = funding_sources_text.strip()
+    fresh.ongoing_costs = ongoing_costs
+    fresh.ongoing_annual_cost = ongoing_annual_cost
+    fresh.budget_head = budget_head.strip()
+    fresh.total_current_budget = total_current_budget
+    fresh.estimated_users = estimated_users
     _save(fresh, updated_by)
     return fresh
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("contracts/<int:pk>/", views.contract_detail, name="detail"),
     path("contracts/<int:pk>/edit/", views.contract_edit, name="edit"),
     path("contracts/<int:pk>/status/", views.contract_status, name="status"),
+    path("contracts/<int:pk>/committee-papers/", views.contract_cover, name="cover"),
     path("contracts/<int:pk>/extension/", views.extension_exercise, name="extension"),
     path("contracts/<int:pk>/decisions/new/", views.decision_record, name="decision"),
     path("contracts/<int:pk>/variations/new/", views.variation_record, name="variation"),

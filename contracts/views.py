@@ -34,6 +34,7 @@ from contracts import exports, imports, permissions, selectors, services
 from contracts.filters import ContractFilter
 from contracts.forms import (
     ColumnMappingForm,
+    ContractCoverForm,
     ContractDatesForm,
     ContractDetailsForm,
     ContractEditForm,
@@ -395,6 +396,35 @@ def contract_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form = ContractEditForm(initial=initial, providers=providers)
     return _form_page(request, contract=contract, form=form, title="Change contract details",
                       button="Save changes")
+
+
+@require_http_methods(["GET", "POST"])
+def contract_cover(request: HttpRequest, pk: int) -> HttpResponse:
+    """What committee papers say about the contract's funding and users (issue 15)."""
+    contract = _editable_contract(request, pk)
+    if request.method == "POST":
+        form = ContractCoverForm(request.POST)
+        if form.is_valid():
+            try:
+                services.contract_cover_update(
+                    contract=contract, expected_version=form.cleaned_data["version"],
+                    updated_by=request.user,
+                    **{name: form.cleaned_data[name] for name in services.COVER_FIELDS})
+            except ConcurrentEditError as error:
+                form.add_error(None, str(error))
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, "Funding details for committee papers saved")
+                return redirect(contract)
+    else:
+        initial = {name: getattr(contract, name) for name in services.COVER_FIELDS}
+        form = ContractCoverForm(initial=initial | {"version": contract.version})
+    return _form_page(
+        request, contract=contract, form=form,
+        title="Change funding details for committee papers", button="Save funding details",
+        intro="Committee reports about this contract take their financial and customer "
+              "impact figures from here, so nobody types them into the report.")
 
 
 @require_http_methods(["GET", "POST"])

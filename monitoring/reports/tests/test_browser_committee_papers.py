@@ -195,7 +195,8 @@ def test_it_builds_the_bromley_well_award_paper_from_the_register_in_pdf_and_wor
 
     pdf = pdf_text(download(page, exports.get_by_role(
         "link", name=re.compile(r"^Download version 2 Part 1 \(public\) \(PDF"))))
-    for shown in ("Non-Urgent Executive Key", "CONTRACT AWARD", "Josepha Reynolds",
+    for shown in ("Non-Urgent Executive Key", "PRIMARY AND SECONDARY INTERVENTION SERVICES",
+                  "Josepha Reynolds",
                   "Source of funding Core LBB/CCG/BCF", "£2,700,000 per year", "5,000"):
         assert shown in pdf, shown
     assert "TUPE" not in pdf
