@@ -6,7 +6,7 @@ class CommissioningConfig(AppConfig):
     verbose_name = "Organisations, partnerships and people"
 
     def ready(self) -> None:
-        from commissioning import access
+        from commissioning import access, checks  # noqa: F401 - checks registers itself
         from commissioning.history import register_history
 
         register_history("commissioning.partnership", access.partnerships_for_user)

@@ -35,8 +35,10 @@ if not DEBUG and not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 SERVICE_NAME = env_str("SERVICE_NAME", "Joint commissioning")
-# Open Contracting ID prefix registered for the publisher (OCDS 1.1 "ocid").
-OCDS_PREFIX = env_str("OCDS_PREFIX", "ocds-jcomm")
+# Open Contracting ID prefix registered for the publisher (OCDS 1.1 "ocid"): "ocds-" and six
+# letters or digits, checked at start-up (commissioning.checks). The default is a placeholder
+# for development: set your registered prefix before publishing.
+OCDS_PREFIX = env_str("OCDS_PREFIX", "ocds-000000")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [

@@ -30,7 +30,7 @@ from commissioning.downloads import as_download
 from commissioning.locking import ConcurrentEditError
 from commissioning.models import Organisation, PartnershipMember
 from commissioning.spreadsheets import csv_response, xlsx_response
-from contracts import exports, imports, permissions, selectors, services
+from contracts import exports, imports, ocds, permissions, selectors, services
 from contracts.filters import ContractFilter
 from contracts.forms import (
     ColumnMappingForm,
@@ -628,7 +628,7 @@ def register_export(request: HttpRequest, fmt: str) -> HttpResponse:
         return xlsx_response(f"{name}.xlsx", exports.TRANSPARENCY_HEADER,
                              exports.transparency_rows(rows), sheet_title="Contracts",
                              column_widths=exports.TRANSPARENCY_WIDTHS)
-    chunks = exports.release_package_chunks(rows, uri=request.build_absolute_uri())
+    chunks = ocds.release_package_chunks(rows, uri=request.build_absolute_uri())
     response = StreamingHttpResponse((chunk.encode("utf-8") for chunk in chunks),
                                      content_type="application/json")
     return as_download(response, f"{name}-ocds.json")
@@ -638,13 +638,13 @@ def register_export(request: HttpRequest, fmt: str) -> HttpResponse:
 def contract_ocds(request: HttpRequest, pk: int) -> HttpResponse:
     """One contract as an OCDS 1.1 release package."""
     contract = get_object_or_404(
-        exports.ocds_queryset(Contract.objects.for_user(request.user).with_term()), pk=pk
+        ocds.ocds_queryset(Contract.objects.for_user(request.user).with_term()), pk=pk
     )
-    package = exports.release_package([exports.release(contract)],
+    package = ocds.release_package([ocds.release(contract)],
                                       uri=request.build_absolute_uri())
     response = HttpResponse(json.dumps(package, ensure_ascii=False, indent=2),
                             content_type="application/json")
-    return as_download(response, f"{exports.ocid(contract)}.json")
+    return as_download(response, f"{ocds.ocid(contract)}.json")
 
 
 # --- Register import -------------------------------------------------------------------------

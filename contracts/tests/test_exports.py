@@ -1,4 +1,4 @@
-"""Exports: the Transparency Code layout (CSV, XLSX) and OCDS 1.1 release packages."""
+"""Exports: the Transparency Code layout (CSV, XLSX); who may download OCDS (test_ocds.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 
 from commissioning.spreadsheets import safe_cell
 from contracts.exports import TRANSPARENCY_HEADER
-from contracts.models import ContractStatus, ProcurementRoute, ServiceArea
+from contracts.models import ContractStatus, ServiceArea
 from contracts.tests.factories import (
     DecisionFactory,
     ExtensionOptionFactory,
@@ -178,163 +178,7 @@ def test_the_xlsx_opens_with_openpyxl_with_numbers_and_dates(world, client_for, 
     assert len(rows) == 2
 
 
-# --- OCDS ------------------------------------------------------------------------------------
-
-TAGS = {"planning", "planningUpdate", "tender", "tenderAmendment", "tenderUpdate",
-        "tenderCancellation", "award", "awardUpdate", "awardCancellation", "contract",
-        "contractUpdate", "contractAmendment", "implementation", "implementationUpdate",
-        "contractTermination", "compiled"}
-PARTY_ROLES = {"buyer", "procuringEntity", "supplier", "tenderer", "funder", "enquirer",
-               "payer", "payee", "reviewBody", "interestedParty"}
-METHODS = {"open", "selective", "limited", "direct"}
-TENDER_STATUSES = {"planning", "planned", "active", "cancelled", "unsuccessful", "complete",
-                   "withdrawn"}
-AWARD_STATUSES = {"pending", "active", "cancelled", "unsuccessful"}
-CONTRACT_STATUSES = {"pending", "active", "cancelled", "terminated"}
-
-
-def _date_time(value) -> None:
-    assert isinstance(value, str)
-    assert datetime.fromisoformat(value).tzinfo is not None, value
-
-
-def _value(value) -> None:
-    assert isinstance(value["amount"], int | float) and not isinstance(value["amount"], bool)
-    assert value["currency"] == "GBP"
-
-
-def _period(period) -> None:
-    for key in ("startDate", "endDate", "maxExtentDate"):
-        if key in period:
-            _date_time(period[key])
-
-
-def check_ocds_package(package: dict) -> None:
-    """The OCDS 1.1 release package schema's required fields and types, for what we emit."""
-    for key, kind in {"uri": str, "version": str, "publishedDate": str, "publisher": dict,
-                      "releases": list}.items():
-        assert isinstance(package[key], kind), key
-    assert package["version"] == "1.1"
-    _date_time(package["publishedDate"])
-    assert isinstance(package["publisher"]["name"], str)
-    ids = set()
-    for release in package["releases"]:
-        for key, kind in {"ocid": str, "id": str, "date": str, "tag": list,
-                          "initiationType": str}.items():
-            assert isinstance(release[key], kind), key
-        assert (release["ocid"], release["id"]) not in ids
-        ids.add((release["ocid"], release["id"]))
-        assert release["ocid"].startswith("ocds-jcomm-")
-        _date_time(release["date"])
-        assert release["tag"] and set(release["tag"]) <= TAGS
-        assert release["initiationType"] == "tender"
-        parties = {p["id"]: p for p in release["parties"]}
-        assert len(parties) == len(release["parties"])
-        for party in release["parties"]:
-            assert isinstance(party["name"], str) and party["roles"]
-            assert set(party["roles"]) <= PARTY_ROLES
-            if "identifier" in party:
-                assert party["identifier"]["scheme"] in {"GB-COH", "GB-CHC", "GB-NHS"}
-                assert isinstance(party["identifier"]["id"], str)
-        assert "buyer" in parties[release["buyer"]["id"]]["roles"]
-        tender = release["tender"]
-        assert isinstance(tender["id"], str)
-        assert tender["procurementMethod"] in METHODS
-        assert isinstance(tender["procurementMethodDetails"], str)
-        assert tender["status"] in TENDER_STATUSES
-        _value(tender["value"])
-        award_ids = set()
-        for award in release.get("awards", []):
-            assert isinstance(award["id"], str)
-            award_ids.add(award["id"])
-            assert award["status"] in AWARD_STATUSES
-            _date_time(award["date"])
-            _value(award["value"])
-            for supplier in award["suppliers"]:
-                assert "supplier" in parties[supplier["id"]]["roles"]
-        for contract in release.get("contracts", []):
-            assert isinstance(contract["id"], str)
-            assert contract["awardID"] in award_ids
-            assert contract["status"] in CONTRACT_STATUSES
-            _period(contract["period"])
-            _value(contract["value"])
-            assert isinstance(contract["implementation"], dict)
-            for milestone in contract["implementation"].get("milestones", []):
-                assert isinstance(milestone["id"], str)
-                _date_time(milestone["dueDate"])
-            for amendment in contract.get("amendments", []):
-                _date_time(amendment["date"])
-                assert isinstance(amendment["description"], str)
-                assert isinstance(amendment["rationale"], str)
-
-
-def test_a_contracts_ocds_release_package_is_valid_and_complete(world, client_for, register):
-    bromley_well = register[0]
-    ShareFactory(contract=register[1], organisation=world.icb_a, share_percent=Decimal("100"))
-    bromley_well.awarded_on = date(2017, 8, 1)
-    bromley_well.save()
-    response = client_for(world.commissioner_a).get(
-        reverse("contracts:ocds", args=[bromley_well.pk]))
-    assert response.status_code == 200
-    package = json.loads(response.content)
-    check_ocds_package(package)
-    release = package["releases"][0]
-    assert release["ocid"] == f"ocds-jcomm-{bromley_well.pk}"
-    assert release["buyer"]["name"] == world.council_a.name
-    roles = {p["name"]: p["roles"] for p in release["parties"]}
-    assert "buyer" in roles[world.council_a.name]
-    assert "payer" in roles[world.icb_a.name] and "buyer" in roles[world.icb_a.name]
-    supplier = next(p for p in release["parties"] if "supplier" in p["roles"])
-    assert supplier["identifier"] == {"scheme": "GB-COH", "id": "07654321",
-                                      "legalName": world.provider_x.name}
-    assert release["tender"]["procurementMethod"] == "open"  # tendered light touch regime
-    award = release["awards"][0]
-    assert award["date"].startswith("2017-08-01T00:00:00")
-    assert award["value"] == {"amount": 13500000, "currency": "GBP"}
-    contract = release["contracts"][0]
-    # Recorded as live, but its current end date (30 September 2021) has passed.
-    assert contract["status"] == "terminated"
-    assert release["tag"] == ["contractTermination"]
-    assert contract["period"]["startDate"].startswith("2017-10-01")
-    assert contract["period"]["endDate"].startswith("2021-09-30T23:59:59")
-    assert len(contract["amendments"]) == 2
-    assert contract["amendments"][0]["description"] == "Extra pathway"
-    assert "Authorised by" in contract["amendments"][0]["rationale"]
-    assert contract["implementation"]["milestones"][0]["type"] == "assessment"
-
-
-def test_charities_get_a_charity_commission_identifier(world, client_for):
-    world.provider_y.registration_number = "1084553"
-    world.provider_y.save()
-    contract = contract_for(world, provider=world.provider_y,
-                            procurement_route=ProcurementRoute.PCR_NEGOTIATED_WITHOUT_NOTICE)
-    package = json.loads(client_for(world.commissioner_a).get(
-        reverse("contracts:ocds", args=[contract.pk])).content)
-    check_ocds_package(package)
-    release = package["releases"][0]
-    supplier = next(p for p in release["parties"] if "supplier" in p["roles"])
-    assert supplier["identifier"]["scheme"] == "GB-CHC"
-    assert release["tender"]["procurementMethod"] == "limited"
-
-
-def test_a_planned_contract_has_no_award_or_contract(world, client_for, register):
-    package = json.loads(client_for(world.commissioner_a).get(
-        reverse("contracts:ocds", args=[register[1].pk])).content)
-    check_ocds_package(package)
-    release = package["releases"][0]
-    assert release["tag"] == ["planning"]
-    assert "awards" not in release and "contracts" not in release
-    assert release["tender"]["status"] == "planning"
-
-
-def test_the_register_release_package_is_valid(world, client_for, register, settings):
-    settings.OCDS_PREFIX = "ocds-jcomm"
-    response = client_for(world.commissioner_a).get(reverse("contracts:export", args=["json"]))
-    assert response["Content-Type"] == "application/json"
-    package = json.loads(body(response))
-    check_ocds_package(package)
-    assert {r["ocid"] for r in package["releases"]} == {
-        f"ocds-jcomm-{register[0].pk}", f"ocds-jcomm-{register[1].pk}"}
+# The OCDS release packages are tested in test_ocds.py.
 
 
 # --- Query counts ----------------------------------------------------------------------------

@@ -84,8 +84,10 @@ def test_it_exports_a_contract_whose_end_date_has_passed_as_ended_in_ocds(
     client = client_for(world.commissioner_a)
     ended = json.loads(client.get(reverse("contracts:ocds", args=[ended_in_2022.pk])).content)
     release = ended["releases"][0] if "releases" in ended else ended
-    assert release["tag"] == ["contractTermination"]
+    # Ended, and its exercised extension is an amendment (contracts.ocds).
+    assert release["tag"] == ["contractTermination", "contractAmendment"]
     assert release["contracts"][0]["status"] == "terminated"
+    assert release["contracts"][0]["amendments"][0]["date"].startswith("2020-02-11")
     ongoing = json.loads(client.get(reverse("contracts:ocds", args=[running.pk])).content)
     release = ongoing["releases"][0] if "releases" in ongoing else ongoing
     assert release["contracts"][0]["status"] == "active"
