@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from commissioning.locking import lock_for_update
 from commissioning.models import Partnership, User
 from commissioning.pdf import render_pdf
 from commissioning.periods import FinancialYear
@@ -46,10 +47,6 @@ SECTIONS = [
 ]
 SECTION_TITLES = dict(SECTIONS)
 MAX_SECTION_LENGTH = 20_000
-
-
-class ConcurrentReportEdit(Exception):
-    pass
 
 
 def _money(value) -> str:
@@ -293,11 +290,7 @@ def committee_report_save(*, report: CommitteeReport, expected_version: int,
                           sections: dict[str, tuple[str, bool]], meta: Meta | None = None
                           ) -> CommitteeReport:
     """Save the officer's edits. Refused if someone else saved since the page was opened."""
-    current = CommitteeReport.objects.select_for_update().get(pk=report.pk)
-    if current.version != expected_version:
-        raise ConcurrentReportEdit(
-            "Someone else saved this report since you opened it. Your changes have not been "
-            "saved. Reload the page to see their changes.")
+    current = lock_for_update(CommitteeReport, report.pk, expected_version, "this report")
     new_sections = []
     for section in current.sections:
         body, exempt = sections.get(section["key"], (section["body"], section["exempt"]))
@@ -309,7 +302,6 @@ def committee_report_save(*, report: CommitteeReport, expected_version: int,
     if meta is not None:
         for name, value in meta.__dict__.items():
             setattr(current, name, value)
-    current.version += 1
     current.save()
     return current
 

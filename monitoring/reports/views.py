@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -13,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from commissioning import access
 from commissioning.downloads import as_download
+from commissioning.locking import ConcurrentEditError, posted_version
 from contracts.models import Contract
 from monitoring.permissions import can_request_monthly_report, can_write_committee_report
 from monitoring.reports import committee, services
@@ -185,15 +185,14 @@ def committee_report_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 errors[section["key"]] = (f"{section['title']} must be "
                                           f"{committee.MAX_SECTION_LENGTH:,} characters "
                                           f"or fewer")
-        try:  # the form's own hidden field; anything else was not sent by the page
-            version = forms.IntegerField(min_value=0).clean(request.POST.get("version", ""))
-        except ValidationError:
-            raise Http404 from None
+        version = posted_version(request.POST)
+        if version is None:  # the page always sends its version: this request is not its own
+            raise Http404
         if not errors:
             try:
                 committee.committee_report_save(
                     report=report, expected_version=version, sections=edits)
-            except committee.ConcurrentReportEdit as error:
+            except ConcurrentEditError as error:
                 errors["version"] = str(error)
             else:
                 messages.success(request, "Draft saved")

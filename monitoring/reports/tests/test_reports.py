@@ -280,7 +280,8 @@ class TestCommitteeReports:
         assert client.post(report.get_absolute_url(), post).status_code == 302
         stale = client.post(report.get_absolute_url(), post)  # the old version again
         assert stale.status_code == 400
-        assert "Someone else saved this report" in stale.content.decode()
+        assert ("Someone else changed this report since you opened it. Your changes have not "
+                "been saved. Reload to see their changes.") in stale.content.decode()
         # A version the page never sent (Python refuses to read a 10,000-digit number) is no
         # error page and changes nothing.
         for forged in ("9" * 10_000, "-1", "two", ""):
