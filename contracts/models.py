@@ -739,3 +739,50 @@ class RegisterImport(models.Model):
             RegisterImportStatus.VALIDATION_QUEUED, RegisterImportStatus.VALIDATING,
             RegisterImportStatus.IMPORT_QUEUED, RegisterImportStatus.IMPORTING,
         )
+
+
+# --- Transparency notices (Procurement Act 2023, Provider Selection Regime) -----------------
+#
+# Which notices are due, and by when, is worked out from the register (contracts.notices);
+# only what an officer records, that a notice was published, is stored.
+
+
+class NoticeKind(models.TextChoices):
+    UK7 = "uk7", "UK7 contract details notice"
+    UK9 = "uk9", "UK9 contract performance notice"
+    UK10 = "uk10", "UK10 contract change notice"
+    UK11 = "uk11", "UK11 contract termination notice"
+    PAYMENTS = "payments", "Payments compliance notice"
+    PSR_INTENTION = "psr_intention", "PSR notice of intention to award"
+    PSR_AWARD = "psr_award", "PSR confirmation of award"
+
+
+class NoticePublication(models.Model):
+    """An officer's record that a notice was published (on Find a Tender), with the notice's
+    identifier and date. ``event`` says which event it answers ("award", "variation-12",
+    "assessment-2025-26", "2026-04-01/2026-09-30" for a payments period)."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, null=True, blank=True,
+                                 related_name="notice_publications")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE,
+                                     related_name="notice_publications")
+    kind = models.CharField(max_length=20, choices=NoticeKind.choices)
+    event = models.CharField(max_length=60)
+    notice_identifier = models.CharField("notice identifier", max_length=60)
+    published_on = models.DateField("date published")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                    null=True, blank=True, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["published_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "contract", "kind", "event"],
+                                    name="notice_publication_once_per_event",
+                                    nulls_distinct=False),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.notice_identifier}"
