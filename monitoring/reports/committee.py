@@ -14,7 +14,6 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Sum
-from django.utils import timezone
 
 from commissioning.locking import lock_for_update
 from commissioning.models import Partnership, User
@@ -163,11 +162,12 @@ def _service_users(contract: Contract) -> str:
     return "The provider has not yet sent a service user return."
 
 
-def _agreement_sections(agreement, meeting: str) -> dict[str, str]:
+def _agreement_sections(agreement, meeting: str, on: date) -> dict[str, str]:
+    """The pooled fund's figures for the financial year of the meeting, as at its month (a
+    paper for a meeting in March reports that year, whenever it is drafted)."""
     from funding.selectors import agreement_page
 
-    year = FinancialYear.from_date(timezone.localdate()).start
-    page = agreement_page(agreement, year)
+    page = agreement_page(agreement, FinancialYear.from_date(on).start, as_at=on)
     partners = ", ".join(p.organisation.name for p in page.partners)
     schemes = "; ".join(f"{s.code} {s.name} (lead: {s.lead_partner.display_name}, budget "
                         f"{_money(s.budget)})" for s in page.schemes)
@@ -245,13 +245,13 @@ def _partnership_sections(partnership: Partnership, meeting: str) -> dict[str, s
 
 
 def draft_sections(*, partnership: Partnership, report_type: str, contract=None,
-                   framework=None, agreement=None, meeting: str) -> list[dict]:
+                   framework=None, agreement=None, meeting: str, on: date) -> list[dict]:
     facts: dict[str, list[list[str]]] = {}
     if contract is not None:
         texts = _contract_sections(contract, report_type, meeting)
         facts = contract_facts(contract)
     elif agreement is not None:
-        texts = _agreement_sections(agreement, meeting)
+        texts = _agreement_sections(agreement, meeting, on)
     elif framework is not None:
         texts = _framework_sections(framework, meeting)
     else:
@@ -280,7 +280,7 @@ def committee_report_create(*, partnership: Partnership, report_type: str, meta:
         framework=framework, agreement=agreement, created_by=created_by,
         sections=draft_sections(partnership=partnership, report_type=report_type,
                                 contract=contract, framework=framework, agreement=agreement,
-                                meeting=meeting),
+                                meeting=meeting, on=meta.meeting_date),
         **meta.__dict__,
     )
 

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from pypdf import PdfReader
 
 from contracts.tests.factories import ShareFactory, contract_for
+from funding.models import SchemeBudget
 from funding.tests.factories import actual, agreement_for, contribute, scheme_for
 from monitoring.reports import services as report_services
 from monitoring.reports.data import monthly_report_data
@@ -409,3 +410,25 @@ def test_the_joint_report_shows_only_what_every_partner_is_party_to(world):
     data = monthly_report_data(partnership=partnership, month=MONTH)
     assert [c.reference for c in data.contracts] == ["ALL-3"]
     assert [row.agreement.title for row in data.budgets] == ["Better Care Fund pooled budget"]
+
+
+def test_it_drafts_an_agreement_review_with_the_figures_of_its_meeting_date(world, client_for):
+    """A paper for a meeting on 10 February 2026 reports 2025/26 as at February 2026, even when
+    it is drafted later (the suite's clock is in 2026/27)."""
+    agreement = agreement_for(world, title="Bromley Section 75 agreement")
+    scheme = scheme_for(agreement, code="S75-01", name="Intermediate Care", budget="1200000")
+    SchemeBudget.objects.create(scheme=scheme, year=2026, amount=Decimal("900000"))
+    actual(scheme, date(2026, 2, 1), "100000")
+    actual(scheme, date(2026, 3, 1), "50000")  # after the meeting's month
+    response = client_for(world.report_officer_a).post("/reports/committee/new/", {
+        "agreement": agreement.pk, "report_type": "section75_review",
+        "title": "Section 75 annual review", "decision_maker": "pds",
+        "meeting_name": "Health and Wellbeing Board", "meeting_date": "10/02/2026",
+        "contact_name": "Josepha Reynolds", "contact_phone": "020 8461 7395",
+        "contact_email": "josepha.reynolds@bromley.example.org",
+        "chief_officer": "Ade Adetosoye, Executive Director, ECHS",
+        "ward": "Borough-wide", "report_reference": "HWB26001"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    financial = {s["key"]: s["body"] for s in CommitteeReport.objects.get().sections}["financial"]
+    assert "Total budget for 2025/26: £1,200,000" in financial
+    assert "Actual to date: £100,000" in financial
