@@ -23,6 +23,7 @@ from contracts.models import (
     DecisionMaker,
     DecisionPurpose,
     ExtensionOption,
+    OngoingCosts,
     ProcurementRegime,
     ProcurementRoute,
     ReviewDate,
@@ -145,6 +146,10 @@ def load(stdout) -> None:
         procurement_route=ProcurementRoute.PCR_COMPETITIVE_DIALOGUE, tendered=True,
         start_date=start, initial_end_date=initial_end, notice_period_months=6,
         annual_value=Decimal("2700000.00"), vat_not_recoverable=Decimal("0"),
+        # The award paper's financial and customer-impact boxes (seed 000); its sources of
+        # funding come from the scheme links in funding/demo.py.
+        ongoing_costs=OngoingCosts.RECURRING, budget_head="Various",
+        total_current_budget=Decimal("2751000.00"), estimated_users=5000,
         status=ContractStatus.EXTENDED, awarded_on=start - timedelta(days=90),
         standstill_end_date=start - timedelta(days=80),
     )
