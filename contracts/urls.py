@@ -1,6 +1,6 @@
 from django.urls import path
 
-from contracts import views
+from contracts import notice_views, views
 from contracts.frameworks.urls import framework_urlpatterns
 
 app_name = "contracts"
@@ -13,6 +13,10 @@ urlpatterns = [
     path("contracts/import/<int:pk>/", views.import_detail, name="import_detail"),
     path("contracts/import/<int:pk>/columns/", views.import_map, name="import_map"),
     path("contracts/<int:pk>/ocds.json", views.contract_ocds, name="ocds"),
+    path("contracts/<int:pk>/notices/<str:kind>/<str:event>/", notice_views.notice_detail,
+         name="notice"),
+    path("contracts/<int:pk>/notices/<str:kind>/<str:event>/ocds.json",
+         notice_views.notice_ocds, name="notice_ocds"),
     path("contracts/new/check/", views.contract_create_check, name="create_check"),
     path("contracts/new/<slug:step>/", views.contract_create_step, name="create_step"),
     path("contracts/<int:pk>/", views.contract_detail, name="detail"),

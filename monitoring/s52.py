@@ -7,23 +7,18 @@ indicators, published, and its performance must be assessed at least once every 
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 
 from commissioning.periods import add_months
 
-S52_VALUE_THRESHOLD = Decimal("5000000")
-S52_MINIMUM_KPIS = 3
+# The value threshold lives with the register, which needs it too (contract details notices).
+from contracts.thresholds import (  # noqa: F401 - monitoring's callers import them from here
+    S52_MINIMUM_KPIS,
+    S52_VALUE_THRESHOLD,
+    contract_over_s52_threshold,
+    over_s52_threshold,
+)
+
 ASSESSMENT_INTERVAL_MONTHS = 12
-
-
-def over_s52_threshold(*, annual_value: Decimal, whole_life_value: Decimal) -> bool:
-    """More than £5 million a year or over the contract's whole life."""
-    return annual_value > S52_VALUE_THRESHOLD or whole_life_value > S52_VALUE_THRESHOLD
-
-
-def contract_over_s52_threshold(contract) -> bool:
-    return over_s52_threshold(annual_value=contract.annual_value,
-                              whole_life_value=contract.whole_life_value)
 
 
 def assessment_due_date(*, start_date: date, last_final: date | datetime | None) -> date:

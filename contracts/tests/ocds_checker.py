@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import re
+import tempfile
 import zipfile
 from functools import cache
 from pathlib import Path
@@ -95,7 +96,9 @@ def check(package: dict[str, Any]) -> dict[str, Any]:
     """libcoveocds' report on a release package, in its API shape."""
     _install_adapter()
     config = LibCoveOCDSConfig({"standard_zip": standard_zip(), "context": "api"})
-    return ocds_json_output(json_data=package, lib_cove_ocds_config=config)
+    # It writes the extended schema to a file in its output directory: keep it out of the tree.
+    with tempfile.TemporaryDirectory() as output_dir:
+        return ocds_json_output(output_dir, json_data=package, lib_cove_ocds_config=config)
 
 
 def problems(package: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,77 @@
+"""Pages for a contract's transparency notices: the preview in plain words with the notice's
+data, the data as an OCDS release, and recording that it was published. Rules live in
+``contracts.notices``; visibility in ``selectors.get_contract_for_user`` (outsiders 404)."""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from commissioning.downloads import as_download
+from commissioning.forms import GovUKForm
+from commissioning.inputs import UKDateField
+from contracts import notices, ocds, permissions, selectors
+from contracts.models import Contract
+
+
+class NoticePublicationForm(GovUKForm):
+    notice_identifier = forms.CharField(
+        label="Notice identifier", max_length=60,
+        help_text="As Find a Tender shows it, for example 2026/S 000-012345",
+        error_messages={"required": "Enter the notice identifier"})
+    published_on = UKDateField(label="Date published", noun="date published")
+
+    def clean_published_on(self):
+        day = self.cleaned_data["published_on"]
+        if day > timezone.localdate():
+            raise forms.ValidationError("Date published must be today or in the past")
+        return day
+
+
+def _notice(request: HttpRequest, pk: int, kind: str, event: str) -> notices.DueNotice:
+    contract = selectors.get_contract_for_user(request.user, pk)
+    contract = notices.notice_queryset(Contract.objects.filter(pk=contract.pk).with_term()).get()
+    notice = notices.find_notice(contract, kind, event)
+    if notice is None:
+        raise Http404
+    return notice
+
+
+@require_http_methods(["GET", "POST"])
+def notice_detail(request: HttpRequest, pk: int, kind: str, event: str) -> HttpResponse:
+    """The notice in plain words, its data, and (for an editor) recording its publication."""
+    notice = _notice(request, pk, kind, event)
+    contract = notice.contract
+    can_record = (notice.published is None
+                  and permissions.can_edit_contract(request.user, contract))
+    form = NoticePublicationForm(request.POST or None) if can_record else None
+    if request.method == "POST":
+        if form is None:
+            raise Http404
+        if form.is_valid():
+            notices.notice_publish(notice=notice, user=request.user, **form.cleaned_data)
+            messages.success(request, f"{notice.title} recorded as published")
+            return redirect(contract)
+    release = notices.notice_release(notice)
+    return render(request, "contracts/notice.html", {
+        "contract": contract, "notice": notice, "form": form, "today": timezone.localdate(),
+        "state": notice.state(timezone.localdate()), "when": notice.when(timezone.localdate()),
+        "release": release, "release_json": json.dumps(release, indent=2, ensure_ascii=False),
+    })
+
+
+@require_GET
+def notice_ocds(request: HttpRequest, pk: int, kind: str, event: str) -> HttpResponse:
+    """The notice's data as an OCDS release package, ready to paste into Find a Tender."""
+    notice = _notice(request, pk, kind, event)
+    package = ocds.release_package([notices.notice_release(notice)],
+                                   uri=request.build_absolute_uri())
+    response = HttpResponse(json.dumps(package, ensure_ascii=False, indent=2),
+                            content_type="application/json")
+    return as_download(response, f"{ocds.ocid(notice.contract)}-{kind}-{event}.json")

@@ -1,0 +1,248 @@
+"""Transparency notices a contract owes, and by when: the one place for these rules.
+
+Which notices a contract needs follows from its regime (``contracts.regimes``: a call-off
+follows its framework) and its events, all already in the register:
+
+- UK7 contract details (Procurement Act): 30 days after entering into the contract (the end
+  of its standstill, else its award, else its start);
+- UK9 contract performance (PA, over £5m): 30 days after a final s.52 assessment;
+- UK10 contract change (PA): before a variation that needs one takes effect (its date; the
+  rule is ``Variation.change_notice_required``);
+- UK11 contract termination (PA): 30 days after the contract ended or was terminated;
+- PSR intention to award (Direct Award C, Most Suitable Provider, Competitive Process): on
+  the award decision, before the standstill;
+- PSR confirmation of award: 30 days after the standstill ends (Direct Award A and B: 30 days
+  after the award).
+
+A contract details notice of a contract over the s.52 threshold must carry at least three
+KPIs (``contracts.thresholds``): the notice shows a problem until it has them. KPIs and
+assessments are reached through the contract's reverse relations (``kpis``,
+``performance_assessments``) because the register may not import monitoring.
+
+Nothing is stored about a notice except its publication (``NoticePublication``), so a change
+to the register changes what is due at once. A notice is cleared when an officer records it.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from commissioning.periods import financial_year_bounds
+from contracts import ocds, regimes
+from contracts.models import (
+    Contract,
+    ContractStatus,
+    NoticeKind,
+    NoticePublication,
+    ProcurementRegime,
+    ProcurementRoute,
+)
+from contracts.thresholds import S52_MINIMUM_KPIS, contract_over_s52_threshold
+
+NOTICE_DAYS = 30
+SOON_DAYS = 14  # "due soon" on the dashboard
+R = ProcurementRoute
+PSR_WITH_INTENTION = (R.PSR_DIRECT_AWARD_C, R.PSR_MOST_SUITABLE_PROVIDER,
+                      R.PSR_COMPETITIVE_PROCESS)
+ENTERED = (ContractStatus.LIVE, ContractStatus.EXTENDED, ContractStatus.EXPIRED,
+           ContractStatus.TERMINATED)
+ENDED = (ContractStatus.EXPIRED, ContractStatus.TERMINATED)
+AWARDED = (ContractStatus.AWARDED, *ENTERED)
+
+# The release tags Find a Tender gives each notice's OCDS release.
+NOTICE_TAGS: dict[str, list[str]] = {
+    NoticeKind.UK7: ["contract"], NoticeKind.UK9: ["implementation"],
+    NoticeKind.UK10: ["contractAmendment"], NoticeKind.UK11: ["contractTermination"],
+    NoticeKind.PSR_INTENTION: ["award"], NoticeKind.PSR_AWARD: ["award"],
+}
+
+
+@dataclass
+class DueNotice:
+    """A notice the contract owes for one event, and whether it has been published."""
+
+    kind: str
+    event: str
+    due: date
+    rule: str  # the deadline in words: "within 30 days of entering into the contract"
+    contract: Contract
+    problems: list[str] = field(default_factory=list)
+    published: NoticePublication | None = None
+    subject: Any = None  # the variation or assessment the notice is about
+
+    @property
+    def title(self) -> str:
+        return NoticeKind(self.kind).label
+
+    def state(self, today: date) -> str:
+        if self.published is not None:
+            return "published"
+        if self.due < today:
+            return "overdue"
+        return "due"
+
+    def days_left(self, today: date) -> int:
+        return (self.due - today).days
+
+    @property
+    def when_today(self) -> str:
+        return self.when(timezone.localdate())
+
+    def when(self, today: date) -> str:
+        """"due in 5 days", "due today", "overdue by 3 days" or "published"."""
+        if self.published is not None:
+            return "published"
+        days = self.days_left(today)
+        if days == 0:
+            return "due today"
+        if days > 0:
+            return f"due in {days} day{'s' if days != 1 else ''}"
+        return f"overdue by {-days} day{'s' if days != -1 else ''}"
+
+
+def entered_into(contract: Contract) -> date:
+    """The day the contract was entered into: after its standstill, else its award, else its
+    start (the register records no signature date)."""
+    return contract.standstill_end_date or contract.awarded_on or contract.start_date
+
+
+def _published(contract: Contract) -> dict[tuple[str, str], NoticePublication]:
+    return {(p.kind, p.event): p for p in contract.notice_publications.all()}
+
+
+def _kpi_names(contract: Contract) -> list[str]:
+    return [kpi.name for kpi in contract.kpis.all() if kpi.is_active]
+
+
+def notices_for_contract(contract: Contract) -> list[DueNotice]:
+    """Every notice the contract owes, published or not, in deadline order."""
+    regime = regimes.regime(contract)
+    status = contract.shown_status
+    found: list[DueNotice] = []
+
+    def add(kind: str, event: str, due: date, rule: str, **extra: Any) -> None:
+        found.append(DueNotice(kind=kind, event=event, due=due, rule=rule, contract=contract,
+                               **extra))
+
+    if regime == ProcurementRegime.PA_2023:
+        if status in ENTERED:
+            problems = []
+            if contract_over_s52_threshold(contract):
+                count = len(_kpi_names(contract))
+                if count < S52_MINIMUM_KPIS:
+                    problems.append(
+                        f"A contract worth over £5 million must publish at least "
+                        f"{S52_MINIMUM_KPIS} KPIs with its contract details: it has {count}.")
+            add(NoticeKind.UK7, "award", entered_into(contract) + timedelta(days=NOTICE_DAYS),
+                "within 30 days of entering into the contract", problems=problems)
+        if contract_over_s52_threshold(contract):
+            for assessment in contract.performance_assessments.all():
+                if assessment.status == "final" and assessment.finalised_at:
+                    finalised = timezone.localdate(assessment.finalised_at)
+                    add(NoticeKind.UK9, f"assessment-{assessment.financial_year}",
+                        finalised + timedelta(days=NOTICE_DAYS),
+                        "within 30 days of the performance assessment", subject=assessment)
+        for variation in contract.variations.all():
+            if variation.change_notice_required:
+                add(NoticeKind.UK10, f"variation-{variation.pk}", variation.date,
+                    "before the change takes effect", subject=variation)
+        if status in ENDED:
+            add(NoticeKind.UK11, "end", contract.current_end_date + timedelta(days=NOTICE_DAYS),
+                "within 30 days of the contract ending")
+    elif regime == ProcurementRegime.PSR and status in AWARDED and contract.awarded_on:
+        route = contract.procurement_route
+        if route in PSR_WITH_INTENTION:
+            add(NoticeKind.PSR_INTENTION, "award", contract.awarded_on,
+                "when the award decision is made, before the standstill period")
+            after = contract.standstill_end_date or contract.awarded_on
+            rule = "within 30 days of the standstill period ending"
+        else:
+            after, rule = contract.awarded_on, "within 30 days of the award"
+        add(NoticeKind.PSR_AWARD, "award", after + timedelta(days=NOTICE_DAYS), rule)
+
+    published = _published(contract)
+    for notice in found:
+        notice.published = published.get((notice.kind, notice.event))
+    return sorted(found, key=lambda n: (n.due, n.kind))
+
+
+def find_notice(contract: Contract, kind: str, event: str) -> DueNotice | None:
+    return next((n for n in notices_for_contract(contract)
+                 if n.kind == kind and n.event == event), None)
+
+
+def outstanding(contracts: Any, *, today: date | None = None) -> list[DueNotice]:
+    """The unpublished notices of the given contracts (a ``for_user`` queryset), overdue
+    first, for the dashboard."""
+    today = today or timezone.localdate()
+    candidates = notice_queryset(contracts.filter(
+        Q(procurement_regime__in=(ProcurementRegime.PA_2023, ProcurementRegime.PSR))
+        | Q(call_off__isnull=False)))
+    due = [n for contract in candidates
+           for n in notices_for_contract(contract) if n.published is None]
+    return sorted(due, key=lambda n: (n.due, n.contract.reference, n.kind))
+
+
+def notice_queryset(contracts: Any) -> Any:
+    """What working out a contract's notices reads, in a fixed number of queries."""
+    return ocds.ocds_queryset(contracts).prefetch_related(
+        "kpis", "performance_assessments", "notice_publications__recorded_by")
+
+
+# --- The notice's data ------------------------------------------------------------------------
+
+def notice_release(notice: DueNotice) -> dict[str, Any]:
+    """The notice's data as an OCDS release in the shape Find a Tender publishes (its tag;
+    the one change for a change notice; the KPIs for contract details), built from the
+    contract's own release so the two never disagree."""
+    contract = notice.contract
+    data = copy.deepcopy(ocds.release(contract))
+    data["id"] = f"{data['ocid']}-{notice.kind}-{notice.event}"
+    data["date"] = timezone.now().isoformat()
+    data["tag"] = NOTICE_TAGS[notice.kind]
+    awarded = data.get("contracts")
+    if notice.kind == NoticeKind.UK10 and awarded:
+        wanted = f"variation-{notice.subject.pk}"
+        awarded[0]["amendments"] = [a for a in awarded[0].get("amendments", [])
+                                    if a["id"] == wanted]
+    if notice.kind == NoticeKind.UK7 and awarded:
+        kpis = [{"id": f"kpi-{kpi.code}", "title": kpi.name, "type": "reporting",
+                 "description": "Key performance indicator"}
+                for kpi in contract.kpis.all() if kpi.is_active]
+        if kpis:
+            implementation = awarded[0].setdefault("implementation", {})
+            implementation["milestones"] = implementation.get("milestones", []) + kpis
+    if notice.kind == NoticeKind.UK11 and awarded:
+        awarded[0]["status"] = "terminated"
+    return ocds.prune(data)
+
+
+# --- Recording a publication ------------------------------------------------------------------
+
+def notice_publish(*, notice: DueNotice, notice_identifier: str, published_on: date,
+                   user: Any) -> NoticePublication:
+    """Record that the notice was published; the record is kept with its history."""
+    with transaction.atomic():
+        return NoticePublication.objects.create(
+            contract=notice.contract, organisation=notice.contract.holder, kind=notice.kind,
+            event=notice.event, notice_identifier=notice_identifier.strip(),
+            published_on=published_on, recorded_by=user)
+
+
+# --- The ICB's annual PSR summary ---------------------------------------------------------------
+
+def psr_summary(contracts: Any, *, organisation: Any, financial_year: str) -> list[Contract]:
+    """Contracts the organisation awarded under the Provider Selection Regime in the
+    financial year ("2025-26"), by award date: what its annual PSR summary lists."""
+    start, end = financial_year_bounds(financial_year)
+    return list(
+        contracts.filter(holder=organisation, procurement_regime=ProcurementRegime.PSR,
+                         awarded_on__gte=start, awarded_on__lte=end)
+        .select_related("provider").order_by("awarded_on", "reference"))
