@@ -24,7 +24,8 @@ from commissioning.locking import ConcurrentEditError
 from commissioning.models import Organisation
 from commissioning.pdf import render_pdf
 from commissioning.periods import financial_year_start
-from funding import exports, forms, imports, permissions, selectors, services
+from commissioning.spreadsheets import csv_response, xlsx_response
+from funding import forms, imports, permissions, selectors, services
 from funding.models import (
     Contribution,
     FinanceImport,
@@ -558,16 +559,11 @@ def bcf_plan_export(request: HttpRequest, pk: int, year: int, fmt: str) -> HttpR
     agreement = _agreement(request, pk)
     if year not in agreement.years or fmt not in ("csv", "xlsx"):
         raise Http404
-    rows = [r.cells() for r in selectors.bcf_plan(agreement, year)]
-    name = f"bcf-plan-{agreement.pk}-{year}"
+    rows = (r.cells() for r in selectors.bcf_plan(agreement, year))
+    name = f"bcf-plan-{agreement.pk}-{year}.{fmt}"
     if fmt == "csv":
-        response = HttpResponse(exports.to_csv(selectors.BCF_COLUMNS, rows),
-                                content_type="text/csv; charset=utf-8")
-    else:
-        response = HttpResponse(
-            exports.to_xlsx("Expenditure plan", selectors.BCF_COLUMNS, rows),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    return as_download(response, f"{name}.{fmt}")
+        return csv_response(name, selectors.BCF_COLUMNS, rows)
+    return xlsx_response(name, selectors.BCF_COLUMNS, rows, sheet_title="Expenditure plan")
 
 
 @require_POST

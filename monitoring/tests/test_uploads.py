@@ -42,11 +42,11 @@ def test_it_offers_the_template_as_csv_and_xlsx(setup, client_for):
     world, contract, _count, _pct, period = setup
     client = client_for(world.provider_x_user)
     csv_file = client.get(url("return_template", contract, period, "csv"))
-    text = csv_file.content.decode("utf-8")
+    text = b"".join(csv_file.streaming_content).decode("utf-8")
     assert text.startswith("\ufeffkpi_code,kpi_name,value,numerator,denominator,commentary")
     assert "DH1,Referrals" in text and "DH2,Contacted within 10 working days" in text
     xlsx = client.get(url("return_template", contract, period, "xlsx"))
-    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    sheet = load_workbook(io.BytesIO(b"".join(xlsx.streaming_content))).active
     assert [c.value for c in sheet[2]][:2] == ["DH1", "Referrals"]
 
 
