@@ -45,6 +45,7 @@ prod-parity: install-dev
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 check: install-dev
 	$(PY) manage.py makemigrations --check --dry-run

@@ -12,7 +12,6 @@ from django.shortcuts import get_object_or_404
 from commissioning import access
 from commissioning.models import Organisation, Partnership
 from commissioning.periods import add_months
-from contracts.frameworks.models import ProviderApplication
 from contracts.models import (
     ACTIVE_STATUSES,
     AlertKind,
@@ -237,11 +236,14 @@ def providers_known_to(partnerships) -> QuerySet[Organisation]:
     if isinstance(partnerships, Partnership):
         partnerships = [partnerships.pk]
     any_contract = Contract.objects.filter(provider=OuterRef("pk"))
-    any_application = ProviderApplication.objects.filter(provider=OuterRef("pk"))
+    # Applications through the organisation's reverse relation (``framework_applications``):
+    # frameworks build on the register, and the register does not import them.
+    any_application = Organisation.objects.filter(pk=OuterRef("pk"),
+                                                  framework_applications__isnull=False)
     return Organisation.objects.providers().filter(is_active=True).filter(
         Q(pk__in=Contract.objects.filter(partnership__in=partnerships).values("provider_id"))
-        | Q(pk__in=ProviderApplication.objects.filter(
-            lot__framework__partnership__in=partnerships).values("provider_id"))
+        | Q(pk__in=Organisation.objects.filter(
+            framework_applications__lot__framework__partnership__in=partnerships).values("pk"))
         | (~Exists(any_contract) & ~Exists(any_application))
     )
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from commissioning import access, queueing, uploads
+from commissioning.celery import app as celery_app
 from commissioning.email import email_queue, render_plain_text
 from commissioning.locking import lock_for_update
 from commissioning.models import (
@@ -161,10 +162,7 @@ def _validate_contract(contract: Contract) -> None:
 def provider_not_admitted(provider: Organisation, lot) -> str | None:
     """Why ``provider`` cannot be on a call-off from ``lot`` (not admitted to it), or None.
     The one rule for the call-off form (``call_off_create``) and "Change details"."""
-    from contracts.frameworks.models import ApplicationDecision, ProviderApplication
-
-    if ProviderApplication.objects.filter(lot=lot, provider=provider,
-                                          decision=ApplicationDecision.ADMITTED).exists():
+    if lot.applications.admitted().filter(provider=provider).exists():
         return None
     return (f"{provider.display_name} is not admitted to lot {lot.number}. Only providers "
             "admitted to the lot can be chosen")
@@ -182,7 +180,6 @@ def _validate_provider(contract: Contract, *, user: User | None,
     provider a contract already has (``unchanged``) stays allowed. A call-off's provider must
     be admitted to the call-off's lot, whichever form changes it.
     """
-    from contracts.frameworks.models import CallOff
     from contracts.selectors import providers_known_to
 
     provider = contract.provider
@@ -192,8 +189,9 @@ def _validate_provider(contract: Contract, *, user: User | None,
         raise ValidationError({"provider": (
             f"{provider.display_name} does not work for {contract.partnership.display_name}. "
             "Choose a provider in the list, or add a provider that is new to the service")})
-    call_off = CallOff.objects.filter(contract_id=contract.pk).select_related("lot").first() \
-        if contract.pk else None
+    # The call-off through the contract's reverse relation: frameworks build on the register,
+    # and the register does not import them.
+    call_off = getattr(contract, "call_off", None) if contract.pk else None
     if call_off is not None and provider.pk != unchanged:
         message = provider_not_admitted(provider, call_off.lot)
         if message:
@@ -706,9 +704,13 @@ def _queue_alert_email(row: KeyDateAlert, alert) -> None:
 def _enqueue(task_name: str, import_id: int) -> None:
     """Hand the import to a worker after commit; with the broker down the import waits, and
     ``register_import_sweep`` hands it over later (the user's request never fails)."""
-    from contracts import tasks
+    queueing.enqueue_on_commit(_task(task_name), import_id)
 
-    queueing.enqueue_on_commit(getattr(tasks, task_name), import_id)
+
+def _task(name: str):
+    """The registered Celery task ``contracts.tasks.<name>``. Named, not imported:
+    contracts/tasks.py calls this module, so importing it here would be a cycle."""
+    return celery_app.tasks[f"contracts.tasks.{name}"]
 
 
 # An import still waiting this long after it was queued missed its worker (a broker outage).
@@ -719,15 +721,13 @@ def register_import_sweep() -> int:
     """Enqueue imports whose task was never handed to a worker (recorded while the broker was
     down) and those whose worker died mid-run (claimed longer ago than twice the task time
     limit, as ``_claim`` reclaims them). Returns how many were handed over."""
-    from contracts import tasks
-
     now = timezone.now()
     stale = now - timedelta(seconds=2 * settings.CELERY_TASK_TIME_LIMIT)
     handed = 0
     for task, queued, working in (
-            (tasks.validate_register_import, RegisterImportStatus.VALIDATION_QUEUED,
+            (_task("validate_register_import"), RegisterImportStatus.VALIDATION_QUEUED,
              RegisterImportStatus.VALIDATING),
-            (tasks.run_register_import, RegisterImportStatus.IMPORT_QUEUED,
+            (_task("run_register_import"), RegisterImportStatus.IMPORT_QUEUED,
              RegisterImportStatus.IMPORTING)):
         ids = list(RegisterImport.objects.filter(
             Q(status=queued, updated_at__lt=now - QUEUED_TOO_LONG)

@@ -223,6 +223,13 @@ class ApplicationDecision(models.TextChoices):
     REJECTED = "rejected", "Rejected"
 
 
+class ProviderApplicationQuerySet(models.QuerySet):
+    def admitted(self) -> ProviderApplicationQuerySet:
+        """Applications whose provider was admitted to the lot (the register asks this through
+        ``lot.applications.admitted()`` without importing this module)."""
+        return self.filter(decision=ApplicationDecision.ADMITTED)
+
+
 class ProviderApplication(models.Model):
     """A provider's application to one lot: its light-touch evaluation and the decision."""
 
@@ -250,6 +257,7 @@ class ProviderApplication(models.Model):
     )
     framework_agreement_date = models.DateField(null=True, blank=True)
 
+    objects = ProviderApplicationQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
