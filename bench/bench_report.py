@@ -161,8 +161,9 @@ def measure_imports() -> list[dict]:
     from contracts.models import Contract
     from funding import services as funding_services
     from funding.models import Section75Agreement
-    from monitoring import services as monitoring_services
+    from monitoring import reporting_periods
     from monitoring.models import KPI
+    from monitoring.services import return_uploads
 
     t = scale.targets()
     people = scale.personas()
@@ -226,7 +227,7 @@ def measure_imports() -> list[dict]:
     # 3. A provider's spreadsheet return (the CSV template), saved as a draft.
     provider = User.objects.get(email=people["provider"])
     return_contract = Contract.objects.get(pk=t.return_contract_id)
-    period = monitoring_services.period_from_code(t.return_period_code)
+    period = reporting_periods.period_from_code(t.return_period_code)
     kpis = list(KPI.objects.filter(contract=return_contract, is_active=True))
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -244,7 +245,7 @@ def measure_imports() -> list[dict]:
     for _ in range(10):
         upload = SimpleUploadedFile("return.csv", data, content_type="text/csv")
         started = time.perf_counter()
-        outcome = _rolled_back(lambda upload=upload: monitoring_services.return_import(
+        outcome = _rolled_back(lambda upload=upload: return_uploads.return_import(
             contract=return_contract, period=period, upload=upload, imported_by=provider))
         timings.append(time.perf_counter() - started)
     results.append({"import": f"Provider return upload (CSV, {len(kpis)} KPIs; median of 10)",

@@ -34,7 +34,8 @@ def main() -> None:
     from commissioning.models import Membership, Organisation, OrganisationKind, Role, User
     from commissioning.tests.factories import CouncilFactory, PartnershipFactory
     from contracts.tests.factories import ContractFactory
-    from monitoring import services
+    from monitoring import selectors
+    from monitoring.services import returns as return_services
     from monitoring.tests.factories import kpi_with_target, percentage_kpi, quarter
 
     if Organisation.objects.filter(name="Bench Provider").exists():
@@ -61,12 +62,12 @@ def main() -> None:
 
     def inputs_for(contract):
         values = []
-        for kpi in services.kpis_for_period(contract, period):
+        for kpi in selectors.kpis_for_period(contract, period):
             if kpi.is_percentage:
-                values.append(services.ValueInput(kpi_id=kpi.pk, numerator=Decimal(9),
-                                                  denominator=Decimal(10)))
+                values.append(return_services.ValueInput(kpi_id=kpi.pk, numerator=Decimal(9),
+                                                         denominator=Decimal(10)))
             else:
-                values.append(services.ValueInput(kpi_id=kpi.pk, value=Decimal(120)))
+                values.append(return_services.ValueInput(kpi_id=kpi.pk, value=Decimal(120)))
         return values
 
     draft_times, draft_queries = [], []
@@ -74,9 +75,9 @@ def main() -> None:
         values = inputs_for(contract)
         with CaptureQueriesContext(connection) as queries:
             started = time.perf_counter()
-            services.return_save_draft(contract=contract, period=period, values=values,
-                                       overall_commentary="Steady quarter",
-                                       expected_version=None, saved_by=user)
+            return_services.return_save_draft(contract=contract, period=period, values=values,
+                                              overall_commentary="Steady quarter",
+                                              expected_version=None, saved_by=user)
             draft_times.append((time.perf_counter() - started) * 1000)
         draft_queries.append(len(queries.captured_queries))
 

@@ -40,7 +40,7 @@ from openpyxl import Workbook, load_workbook  # noqa: E402
 from commissioning import uploads  # noqa: E402
 from commissioning.tests import hostile_files as hostile  # noqa: E402
 from contracts import imports as register_imports  # noqa: E402
-from monitoring.services import RETURN_LIMITS, SPREADSHEET_TYPES  # noqa: E402
+from monitoring.services.return_uploads import RETURN_LIMITS, SPREADSHEET_TYPES  # noqa: E402
 
 MB = 1024 * 1024
 ADDRESS_SPACE_CAP = 1536 * MB

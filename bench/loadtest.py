@@ -67,7 +67,7 @@ def make_sessions(commissioners: int = 40, providers: int = 20) -> dict:
     from commissioning.two_factor import NOT_NEEDED_SESSION_KEY
     from contracts.models import Contract
     from monitoring.models import PerformanceReturn
-    from monitoring.services import recent_periods
+    from monitoring.reporting_periods import recent_periods
 
     store = import_module(settings.SESSION_ENGINE).SessionStore
     backend = "django.contrib.auth.backends.ModelBackend"

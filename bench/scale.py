@@ -67,7 +67,7 @@ def targets() -> Targets:
     from contracts.models import Contract
     from funding.models import Section75Agreement
     from monitoring.models import PerformanceReturn
-    from monitoring.services import recent_periods
+    from monitoring.reporting_periods import recent_periods
 
     people = personas()
     commissioner = User.objects.get(email=people["commissioner"])

@@ -15,7 +15,7 @@ from django.utils import timezone
 from commissioning.models import User
 from commissioning.periods import financial_year_for
 from contracts.models import Contract
-from monitoring import nhs_numbers, services
+from monitoring import nhs_numbers, reporting_periods, selectors
 from monitoring.models import (
     DataType,
     Direction,
@@ -25,6 +25,11 @@ from monitoring.models import (
     Quadrant,
     ServiceUserList,
 )
+from monitoring.services import assessments as assessment_services
+from monitoring.services import kpis as kpi_services
+from monitoring.services import return_uploads
+from monitoring.services import returns as return_services
+from monitoring.services import service_users as service_user_services
 
 BROMLEY_WELL = "CS17033-PSIS"
 DEMENTIA_HUB = "ECHS-DH-01"
@@ -75,7 +80,7 @@ def _user(email: str) -> User | None:
 def _ensure_kpis(contract: Contract, set_name: str, actor: User | None) -> None:
     template_set = KPITemplateSet.objects.filter(name=set_name).first()
     if template_set is not None:
-        services.templates_copy(contract=contract, template_set=template_set, copied_by=actor)
+        kpi_services.templates_copy(contract=contract, template_set=template_set, copied_by=actor)
 
 
 def _ensure_pathway_kpis(contract: Contract, actor: User | None) -> None:
@@ -84,9 +89,9 @@ def _ensure_pathway_kpis(contract: Contract, actor: User | None) -> None:
         if code in existing:
             continue
         line = contract.service_lines.filter(name__icontains=pathway).first()
-        services.kpi_create(
+        kpi_services.kpi_create(
             contract=contract,
-            data=services.KPIInput(
+            data=kpi_services.KPIInput(
                 code=code, name=name, quadrant=Quadrant.HOW_MUCH, data_type=DataType.COUNT,
                 direction=Direction.HIGHER, frequency=Frequency.QUARTERLY, unit="people",
                 service_line_id=line.pk if line else None, order=order),
@@ -96,16 +101,16 @@ def _ensure_pathway_kpis(contract: Contract, actor: User | None) -> None:
 
 def _inputs(contract: Contract, period, figures: dict, index: int) -> list:
     inputs = []
-    for kpi in services.kpis_for_period(contract, period):
+    for kpi in selectors.kpis_for_period(contract, period):
         series = figures.get(kpi.code)
         if not series:
             continue
         figure = series[index % len(series)]
         if kpi.is_percentage:
-            inputs.append(services.ValueInput(
+            inputs.append(return_services.ValueInput(
                 kpi_id=kpi.pk, numerator=Decimal(figure[0]), denominator=Decimal(figure[1])))
         else:
-            inputs.append(services.ValueInput(kpi_id=kpi.pk, value=Decimal(figure)))
+            inputs.append(return_services.ValueInput(kpi_id=kpi.pk, value=Decimal(figure)))
     return inputs
 
 
@@ -118,27 +123,27 @@ def _returns(contract: Contract, periods: list, figures: dict, states: list, *,
         if PerformanceReturn.objects.filter(contract=contract, period=period).exists():
             continue
         made += 1
-        ret = services.return_save_draft(
+        ret = return_services.return_save_draft(
             contract=contract, period=period, values=_inputs(contract, period, figures, index),
             overall_commentary=f"{period.label}: referrals steady; staffing "
                                f"{'stretched' if index % 3 == 1 else 'stable'}.",
             expected_version=None, saved_by=submitter,
         )
         for kpi in contract.kpis.filter(evidence_required=True):
-            services.evidence_upload(
+            return_uploads.evidence_upload(
                 performance_return=ret, kpi=kpi, uploaded_by=submitter,
                 upload=SimpleUploadedFile(f"{kpi.code} evidence {period.code}.pdf",
                                           b"%PDF-1.4\n% demo evidence\n"))
         if state == "draft":
             continue
-        services.return_submit(performance_return=ret, declaration=True,
-                               expected_version=ret.version, submitted_by=submitter)
+        return_services.return_submit(performance_return=ret, declaration=True,
+                                      expected_version=ret.version, submitted_by=submitter)
         if state == "accepted":
-            services.return_accept(performance_return=ret, expected_version=ret.version,
-                                   accepted_by=reviewer)
+            return_services.return_accept(performance_return=ret, expected_version=ret.version,
+                                          accepted_by=reviewer)
         elif state == "queried":
-            first = services.kpis_for_period(contract, period)[1]
-            services.return_query(
+            first = selectors.kpis_for_period(contract, period)[1]
+            return_services.return_query(
                 performance_return=ret, expected_version=ret.version,
                 kpi_comments={first.pk: "This has dropped since last quarter: please explain "
                                         "and check the denominator."},
@@ -163,7 +168,7 @@ def _service_users(contract: Contract, period, numbers: list[str], user: User | 
     if ServiceUserList.objects.filter(contract=contract, period=period).exists():
         return
     content = ("NHS number\n" + "\n".join(nhs_numbers.format_number(n) for n in numbers))
-    services.service_users_upload(
+    service_user_services.service_users_upload(
         contract=contract, period=period, uploaded_by=user,
         upload=SimpleUploadedFile("service-users.csv", content.encode()))
 
@@ -178,7 +183,7 @@ def load(stdout) -> None:
     manager = _user("alicia.munday@bromley.example.org")
     submitter = _user("submitter@bromleywell.example.org")
     today = timezone.localdate()
-    periods = services.recent_periods(kind="quarter", today=today, count=8)
+    periods = reporting_periods.recent_periods(kind="quarter", today=today, count=8)
     made = 0
     if well is not None:
         _ensure_kpis(well, "Bromley Well generic outputs", manager)
@@ -188,20 +193,20 @@ def load(stdout) -> None:
         last_year = financial_year_for(today - timedelta(days=365))
         assessment = well.performance_assessments.filter(financial_year=last_year).first()
         if assessment is None:
-            services.assessment_draft(contract=well, financial_year=last_year,
-                                      drafted_by=manager)
+            assessment_services.assessment_draft(contract=well, financial_year=last_year,
+                                                 drafted_by=manager)
     if hub is not None:
         _ensure_kpis(hub, "Dementia Hub", manager)
         # The baseline now exists: the 12-month setting KPI gets its target from 4 quarters
         # ago, and the caseload target rose; earlier periods keep the targets they had.
         dh5 = hub.kpis.filter(code="DH5").first()
         if dh5 is not None:
-            services.target_set(kpi=dh5, valid_from=periods[-4], target_value=Decimal("85"),
-                                amber_tolerance=Decimal("3"), set_by=manager)
+            kpi_services.target_set(kpi=dh5, valid_from=periods[-4], target_value=Decimal("85"),
+                                    amber_tolerance=Decimal("3"), set_by=manager)
         dh1 = hub.kpis.filter(code="DH1").first()
         if dh1 is not None:
-            services.target_set(kpi=dh1, valid_from=periods[-3], target_value=Decimal("195"),
-                                amber_tolerance=Decimal("15"), set_by=manager)
+            kpi_services.target_set(kpi=dh1, valid_from=periods[-3], target_value=Decimal("195"),
+                                    amber_tolerance=Decimal("15"), set_by=manager)
         made += _returns(hub, periods, HUB_FIGURES, HUB_STATES, submitter=None,
                          reviewer=manager)
     if well is not None and hub is not None:

@@ -19,7 +19,8 @@ from monitoring.models import (
     Rating,
     ReportingPeriod,
 )
-from monitoring.services import EVIDENCE_PART, KPIInput, ValueInput, field_name, part_label
+from monitoring.services.kpis import KPIInput
+from monitoring.services.returns import EVIDENCE_PART, ValueInput, field_name, part_label
 
 MAX_WHOLE_DIGITS = 12
 

@@ -259,7 +259,7 @@ class PerformanceReturn(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # The return's RAG counts over the contract's active KPIs, kept for the performance
-    # overview (monitoring.selectors.performance_overview). Empty until first needed, and
+    # overview (monitoring.overview.performance_overview). Empty until first needed, and
     # emptied again whenever the return, its values, or the contract's KPIs or targets
     # change (monitoring/signals.py).
     rag_red = models.PositiveIntegerField(null=True, blank=True, editable=False)

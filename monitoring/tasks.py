@@ -9,7 +9,7 @@ from celery import shared_task
 def send_return_reminders() -> dict:
     """Daily: reminder e-mails 5 working days before a return is due and the day after it
     is due (if not submitted), each sent once (ReminderSent rows guard against repeats)."""
-    from monitoring.services import reminders_send
+    from monitoring.services.reminders import reminders_send
 
     result = reminders_send()
     return {"sent": result.sent, "already_sent": result.already_sent}

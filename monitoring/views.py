@@ -24,7 +24,8 @@ from commissioning import access
 from commissioning.downloads import as_download
 from commissioning.periods import FinancialYear, financial_year_for
 from contracts.models import Contract
-from monitoring import permissions, selectors, services
+from monitoring import charts, permissions, reporting_periods, selectors
+from monitoring.dashboard import dashboard_for_user
 from monitoring.exports import table_response
 from monitoring.filters import InboxFilter, OverviewFilter
 from monitoring.forms import (
@@ -49,8 +50,13 @@ from monitoring.models import (
     ReturnStatus,
     ServiceUserList,
 )
+from monitoring.overview import attach_contracts, overview_assessments_due, performance_overview
 from monitoring.rag import RAG_LABELS
-from monitoring.selectors import dashboard_for_user
+from monitoring.services import assessments as assessment_services
+from monitoring.services import kpis as kpi_services
+from monitoring.services import return_uploads
+from monitoring.services import returns as return_services
+from monitoring.services import service_users as service_user_services
 
 OVERVIEW_PAGE_SIZE = 50
 INBOX_PAGE_SIZE = 50
@@ -79,7 +85,7 @@ def _provider_contract(request: HttpRequest, contract_pk: int) -> Contract:
 
 
 def _period(code: str) -> ReportingPeriod:
-    period = services.period_from_code(code)
+    period = reporting_periods.period_from_code(code)
     if period is None:
         raise Http404
     return period
@@ -114,7 +120,7 @@ def _form_context(contract, period, performance_return, form, rows, **extra) -> 
         "period_ended": period.end_date < today, "editable": editable,
         "evidence": list(performance_return.evidence.select_related("kpi"))
         if performance_return else [],
-        "previous_label": services.previous_period(period).label,
+        "previous_label": reporting_periods.previous_period(period).label,
         "versions": list(performance_return.versions.select_related("submitted_by"))
         if performance_return else [], **extra,
     }
@@ -139,7 +145,7 @@ def return_form(request: HttpRequest, contract_pk: int, period_code: str) -> Htt
     form = ReturnForm(request.POST, rows=rows)
     if form.is_valid():
         try:
-            performance_return = services.return_save_draft(
+            performance_return = return_services.return_save_draft(
                 contract=contract, period=period, values=form.value_inputs(),
                 overall_commentary=form.cleaned_data["overall_commentary"],
                 expected_version=form.cleaned_data["version"], saved_by=request.user,
@@ -154,7 +160,7 @@ def return_form(request: HttpRequest, contract_pk: int, period_code: str) -> Htt
             # was typed (the bound form) and what was saved.
             rows = selectors.return_form_rows(contract=contract, period=period,
                                               performance_return=performance_return)
-            errors = services.completeness_errors(
+            errors = return_services.completeness_errors(
                 performance_return, [r.kpi for r in rows],
                 {r.kpi.pk: r.current for r in rows if r.current},
                 set(performance_return.evidence.values_list("kpi_id", flat=True)),
@@ -186,7 +192,7 @@ def return_check(request: HttpRequest, contract_pk: int, period_code: str) -> Ht
         form = DeclarationForm(request.POST)
         if form.is_valid():
             try:
-                services.return_submit(
+                return_services.return_submit(
                     performance_return=performance_return,
                     declaration=form.cleaned_data["declaration"],
                     expected_version=form.cleaned_data["version"], submitted_by=request.user,
@@ -221,7 +227,7 @@ def _uploads_closed(request: HttpRequest, contract: Contract, period: ReportingP
     """A return that is accepted (locked) or waiting for review takes no uploads: the page
     says why instead of offering a file input, and a POST is refused before its file is
     read, so nothing is parsed and nothing changes."""
-    message = services.not_editable_message(
+    message = return_services.not_editable_message(
         PerformanceReturn.objects.filter(contract=contract, period=period)
         .select_related("period").first())
     if message is None:
@@ -247,11 +253,12 @@ def evidence_upload(request: HttpRequest, contract_pk: int, period_code: str) ->
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():  # a refused file leaves no empty draft return behind
-                performance_return = services.return_open(contract=contract, period=period,
-                                                          opened_by=request.user)
-                services.evidence_upload(performance_return=performance_return,
-                                         upload=form.cleaned_data["file"],
-                                         kpi=form.cleaned_data["kpi"], uploaded_by=request.user)
+                performance_return = return_services.return_open(contract=contract, period=period,
+                                                                 opened_by=request.user)
+                return_uploads.evidence_upload(performance_return=performance_return,
+                                               upload=form.cleaned_data["file"],
+                                               kpi=form.cleaned_data["kpi"],
+                                               uploaded_by=request.user)
         except ValidationError as error:
             for key, messages_ in error.message_dict.items():
                 for message in messages_:
@@ -311,7 +318,7 @@ def return_template(request: HttpRequest, contract_pk: int, period_code: str,
             body.append([kpi.code, kpi.name, value, "", "",
                          row.current.commentary if row.current else ""])
     return table_response(fmt, f"return-{contract.reference}-{period.code}",
-                          services.TEMPLATE_COLUMNS, body)
+                          return_uploads.TEMPLATE_COLUMNS, body)
 
 
 @require_http_methods(["GET", "POST"])
@@ -324,9 +331,9 @@ def return_upload(request: HttpRequest, contract_pk: int, period_code: str) -> H
     form = SpreadsheetUploadForm(request.POST or None, request.FILES or None)
     row_errors = []
     if request.method == "POST" and form.is_valid():
-        result = services.return_import(contract=contract, period=period,
-                                        upload=form.cleaned_data["file"],
-                                        imported_by=request.user)
+        result = return_uploads.return_import(contract=contract, period=period,
+                                              upload=form.cleaned_data["file"],
+                                              imported_by=request.user)
         if not result.errors:
             messages.success(request, f"{result.rows} row{'s' if result.rows != 1 else ''} "
                                       "uploaded and saved as a draft. Check the figures, then "
@@ -352,9 +359,9 @@ def service_users_upload(request: HttpRequest, contract_pk: int,
     form = ServiceUsersUploadForm(request.POST or None, request.FILES or None)
     row_errors = []
     if request.method == "POST" and form.is_valid():
-        result = services.service_users_upload(contract=contract, period=period,
-                                               upload=form.cleaned_data["file"],
-                                               uploaded_by=request.user)
+        result = service_user_services.service_users_upload(contract=contract, period=period,
+                                                            upload=form.cleaned_data["file"],
+                                                            uploaded_by=request.user)
         if not result.errors:
             count = result.service_user_list.count
             messages.success(request, f"{count} NHS number{'s' if count != 1 else ''} "
@@ -415,14 +422,14 @@ def return_review(request: HttpRequest, pk: int) -> HttpResponse:
         if request.method == "POST" and form.is_valid():
             try:
                 if form.cleaned_data["decision"] == "accept":
-                    services.return_accept(
+                    return_services.return_accept(
                         performance_return=performance_return,
                         expected_version=form.cleaned_data["version"],
                         accepted_by=request.user, comment=form.cleaned_data["comment"])
                     messages.success(request, f"{contract.reference} {period.label} return "
                                               "accepted")
                 else:
-                    services.return_query(
+                    return_services.return_query(
                         performance_return=performance_return,
                         expected_version=form.cleaned_data["version"],
                         kpi_comments=form.kpi_comments(), comment=form.cleaned_data["comment"],
@@ -445,7 +452,7 @@ def return_review(request: HttpRequest, pk: int) -> HttpResponse:
         "versions": list(performance_return.versions.select_related("submitted_by")),
         "reviews": list(performance_return.reviews.select_related("reviewed_by")),
         "evidence": list(performance_return.evidence.select_related("kpi")),
-        "previous_label": services.previous_period(period).label,
+        "previous_label": reporting_periods.previous_period(period).label,
     })
 
 
@@ -483,10 +490,10 @@ def overview(request: HttpRequest) -> HttpResponse:
         queryset=selectors.monitored_contracts_for_user(request.user).filter(
             Exists(KPI.objects.filter(contract=OuterRef("pk")))),
     )
-    rows = selectors.performance_overview(contracts=filterset.qs, attach=False)
+    rows = performance_overview(contracts=filterset.qs, attach=False)
     fmt = request.GET.get("format")
     if fmt in ("csv", "xlsx"):
-        selectors.attach_contracts(rows)
+        attach_contracts(rows)
         return table_response(fmt, "performance-overview", [
             "Reference", "Title", "Provider", "Partnership", "Latest period", "Red", "Amber",
             "Green", "No target", "Worst"], [
@@ -499,9 +506,9 @@ def overview(request: HttpRequest) -> HttpResponse:
     # Every row is rated (worst first, totals) but only a page of them is drawn.
     page = Paginator(rows, OVERVIEW_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "monitoring/overview.html", {
-        "rows": selectors.attach_contracts(list(page.object_list)), "page_obj": page,
+        "rows": attach_contracts(list(page.object_list)), "page_obj": page,
         "count": len(rows), "filter": filterset, "query": query.urlencode(),
-        "assessments_due": selectors.overview_assessments_due(rows),
+        "assessments_due": overview_assessments_due(rows),
         "today": timezone.localdate(),
         "totals": {k: sum(getattr(r, k) for r in rows) for k in ("red", "amber", "green")},
     })
@@ -519,8 +526,6 @@ def contract_performance(request: HttpRequest, pk: int) -> HttpResponse:
                  *[c.value.display if c.value else "" for c in row.cells], row.rag_label,
                  row.trend] for row in kpis]
         return table_response(fmt, f"kpis-{contract.reference}", header, body)
-    from monitoring import charts
-
     charts_by_kpi = [
         (row, charts.bar_chart(
             [(c.period.label.split(" ")[-1] + " "
@@ -567,8 +572,8 @@ def kpi_create(request: HttpRequest, pk: int) -> HttpResponse:
     form = KPIForm(request.POST or None, contract=contract)
     if request.method == "POST" and form.is_valid():
         try:
-            kpi = services.kpi_create(contract=contract, data=form.to_input(),
-                                      created_by=request.user)
+            kpi = kpi_services.kpi_create(contract=contract, data=form.to_input(),
+                                          created_by=request.user)
         except ValidationError as error:
             _add_errors(form, error)
         else:
@@ -590,7 +595,7 @@ def kpi_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = KPIForm(request.POST or None, contract=contract, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.kpi_update(kpi=kpi, data=form.to_input(), updated_by=request.user)
+            kpi_services.kpi_update(kpi=kpi, data=form.to_input(), updated_by=request.user)
         except ValidationError as error:
             _add_errors(form, error)
         else:
@@ -606,21 +611,21 @@ def target_set(request: HttpRequest, pk: int) -> HttpResponse:
     kpi = get_object_or_404(KPI.objects.for_user(request.user).select_related("contract"),
                             pk=pk)
     contract = _manageable_contract(request, kpi.contract_id)
-    periods = services.recent_periods(kind="quarter", today=timezone.localdate(), count=8)
+    periods = reporting_periods.recent_periods(kind="quarter", today=timezone.localdate(), count=8)
     for _ in range(4):  # the coming year's quarters too
-        periods.append(services.period_get(kind="quarter",
-                                           day=periods[-1].end_date + timedelta(days=1)))
+        periods.append(reporting_periods.period_get(kind="quarter",
+                                                    day=periods[-1].end_date + timedelta(days=1)))
     queryset = ReportingPeriod.objects.filter(pk__in=[p.pk for p in periods]).order_by(
         "start_date")
     form = TargetForm(request.POST or None, periods=queryset)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.target_set(kpi=kpi, valid_from=data["valid_from"],
-                                target_value=data["target_value"],
-                                upper_value=data["upper_value"],
-                                amber_tolerance=data["amber_tolerance"] or 0,
-                                set_by=request.user)
+            kpi_services.target_set(kpi=kpi, valid_from=data["valid_from"],
+                                    target_value=data["target_value"],
+                                    upper_value=data["upper_value"],
+                                    amber_tolerance=data["amber_tolerance"] or 0,
+                                    set_by=request.user)
         except ValidationError as error:
             _add_errors(form, error)
         else:
@@ -641,9 +646,9 @@ def templates_copy(request: HttpRequest, pk: int) -> HttpResponse:
     contract = _manageable_contract(request, pk)
     form = TemplateCopyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        created = services.templates_copy(contract=contract,
-                                          template_set=form.cleaned_data["template_set"],
-                                          copied_by=request.user)
+        created = kpi_services.templates_copy(contract=contract,
+                                              template_set=form.cleaned_data["template_set"],
+                                              copied_by=request.user)
         messages.success(request, f"{len(created)} KPI{'s' if len(created) != 1 else ''} "
                                   f"copied from {form.cleaned_data['template_set']}")
         return redirect("monitoring:contract_performance", contract.pk)
@@ -660,8 +665,8 @@ def assessment_start(request: HttpRequest, pk: int) -> HttpResponse:
     contract = _manageable_contract(request, pk)
     year = request.POST.get("financial_year", "")
     try:
-        assessment = services.assessment_draft(contract=contract, financial_year=year,
-                                               drafted_by=request.user)
+        assessment = assessment_services.assessment_draft(contract=contract, financial_year=year,
+                                                          drafted_by=request.user)
     except (ValidationError, ValueError):
         messages.error(request, "The assessment could not be drafted for that year")
         return redirect("monitoring:contract_performance", contract.pk)
@@ -682,7 +687,7 @@ def assessment(request: HttpRequest, pk: int) -> HttpResponse:
             raise Http404
         if form.is_valid():
             try:
-                services.assessment_update(
+                assessment_services.assessment_update(
                     assessment=item, ratings=form.ratings(), summary=form.cleaned_data["summary"],
                     updated_by=request.user, finalise=form.cleaned_data["finalise"])
             except ValidationError as error:

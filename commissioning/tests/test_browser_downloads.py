@@ -9,7 +9,7 @@ from playwright.sync_api import Page
 
 from commissioning.tests.browser import sign_in_verified
 from contracts.tests.factories import contract_for
-from monitoring import services
+from monitoring import reporting_periods
 from monitoring.tests.factories import kpi_with_target
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -21,7 +21,8 @@ def test_chromium_saves_the_return_template_under_its_own_name(page: Page, live_
     one: Chromium saved the return template as ``evil.html``."""
     contract = contract_for(world, reference='DH"; filename="evil.html', title="Dementia Hub")
     kpi_with_target(contract, code="DH1", name="Referrals")
-    period = services.recent_periods(kind="quarter", today=timezone.localdate(), count=1)[-1]
+    period = reporting_periods.recent_periods(kind="quarter", today=timezone.localdate(),
+                                              count=1)[-1]
     base = live_server.url
     assert sign_in_verified(page, base, world.provider_x_user) is None  # no two-factor
     page.goto(base + reverse("monitoring:return_form", args=[contract.pk, period.code]))

@@ -158,16 +158,16 @@ def test_a_return_submitted_while_redis_is_down_is_saved_and_its_email_kept(
     import re
 
     from contracts.tests.factories import contract_for
-    from monitoring import services as monitoring_services
     from monitoring.models import PerformanceReturn, ReturnStatus
+    from monitoring.services import returns as return_services
     from monitoring.tests.factories import kpi_with_target, quarter
 
     contract = contract_for(world, reference="RD-1", title="Carers' breaks")
     kpi_with_target(contract, code="C1", name="Carers supported", target="100")
     period = quarter()
-    draft = monitoring_services.return_save_draft(
+    draft = return_services.return_save_draft(
         contract=contract, period=period, overall_commentary="Steady quarter",
-        values=[monitoring_services.ValueInput(kpi_id=contract.kpis.get().pk, value=120)],
+        values=[return_services.ValueInput(kpi_id=contract.kpis.get().pk, value=120)],
         expected_version=None, saved_by=world.provider_x_user)
     provider = client_for(world.provider_x_user)
     check_url = f"/returns/{contract.pk}/{period.code}/check/"

@@ -532,7 +532,6 @@ def test_fuzz_funding_forms(world, client_for, quiet):
 
 def test_fuzz_monitoring_forms(world, client_for, quiet):
     from contracts.tests.factories import contract_for
-    from monitoring import services
     from monitoring.models import (
         KPI,
         DataType,
@@ -543,6 +542,7 @@ def test_fuzz_monitoring_forms(world, client_for, quiet):
         Quadrant,
         Rating,
     )
+    from monitoring.services import assessments as assessment_services
     from monitoring.tests.factories import (
         fill_and_submit,
         kpi_with_target,
@@ -559,8 +559,8 @@ def test_fuzz_monitoring_forms(world, client_for, quiet):
     reviewed = contract_for(world, reference="RV-1")
     rv_kpi = kpi_with_target(reviewed, code="RV1", name="People")
     submitted = fill_and_submit(reviewed, period, world.provider_x_user)
-    assessment = services.assessment_draft(contract=reviewed, financial_year="2025/26",
-                                           drafted_by=world.commissioner_a)
+    assessment = assessment_services.assessment_draft(contract=reviewed, financial_year="2025/26",
+                                                      drafted_by=world.commissioner_a)
     figure = st.one_of(st.integers(0, 200).map(str), MONEY)
     return_args = [contract.pk, period.code]
     kpi_fields = {

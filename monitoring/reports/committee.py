@@ -219,7 +219,7 @@ def _framework_sections(framework, meeting: str) -> dict[str, str]:
 
 
 def _partnership_sections(partnership: Partnership, meeting: str) -> dict[str, str]:
-    from monitoring.selectors import performance_overview
+    from monitoring.overview import performance_overview
 
     contracts = Contract.objects.filter(partnership=partnership, status__in=ACTIVE_STATUSES)
     overview = performance_overview(contracts=contracts)

@@ -31,6 +31,7 @@ from monitoring.models import (
     ReturnStatus,
 )
 from monitoring.rag import RAG_LABELS, RAG_ORDER
+from monitoring.reporting_periods import recent_periods
 from monitoring.s52 import S52_MINIMUM_KPIS, assessment_due_date, contract_over_s52_threshold
 from monitoring.selectors import (
     KPIPerformance,
@@ -38,7 +39,6 @@ from monitoring.selectors import (
     shown_values,
     target_rows,
 )
-from monitoring.services import recent_periods
 
 TREND_QUARTERS = 4
 

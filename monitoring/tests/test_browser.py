@@ -30,7 +30,7 @@ from commissioning.tests.browser import (
     type_into,
 )
 from contracts.tests.factories import contract_for
-from monitoring import services
+from monitoring import reporting_periods
 from monitoring.models import PerformanceReturn, ReturnStatus
 from monitoring.reports import services as report_services
 from monitoring.reports.models import CommitteeReport, MonthlyReport, ReportStatus
@@ -77,7 +77,7 @@ def expect_error(page: Page, message: str) -> None:
 
 
 def latest_quarter():
-    return services.recent_periods(kind="quarter", today=timezone.localdate(), count=1)[-1]
+    return reporting_periods.recent_periods(kind="quarter", today=timezone.localdate(), count=1)[-1]
 
 
 def last_month() -> date:

@@ -24,7 +24,7 @@ from commissioning.tests.browser import (
     type_into,
 )
 from contracts.tests.factories import contract_for
-from monitoring import services
+from monitoring import reporting_periods
 from monitoring.models import (
     KPI,
     Evidence,
@@ -115,7 +115,8 @@ def test_it_lets_a_provider_upload_a_return_nhs_numbers_and_evidence(page: Page,
     base = live_server.url
     contract = contract_for(world, reference="DH-001", title="Dementia Hub")
     kpi = kpi_with_target(contract, code="DH1", name="People referred", target="150")
-    period = services.recent_periods(kind="quarter", today=timezone.localdate(), count=1)[-1]
+    period = reporting_periods.recent_periods(kind="quarter", today=timezone.localdate(),
+                                              count=1)[-1]
 
     sign_in_verified(page, base, world.provider_x_user)
     page.goto(base + "/returns/")

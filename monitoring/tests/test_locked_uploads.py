@@ -6,8 +6,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from contracts.tests.factories import contract_for
-from monitoring import services
 from monitoring.models import Evidence, ReturnValue
+from monitoring.services import returns as return_services
 from monitoring.tests.factories import fill_and_submit, kpi_with_target, quarter
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -19,8 +19,8 @@ def accepted(world):
     kpi_with_target(contract, code="BW1", name="People supported", evidence_required=False)
     period = quarter()
     ret = fill_and_submit(contract, period, world.provider_x_user)
-    services.return_accept(performance_return=ret, expected_version=ret.version,
-                           accepted_by=world.commissioner_a)
+    return_services.return_accept(performance_return=ret, expected_version=ret.version,
+                                  accepted_by=world.commissioner_a)
     return world, contract, period
 
 

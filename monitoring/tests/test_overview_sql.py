@@ -1,4 +1,4 @@
-"""The performance overview rates KPIs in SQL (monitoring.selectors.OVERVIEW_SQL); the same
+"""The performance overview rates KPIs in SQL (monitoring.overview.OVERVIEW_SQL); the same
 rule lives in Python (monitoring.rag.rag). On generated data of every data type, direction,
 target history and return status, both must give the same counts for every contract."""
 
@@ -20,8 +20,8 @@ from monitoring.models import (
     ReturnStatus,
     ReturnValue,
 )
+from monitoring.overview import performance_overview
 from monitoring.rag import Target, rag, target_in_force
-from monitoring.selectors import performance_overview
 from monitoring.tests.factories import KPIFactory, quarter
 
 pytestmark = pytest.mark.django_db
@@ -108,8 +108,8 @@ def test_the_sql_rating_agrees_with_the_python_rule(world, seed):
 
 
 def test_stored_counts_are_used_and_forgotten_when_the_data_changes(world):
-    from monitoring import services
     from monitoring.models import ReturnStatus
+    from monitoring.services import kpis as kpi_services
     from monitoring.tests.factories import fill_and_submit, kpi_with_target
 
     contract = contract_for(world, reference="STORE-1")
@@ -127,8 +127,8 @@ def test_stored_counts_are_used_and_forgotten_when_the_data_changes(world):
     ret.refresh_from_db()
     assert (ret.rag_red, ret.rag_green, ret.rag_kpis) == (1, 1, 2)  # kept for next time
     # A lower target from this quarter on: S1 turns green.
-    services.target_set(kpi=first, valid_from=quarter(), target_value=Decimal("40"),
-                        amber_tolerance=Decimal("0"), set_by=world.commissioner_a)
+    kpi_services.target_set(kpi=first, valid_from=quarter(), target_value=Decimal("40"),
+                            amber_tolerance=Decimal("0"), set_by=world.commissioner_a)
     assert counts() == (0, 0, 2, 0)
     # A KPI switched off no longer counts; a new one has no value yet.
     second.is_active = False
@@ -149,7 +149,7 @@ def test_stored_counts_are_used_and_forgotten_when_the_data_changes(world):
 
 def test_counts_worked_out_before_a_change_are_not_stored_after_it(world):
     """The epoch guard: counts read before a change must not land once it is made."""
-    from monitoring.selectors import read_rag_counts, store_rag_counts
+    from monitoring.overview import read_rag_counts, store_rag_counts
     from monitoring.signals import forget_rag_counts
     from monitoring.tests.factories import fill_and_submit, kpi_with_target
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from contracts.tests.factories import contract_for
-from monitoring import charts, services
+from monitoring import charts, selectors
 from monitoring.models import KPI, AssessmentStatus, KPITemplateSet, PerformanceAssessment
 from monitoring.tests.factories import fill_and_submit, kpi_with_target, percentage_kpi, quarter
 
@@ -183,5 +183,5 @@ def test_annual_kpis_appear_only_in_the_q4_return(world):
     annual = kpi_with_target(contract, code="AN1", frequency="annual")
     quarterly = kpi_with_target(contract, code="QQ1")
     q1, q4 = quarter(date(2025, 5, 1)), quarter(date(2026, 2, 1))
-    assert services.kpis_for_period(contract, q1) == [quarterly]
-    assert set(services.kpis_for_period(contract, q4)) == {annual, quarterly}
+    assert selectors.kpis_for_period(contract, q1) == [quarterly]
+    assert set(selectors.kpis_for_period(contract, q4)) == {annual, quarterly}

@@ -4,36 +4,37 @@ from decimal import Decimal
 import pytest
 
 from contracts.tests.factories import contract_for
-from monitoring import services
+from monitoring import reporting_periods
 from monitoring.models import DataType, Direction, Rating, ReportingPeriod
 from monitoring.rag import AMBER, GREEN, RED, Target, rag, suggested_rating
 from monitoring.selectors import contract_performance, target_for
+from monitoring.services import kpis as kpi_services
 from monitoring.tests.factories import fill_and_submit, kpi_with_target, quarter
 
 
 @pytest.mark.django_db
 def test_it_names_quarters_and_counts_20_working_days_with_bank_holidays():
-    q3 = services.period_get(kind="quarter", day=date(2025, 11, 3))
+    q3 = reporting_periods.period_get(kind="quarter", day=date(2025, 11, 3))
     assert q3.label == "2025/26 Q3"
     assert (q3.start_date, q3.end_date) == (date(2025, 10, 1), date(2025, 12, 31))
     # January 2026: New Year's Day is a bank holiday, so 20 working days lands on 29 January.
     assert q3.due_date == date(2026, 1, 29)
-    q4 = services.period_get(kind="quarter", day=date(2026, 2, 1))
+    q4 = reporting_periods.period_get(kind="quarter", day=date(2026, 2, 1))
     assert q4.label == "2025/26 Q4" and q4.end_date == date(2026, 3, 31)
     # April 2026: Good Friday (3 April) and Easter Monday (6 April) do not count: 30 April.
     assert q4.due_date == date(2026, 4, 30)
-    month = services.period_get(kind="month", day=date(2025, 4, 9))
+    month = reporting_periods.period_get(kind="month", day=date(2025, 4, 9))
     assert month.code == "2025-26-m01" and month.label == "April 2025"
 
 
 @pytest.mark.django_db
 def test_it_creates_each_period_once_and_parses_codes():
-    first = services.period_from_code("2025-26-q3")
-    assert services.period_from_code("2025-26-q3") == first
+    first = reporting_periods.period_from_code("2025-26-q3")
+    assert reporting_periods.period_from_code("2025-26-q3") == first
     assert ReportingPeriod.objects.filter(code="2025-26-q3").count() == 1
-    assert services.period_from_code("2025-27-q3") is None
-    assert services.period_from_code("2025-26-q5") is None
-    assert services.period_from_code("nonsense") is None
+    assert reporting_periods.period_from_code("2025-27-q3") is None
+    assert reporting_periods.period_from_code("2025-26-q5") is None
+    assert reporting_periods.period_from_code("nonsense") is None
 
 
 @pytest.mark.parametrize(
@@ -80,8 +81,8 @@ def test_it_keeps_past_periods_on_the_target_in_force_then(world):
     fill_and_submit(contract, q1, world.provider_x_user, values={kpi.code: "110"})
     fill_and_submit(contract, q2, world.provider_x_user, values={kpi.code: "110"})
     # The commissioner raises the target from Q2 after Q1's return exists.
-    services.target_set(kpi=kpi, valid_from=q2, target_value=Decimal("150"),
-                        amber_tolerance=Decimal("0"), set_by=world.commissioner_a)
+    kpi_services.target_set(kpi=kpi, valid_from=q2, target_value=Decimal("150"),
+                            amber_tolerance=Decimal("0"), set_by=world.commissioner_a)
     kpi.refresh_from_db()
     assert target_for(kpi, q1).value == Decimal("100")
     assert target_for(kpi, q2).value == Decimal("150")

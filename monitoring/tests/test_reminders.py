@@ -4,8 +4,9 @@ import pytest
 from django.core import mail
 
 from contracts.tests.factories import contract_for
-from monitoring import services
+from monitoring import reporting_periods
 from monitoring.models import ReminderKind, ReminderSent
+from monitoring.services import reminders as reminder_services
 from monitoring.tasks import send_return_reminders
 from monitoring.tests.factories import fill_and_submit, kpi_with_target
 
@@ -19,15 +20,15 @@ def contract(world):
 
 def run(today, capture):
     with capture(execute=True):
-        return services.reminders_send(today=today)
+        return reminder_services.reminders_send(today=today)
 
 
 def test_it_reminds_5_working_days_before_and_1_day_after_each_once(
     world, contract, django_capture_on_commit_callbacks
 ):
-    q2 = services.period_get(kind="quarter", day=date(2025, 8, 1))
+    q2 = reporting_periods.period_get(kind="quarter", day=date(2025, 8, 1))
     assert q2.due_date == date(2025, 10, 28)
-    dates = services.reminder_dates(q2)
+    dates = reporting_periods.reminder_dates(q2)
     assert dates[ReminderKind.BEFORE_DUE] == date(2025, 10, 21)
     assert run(date(2025, 10, 20), django_capture_on_commit_callbacks).sent == 0
     result = run(date(2025, 10, 21), django_capture_on_commit_callbacks)
@@ -50,7 +51,7 @@ def test_it_reminds_5_working_days_before_and_1_day_after_each_once(
 
 def test_it_does_not_chase_a_submitted_return(world, contract,
                                               django_capture_on_commit_callbacks):
-    q2 = services.period_get(kind="quarter", day=date(2025, 8, 1))
+    q2 = reporting_periods.period_get(kind="quarter", day=date(2025, 8, 1))
     fill_and_submit(contract, q2, world.provider_x_user)
     mail.outbox.clear()
     assert run(date(2025, 10, 29), django_capture_on_commit_callbacks).sent == 0

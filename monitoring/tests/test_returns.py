@@ -10,13 +10,15 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from contracts.tests.factories import ShareFactory, contract_for
-from monitoring import services
+from monitoring import reporting_periods
 from monitoring.models import (
     PerformanceReturn,
     ReturnStatus,
     ReturnValue,
     ReturnVersion,
 )
+from monitoring.services import return_uploads
+from monitoring.services import returns as return_services
 from monitoring.tests.factories import fill_and_submit, kpi_with_target, percentage_kpi, quarter
 
 
@@ -58,7 +60,7 @@ def test_it_lists_returns_due_for_the_providers_own_contracts(setup, client_for)
 
 def test_it_shows_every_kpi_with_its_target_and_the_previous_period(setup, client_for):
     world, contract, _count, _pct, period = setup
-    fill_and_submit(contract, services.previous_period(period), world.provider_x_user,
+    fill_and_submit(contract, reporting_periods.previous_period(period), world.provider_x_user,
                     values={"BW1": "77"})
     page = client_for(world.provider_x_user).get(form_url(contract, period))
     text = page.content.decode()
@@ -209,24 +211,26 @@ def test_the_whole_journey_draft_check_submit_query_resubmit_accept(
 def test_an_accepted_return_cannot_be_changed_by_any_service_or_view(setup, client_for):
     world, contract, count, pct, period = setup
     ret = fill_and_submit(contract, period, world.provider_x_user)
-    services.return_accept(performance_return=ret, expected_version=ret.version,
-                           accepted_by=world.commissioner_a)
+    return_services.return_accept(performance_return=ret, expected_version=ret.version,
+                                  accepted_by=world.commissioner_a)
     ret.refresh_from_db()
     before = list(ReturnValue.objects.values_list("value", "numerator", "commentary"))
     with pytest.raises(ValidationError, match="locked"):
-        services.return_save_draft(contract=contract, period=period, values=[
-            services.ValueInput(kpi_id=count.pk, value=Decimal("1"))],
+        return_services.return_save_draft(contract=contract, period=period, values=[
+            return_services.ValueInput(kpi_id=count.pk, value=Decimal("1"))],
             overall_commentary="", expected_version=ret.version, saved_by=world.provider_x_user)
     with pytest.raises(ValidationError, match="locked"):
-        services.return_submit(performance_return=ret, declaration=True,
-                               expected_version=ret.version, submitted_by=world.provider_x_user)
+        return_services.return_submit(performance_return=ret, declaration=True,
+                                      expected_version=ret.version,
+                                      submitted_by=world.provider_x_user)
     with pytest.raises(ValidationError):
-        services.return_query(performance_return=ret, expected_version=ret.version,
-                              kpi_comments={}, comment="Reopen", queried_by=world.commissioner_a)
+        return_services.return_query(performance_return=ret, expected_version=ret.version,
+                                     kpi_comments={}, comment="Reopen",
+                                     queried_by=world.commissioner_a)
     with pytest.raises(ValidationError, match="locked"):
-        services.evidence_upload(performance_return=ret, upload=None, kpi=None,
-                                 uploaded_by=world.provider_x_user)
-    result = services.return_import(contract=contract, period=period, upload=_csv(
+        return_uploads.evidence_upload(performance_return=ret, upload=None, kpi=None,
+                                       uploaded_by=world.provider_x_user)
+    result = return_uploads.return_import(contract=contract, period=period, upload=_csv(
         "kpi_code,value,numerator,denominator\nBW1,5,,\n"), imported_by=world.provider_x_user)
     assert result.errors and "locked" in result.errors[0][2]
     provider = client_for(world.provider_x_user)

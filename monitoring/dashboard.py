@@ -1,0 +1,68 @@
+"""The dashboard: what the signed-in user must act on, gathered from every app's selectors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+from commissioning import access
+from commissioning.models import Invitation, User
+from contracts.permissions import can_create_contract
+from contracts.selectors import DueAlert, key_date_alerts_for_user
+from monitoring.selectors import inbox_for_user, provider_task_list
+
+
+@dataclass
+class Dashboard:
+    """What the signed-in user must act on. Each later feature adds its own section."""
+
+    partnerships: list = field(default_factory=list)
+    pending_invitations: list = field(default_factory=list)
+    expired_invitations: int = 0
+    show_contracts: bool = False
+    can_add_contracts: bool = False
+    contract_alerts: list[DueAlert] = field(default_factory=list)
+    my_contract_alerts: int = 0
+    returns_to_review: int = 0
+    provider_returns: list = field(default_factory=list)
+
+
+DASHBOARD_ALERTS_SHOWN = 20
+
+
+def dashboard_for_user(*, user: User) -> Dashboard:
+    dashboard = Dashboard()
+    dashboard.partnerships = list(
+        access.partnerships_for_user(user).prefetch_related("members__organisation")
+    )
+    if access.is_platform_admin(user) or access.is_commissioner_side(user):
+        # Contracts ending (18/12/6/3 months), standstill ends, reviews, extension decisions.
+        dashboard.show_contracts = True
+        dashboard.can_add_contracts = can_create_contract(user)
+        dashboard.contract_alerts = key_date_alerts_for_user(
+            user=user, today=timezone.localdate(), attach=DASHBOARD_ALERTS_SHOWN
+        )
+        dashboard.my_contract_alerts = sum(
+            1 for a in dashboard.contract_alerts if a.manager_id == user.pk
+        )
+    if access.is_commissioner_side(user):
+        dashboard.returns_to_review = inbox_for_user(user=user).count()
+    if access.is_provider_user(user):
+        dashboard.provider_returns = [
+            item for item in provider_task_list(user=user)
+            if item.status in ("overdue", "queried", "pending", "draft")
+        ]
+    if access.can_manage_people(user):
+        invitations = Invitation.objects.pending().filter(
+            organisation__in=access.organisations_user_can_invite_to(user)
+        ).select_related("organisation")
+        live, expired = [], 0
+        for invitation in invitations:
+            if invitation.is_expired:
+                expired += 1
+            else:
+                live.append(invitation)
+        dashboard.pending_invitations = live
+        dashboard.expired_invitations = expired
+    return dashboard

@@ -1,0 +1,271 @@
+"""The performance overview: each visible contract's RAG counts from its latest shown return,
+worked out in SQL (``OVERVIEW_SQL``), worst first, with the s.52 assessments due."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from types import SimpleNamespace
+
+from django.db import connection
+from django.db.models import Max, QuerySet
+from django.utils import timezone
+
+from contracts.models import Contract, ExtensionOption, whole_life_value
+from monitoring.models import (
+    KPI,
+    AssessmentStatus,
+    KPITarget,
+    PerformanceAssessment,
+    PerformanceReturn,
+    ReportingPeriod,
+    ReturnStatus,
+    ReturnValue,
+)
+from monitoring.rag import RAG_LABELS, RAG_ORDER
+from monitoring.s52 import (
+    assessment_due_date,
+    over_s52_threshold,
+)
+
+
+@dataclass
+class ContractRAG:
+    """One contract's row on the performance overview. ``contract`` (with its provider and
+    partnership) is loaded only for the rows that are drawn: see ``attach_contracts``."""
+
+    contract_id: int
+    reference: str
+    latest_period: ReportingPeriod | None
+    over_s52_threshold: bool = False
+    red: int = 0
+    amber: int = 0
+    green: int = 0
+    no_target: int = 0
+    kpi_count: int = 0
+    contract: Contract | None = None
+
+    @property
+    def worst(self) -> str | None:
+        if self.red:
+            return "red"
+        if self.amber:
+            return "amber"
+        return "green" if self.green else None
+
+    @property
+    def worst_label(self) -> str:
+        return RAG_LABELS[self.worst]
+
+
+def attach_contracts(rows: list[ContractRAG]) -> list[ContractRAG]:
+    """Load each row's contract with its provider and partnership (one query)."""
+    loaded = Contract.objects.select_related("provider", "partnership").in_bulk(
+        [r.contract_id for r in rows if r.contract is None])
+    for row in rows:
+        if row.contract is None:
+            row.contract = loaded[row.contract_id]
+    return rows
+
+
+# Each visible contract's latest submitted or accepted return, each active KPI's value in it,
+# the target in force for that return's period and the RAG, counted per contract, in one
+# statement (standard SQL: PostgreSQL and SQLite). ``rag()`` in monitoring/rag.py is the
+# same rule in Python; a test checks that the two agree on generated data.
+OVERVIEW_SQL = """
+WITH latest AS MATERIALIZED (
+  SELECT c.id AS contract_id,
+         (SELECT r.id FROM {returns} r JOIN {periods} p ON p.id = r.period_id
+          WHERE r.contract_id = c.id AND r.status IN (%s, %s)
+          ORDER BY p.start_date DESC, r.id DESC LIMIT 1) AS return_id
+  FROM {contracts} c WHERE c.id IN ({visible})
+),
+latest_period AS MATERIALIZED (
+  SELECT latest.*,
+         (SELECT r.rag_epoch FROM {returns} r WHERE r.id = latest.return_id) AS epoch,
+         (SELECT p.start_date FROM {returns} r JOIN {periods} p ON p.id = r.period_id
+          WHERE r.id = latest.return_id) AS period_start
+  FROM latest
+),
+kpi_targets AS MATERIALIZED (
+  SELECT k.id AS kpi_id, k.contract_id, k.data_type, k.direction, lp.return_id, t.id AS target_id,
+         ROW_NUMBER() OVER (PARTITION BY k.id ORDER BY t.start_date DESC, t.id DESC) AS n
+  FROM latest_period lp
+  JOIN {kpis} k ON k.contract_id = lp.contract_id AND k.is_active
+  LEFT JOIN (SELECT t.id, t.kpi_id, tp.start_date
+             FROM {targets} t JOIN {periods} tp ON tp.id = t.valid_from_id) t
+    ON t.kpi_id = k.id AND t.start_date <= lp.period_start
+),
+kpi_values AS MATERIALIZED (
+  SELECT kt.kpi_id, kt.contract_id, kt.data_type, kt.direction, kt.target_id,
+         v.value, v.yes_no
+  FROM kpi_targets kt
+  LEFT JOIN {values} v ON v.performance_return_id = kt.return_id AND v.kpi_id = kt.kpi_id
+  WHERE kt.n = 1
+),
+rated AS (
+  SELECT kv.contract_id, kv.kpi_id,
+    CASE
+      WHEN t.target_value IS NULL OR kv.data_type = 'text' THEN NULL
+      WHEN kv.data_type = 'yes_no' THEN
+        CASE WHEN kv.yes_no IS NULL THEN NULL
+             WHEN kv.yes_no = (t.target_value <> 0) THEN 'green' ELSE 'red' END
+      WHEN kv.value IS NULL THEN NULL
+      WHEN kv.direction = 'lower' THEN
+        CASE WHEN kv.value <= t.target_value THEN 'green'
+             WHEN kv.value <= t.target_value + COALESCE(t.amber_tolerance, 0) THEN 'amber'
+             ELSE 'red' END
+      WHEN kv.direction = 'range' THEN
+        CASE WHEN kv.value >= t.target_value
+                  AND kv.value <= COALESCE(t.upper_value, t.target_value) THEN 'green'
+             WHEN kv.value >= t.target_value - COALESCE(t.amber_tolerance, 0)
+                  AND kv.value <= COALESCE(t.upper_value, t.target_value)
+                                  + COALESCE(t.amber_tolerance, 0) THEN 'amber'
+             ELSE 'red' END
+      ELSE
+        CASE WHEN kv.value >= t.target_value THEN 'green'
+             WHEN kv.value >= t.target_value - COALESCE(t.amber_tolerance, 0) THEN 'amber'
+             ELSE 'red' END
+    END AS rag
+  FROM kpi_values kv LEFT JOIN {targets} t ON t.id = kv.target_id
+)
+SELECT lp.return_id, lp.epoch,
+       COALESCE(SUM(CASE WHEN rated.rag = 'red' THEN 1 ELSE 0 END), 0),
+       COALESCE(SUM(CASE WHEN rated.rag = 'amber' THEN 1 ELSE 0 END), 0),
+       COALESCE(SUM(CASE WHEN rated.rag = 'green' THEN 1 ELSE 0 END), 0),
+       COUNT(rated.kpi_id)
+FROM latest_period lp
+LEFT JOIN rated ON rated.contract_id = lp.contract_id
+WHERE lp.return_id IS NOT NULL
+GROUP BY lp.return_id, lp.epoch
+"""
+
+# Each visible contract with its latest shown return, that return's stored counts and the
+# number of active KPIs (for contracts with no return yet).
+LATEST_SQL = """
+WITH latest AS MATERIALIZED (
+  SELECT c.id AS contract_id, c.reference, c.annual_value, c.start_date, c.initial_end_date,
+         (SELECT r.id FROM {returns} r JOIN {periods} p ON p.id = r.period_id
+          WHERE r.contract_id = c.id AND r.status IN (%s, %s)
+          ORDER BY p.start_date DESC, r.id DESC LIMIT 1) AS return_id,
+         (SELECT COUNT(*) FROM {kpis} k WHERE k.contract_id = c.id AND k.is_active)
+           AS kpi_count
+  FROM {contracts} c WHERE c.id IN ({visible})
+)
+SELECT l.contract_id, l.reference, l.annual_value, l.start_date, l.initial_end_date,
+       l.kpi_count, l.return_id, r.period_id, r.rag_red, r.rag_amber, r.rag_green, r.rag_kpis
+FROM latest l LEFT JOIN {returns} r ON r.id = l.return_id
+"""
+
+
+def _overview_sql(template: str, ids: list[int]) -> tuple[str, list]:
+    sql = template.format(
+        visible=", ".join(["%s"] * len(ids)), contracts=Contract._meta.db_table,
+        kpis=KPI._meta.db_table, returns=PerformanceReturn._meta.db_table,
+        periods=ReportingPeriod._meta.db_table, targets=KPITarget._meta.db_table,
+        values=ReturnValue._meta.db_table,
+    )
+    return sql, [ReturnStatus.SUBMITTED, ReturnStatus.ACCEPTED, *ids]
+
+
+def rate_latest_returns(contract_ids: list[int]) -> dict[int, tuple[int, int, int, int]]:
+    """Work out (red, amber, green, KPIs) for these contracts' latest shown returns and
+    store them on the returns. Returns them by return id."""
+    rated = read_rag_counts(contract_ids)
+    store_rag_counts(rated)
+    return {row[0]: tuple(int(n) for n in row[2:]) for row in rated}
+
+
+def read_rag_counts(contract_ids: list[int]) -> list[tuple]:
+    """(return id, epoch, red, amber, green, KPIs) for the contracts' latest shown returns,
+    in one statement."""
+    if not contract_ids:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(*_overview_sql(OVERVIEW_SQL, contract_ids))
+        return cursor.fetchall()
+
+
+def store_rag_counts(rated: list[tuple]) -> None:
+    """Keep counts on their returns, unless a change emptied them after they were read (the
+    epoch moved on): such counts may be out of date, and the next request works them out
+    again."""
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "UPDATE monitoring_performancereturn SET rag_red = %s, rag_amber = %s, "
+            "rag_green = %s, rag_kpis = %s WHERE id = %s AND rag_epoch = %s",
+            [(red, amber, green, kpis, return_id, epoch)
+             for return_id, epoch, red, amber, green, kpis in rated])
+
+
+def performance_overview(*, contracts: QuerySet[Contract],
+                         attach: bool = True) -> list[ContractRAG]:
+    """RAG counts from each contract's latest submitted or accepted return, worst first
+    (most red, then most amber). A fixed number of queries for any number of contracts.
+
+    Each return's counts are worked out in the database (``OVERVIEW_SQL``) the first time
+    they are needed and kept on the return until something they depend on changes
+    (monitoring/signals.py); rating a thousand contracts' six KPIs on every request was
+    most of this page's time. With ``attach=False`` the rows carry no ``contract`` (the
+    page attaches only the 50 it draws)."""
+    # The ids first, then a literal list: the planner then knows it is reading a thousand
+    # contracts, not guessing ten thousand (which made it hash whole tables).
+    visible = contracts.order_by().values("pk")
+    ids = list(visible.values_list("pk", flat=True))
+    if not ids:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(*_overview_sql(LATEST_SQL, ids))
+        latest = cursor.fetchall()
+    missing = [row[0] for row in latest if row[6] is not None and row[11] is None]
+    fresh = rate_latest_returns(missing)
+    periods = ReportingPeriod.objects.in_bulk({row[7] for row in latest if row[7]})
+    option_months: dict[int, list[int]] = defaultdict(list)
+    for contract_id, months in ExtensionOption.objects.filter(
+            contract__in=visible).order_by().values_list("contract_id", "length_months"):
+        option_months[contract_id].append(months)
+    rows = []
+    for pk, reference, annual_value, start, initial_end, kpi_count, return_id, period_id, \
+            *stored in latest:
+        red, amber, green = 0, 0, 0
+        if return_id is not None:
+            red, amber, green, _kpis = fresh.get(return_id) or stored
+        annual_value = Decimal(annual_value)
+        big = over_s52_threshold(annual_value=annual_value, whole_life_value=whole_life_value(
+            start=_as_date(start), initial_end=_as_date(initial_end),
+            annual_value=annual_value, option_months=option_months.get(pk, [])))
+        rows.append(ContractRAG(
+            pk, reference, periods.get(period_id), over_s52_threshold=big,
+            red=int(red), amber=int(amber), green=int(green),
+            no_target=int(kpi_count) - int(red) - int(amber) - int(green),
+            kpi_count=int(kpi_count)))
+    rows.sort(key=lambda r: (-r.red, -r.amber, RAG_ORDER[r.worst], r.reference))
+    return attach_contracts(rows) if attach else rows
+
+
+def _as_date(value) -> date:
+    """A date column from a raw query (SQLite gives ISO strings)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def overview_assessments_due(rows: list[ContractRAG], *, today: date | None = None,
+                             within_days: int = 60) -> list[tuple[object, date]]:
+    """``assessments_due`` for the overview's rows from plain rows: (contract, due date) with
+    each contract's id, reference and title, soonest (most overdue) first."""
+    big = [r.contract_id for r in rows if r.over_s52_threshold]
+    if not big:
+        return []
+    today = today or timezone.localdate()
+    last = dict(PerformanceAssessment.objects.filter(
+        contract_id__in=big, status=AssessmentStatus.FINAL).values("contract_id")
+        .annotate(last=Max("finalised_at")).values_list("contract_id", "last"))
+    due = []
+    for pk, reference, title, start in Contract.objects.filter(pk__in=big).values_list(
+            "pk", "reference", "title", "start_date"):
+        stub = SimpleNamespace(pk=pk, reference=reference, title=title, start_date=start)
+        when = assessment_due_date(start_date=start, last_final=last.get(pk))
+        if when <= today + timedelta(days=within_days):
+            due.append((stub, when))
+    return sorted(due, key=lambda item: (item[1], item[0].reference))
