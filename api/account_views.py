@@ -17,6 +17,7 @@ from . import tokens
 from .calendar import key_date_calendar
 from .forms import TokenForm
 from .models import CalendarFeed
+from .permissions import can_switch_api_access
 
 
 def _api_allowed(request: HttpRequest) -> bool:
@@ -31,6 +32,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
         "feed": tokens.live_feed(request.user),
         "api_allowed": _api_allowed(request),
         "organisation": access.current_organisation(request.user),
+        "can_switch": can_switch_api_access(request.user),
     })
 
 
@@ -57,6 +59,22 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "api/token_revoke.html", {"token": token})
 
 
+@require_http_methods(["GET", "POST"])
+def organisation_access(request: HttpRequest) -> HttpResponse:
+    """Turn the current organisation's API access off or on, after a confirmation page."""
+    if not can_switch_api_access(request.user):
+        raise Http404
+    organisation = access.current_organisation(request.user)
+    turning_on = not organisation.api_access_enabled
+    if request.method == "POST":
+        tokens.organisation_api_access_set(organisation=organisation, enabled=turning_on)
+        messages.success(request, f"API access for {organisation.name} is now "
+                         f"{'on' if turning_on else 'off'}")
+        return redirect("api:tokens")
+    return render(request, "api/organisation_access.html",
+                  {"organisation": organisation, "turning_on": turning_on})
+
+
 @require_POST
 def feed_create(request: HttpRequest) -> HttpResponse:
     if not _api_allowed(request):
@@ -68,8 +86,6 @@ def feed_create(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def feed_revoke(request: HttpRequest) -> HttpResponse:
-    if tokens.live_feed(request.user) is None:
-        raise Http404
     if request.method == "POST":
         tokens.feed_revoke(user=request.user)
         messages.success(request, "Your calendar link has been turned off")

@@ -148,3 +148,11 @@ def check_secret(model: type[Secret], raw: str) -> Secret:
         model.objects.filter(pk=row.pk).update(last_used_at=now)
         row.last_used_at = now
     return row
+
+
+def organisation_api_access_set(*, organisation, enabled: bool) -> None:
+    """Turn an organisation's API access on or off (recorded in its history). Off refuses its
+    people's tokens and calendar links from the next request (``check_secret``)."""
+    if organisation.api_access_enabled != enabled:
+        organisation.api_access_enabled = enabled
+        organisation.save(update_fields=["api_access_enabled"])

@@ -43,6 +43,8 @@ urlpatterns = [
     path("account/api-tokens/new/", account_views.token_create, name="token_create"),
     path("account/api-tokens/<int:pk>/revoke/", account_views.token_revoke,
          name="token_revoke"),
+    path("account/api-access/", account_views.organisation_access,
+         name="organisation_access"),
     path("account/calendar/new/", account_views.feed_create, name="feed_create"),
     path("account/calendar/turn-off/", account_views.feed_revoke, name="feed_revoke"),
 ]

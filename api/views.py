@@ -12,8 +12,7 @@ from commissioning import access
 from commissioning.models import Organisation
 from commissioning.spreadsheets import csv_response
 from contracts.filters import ContractFilter
-from contracts.frameworks.models import CallOff, Framework, Lot
-from contracts.frameworks.selectors import visible_applications
+from contracts.frameworks.models import CallOff, Framework, Lot, ProviderApplication
 from contracts.models import CommissioningShare, Contract, ExtensionOption
 from contracts.selectors import contract_register
 from funding.models import Contribution, Scheme, SchemeBudget, Section75Agreement
@@ -68,7 +67,7 @@ class ProviderViewSet(ReadOnly):
         return Organisation.objects.filter(
             pk__in=Contract.objects.for_user(user).values("provider_id")
         ) | Organisation.objects.filter(
-            pk__in=visible_applications(user).values("provider_id"))
+            pk__in=ProviderApplication.objects.for_user(user).values("provider_id"))
 
 
 @extend_schema(tags=["Frameworks"])
@@ -99,7 +98,7 @@ class AdmissionViewSet(ReadOnly):
     serializer_class = serializers.AdmissionSerializer
 
     def scoped(self, user):
-        return visible_applications(user).select_related("provider", "lot")
+        return ProviderApplication.objects.for_user(user).select_related("provider", "lot")
 
 
 @extend_schema(tags=["Frameworks"])

@@ -6,6 +6,7 @@
     report                   the monthly joint monitoring report (gather, HTML, WeasyPrint)
     imports                  rows per second: register file, finance export, return upload
     uploads                  hostile spreadsheets refused: time and memory (no database)
+    api [--size S]           the read-only API: pages, query counts, CSV export memory
     loadtest                 locust against gunicorn on 127.0.0.1 (50 users, 60 s)
     all --size large         all of the above on fresh databases, one summary
 """
@@ -44,6 +45,7 @@ COMMANDS = {
                                                                               what="imports"),
     "loadtest": lambda argv: importlib.import_module("bench.loadtest").main(argv),
     "uploads": lambda argv: importlib.import_module("bench.bench_uploads").main(argv),
+    "api": lambda argv: importlib.import_module("bench.bench_api").main(argv),
     "all": lambda argv: importlib.import_module("bench.bench_all").main(argv),
 }
 

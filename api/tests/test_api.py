@@ -298,3 +298,18 @@ def test_it_shows_a_token_only_once_and_stores_only_its_hash(world):
     row = ApiToken.objects.get()
     assert created.secret not in (row.token_hash, row.prefix)
     assert re.fullmatch(r"[0-9a-f]{64}", row.token_hash)
+
+
+def test_it_refuses_writes_from_a_signed_in_session_with_a_405(world, data, client_for):
+    client = client_for(world.commissioner_a)
+    assert client.get(reverse("api:contract-list")).status_code == 200
+    response = client.post(reverse("api:contract-list"), data="{}",
+                           content_type="application/json")
+    assert (response.status_code, body(response)["code"]) == (405, "method_not_allowed")
+
+
+def test_it_documents_every_endpoint_on_a_page(world, client_for):
+    page = client_for(world.finance_officer_a).get(reverse("api:docs")).content.decode()
+    for path in ("/api/v1/contracts/", "/api/v1/facts/kpi-values/", "/api/v1/periods/{id}/"):
+        assert f"GET {path}" in page, path
+    assert "page_size" in page and "annual_value" in page

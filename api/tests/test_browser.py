@@ -9,6 +9,7 @@ import pytest
 from icalendar import Calendar
 from playwright.sync_api import Page, expect
 
+from api import tokens
 from commissioning.tests.browser import (
     Scanner,
     expect_heading,
@@ -45,7 +46,7 @@ def test_a_commissioner_creates_uses_and_revokes_an_api_token(page: Page, live_s
     summary = page.locator(".govuk-error-summary")
     expect(summary).to_contain_text("Enter a name for the token")
     expect(summary).to_contain_text("Days must be a whole number from 1 to 365")
-    scanner.scan("create a token, errors", same_page_as="create a token")
+    scanner.scan("create a token, errors")
     type_into(page, "Name", "Power BI dashboard")
     page.get_by_label("Days until it expires", exact=True).fill("")
     type_into(page, "Days until it expires", "30")
@@ -110,4 +111,30 @@ def test_a_commissioner_subscribes_to_their_key_dates_and_turns_the_link_off(
     press(page, "Turn off calendar link")
     expect(page.locator(".govuk-notification-banner")).to_contain_text("turned off")
     assert page.context.browser.new_context().request.get(url).status == 404
+    scanner.check()
+
+
+@pytest.mark.covers("api:organisation_access")
+def test_a_partnership_administrator_turns_api_access_off_and_on(page: Page, live_server, world):
+    contract_for(world, reference="OFF-CON-1")
+    secret = tokens.token_create(user=world.commissioner_a, name="x", days=5).secret
+    headers = {"Authorization": f"Bearer {secret}"}
+    scanner = Scanner(page)
+    sign_in_verified(page, live_server.url, world.partnership_admin_a)
+    page.goto(live_server.url + "/account/api-tokens/")
+    expect(page.locator("main")).to_contain_text(
+        f"API access is on for {world.council_a.name}")
+    page.locator("main").get_by_role("button", name="Turn API access off").click()
+    expect_heading(page, "Are you sure you want to turn API access off for "
+                         f"{world.council_a.name}?")
+    scanner.scan("turn API access off")
+    press(page, "Turn API access off")
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("is now off")
+    refused = page.request.get(live_server.url + "/api/v1/contracts/", headers=headers)
+    assert (refused.status, refused.json()["code"]) == (403, "api_access_off")
+    page.locator("main").get_by_role("button", name="Turn API access on").click()
+    press(page, "Turn API access on")
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("is now on")
+    assert page.request.get(live_server.url + "/api/v1/contracts/",
+                            headers=headers).status == 200
     scanner.check()

@@ -129,6 +129,9 @@ def declared_methods(callback) -> set[str] | None:
     """The methods a view says it accepts: a class-based view's handlers, or the list given to
     ``require_http_methods`` / ``require_POST`` / ``require_GET`` anywhere in its decorators.
     None when a function view declares nothing."""
+    actions = getattr(callback, "actions", None)
+    if actions is not None:  # a REST framework viewset: its route maps methods to actions
+        return {m.upper() for m in actions}
     view_class = getattr(callback, "view_class", None)
     if view_class is not None:
         return {m.upper() for m in view_class.http_method_names if hasattr(view_class, m)}

@@ -34,6 +34,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from api import tokens as api_tokens
 from commissioning import history
 from commissioning.models import Invitation, Role
 
@@ -71,6 +72,8 @@ MIRROR = {ANON: ANON, CA: CB, CB: CA, FO: CB, RO: CB, PA: CB, PX: PY, PY: PX, ST
           NP: CB, RV: CB}
 
 OK, LOGIN, NOT_FOUND = "ok", "login", "404"
+# The API answers a request with no token or session with a JSON 401, never a sign-in page.
+UNAUTHENTICATED = "401"
 
 
 def allow(*personas: str, anonymous: str = LOGIN) -> dict[str, str]:
@@ -106,6 +109,14 @@ A_EXEMPT = allow(CA, RO, PA, STAFF)                               # can_open_exe
 A_IMPORTER_ONLY = allow(CA)                                       # the person who uploaded it
 PROVIDER_X_ONLY = allow(PX)                                       # can_submit_return
 SIGNED_OUT = dict.fromkeys(PERSONAS, LOGIN)                       # sign-out
+
+
+def api(profile: Mapping[str, str]) -> dict[str, str]:
+    """The API's answer to the same personas: a JSON 401, not the sign-in page, for anonymous."""
+    return {**profile, ANON: UNAUTHENTICATED}
+
+
+API_SIGNED_IN = api(SIGNED_IN)
 
 
 # --- The table -------------------------------------------------------------------------------
@@ -221,7 +232,6 @@ ACCESS: dict[str, Case | tuple[Case, ...]] = {
     "contracts:ocds": page(r("contracts:ocds", c), A_SIDE_AND_PROVIDER_X),
     "contracts:edit": page(r("contracts:edit", c), A_EDITORS),
     "contracts:status": page(r("contracts:status", c), A_EDITORS),
-    "contracts:cover": page(r("contracts:cover", c), A_EDITORS),
     "contracts:extension": page(r("contracts:extension", c), A_EDITORS),
     "contracts:decision": page(r("contracts:decision", c), A_EDITORS),
     "contracts:variation": page(r("contracts:variation", c), A_EDITORS),
@@ -299,6 +309,46 @@ ACCESS: dict[str, Case | tuple[Case, ...]] = {
     "funding:bcf_plan_export": tuple(
         page(r("funding:bcf_plan_export", ag, lambda s: 2025, lambda s, f=fmt: f), A_SIDE,
              note=fmt) for fmt in ("csv", "xlsx")),
+    # --- The read-only API (signed-in session here; tokens in api/tests) and calendar feeds --
+    **{f"api:{name}-list": everywhere(f"api:{name}-list", API_SIGNED_IN) for name in (
+        "contract", "provider", "framework", "lot", "admission", "call-off", "agreement",
+        "scheme", "budget", "contribution", "kpi", "return", "period", "kpi-values",
+        "monthly-actuals")},
+    "api:kpi-values-csv": everywhere("api:kpi-values-csv", API_SIGNED_IN),
+    "api:monthly-actuals-csv": everywhere("api:monthly-actuals-csv", API_SIGNED_IN),
+    "api:schema": everywhere("api:schema", API_SIGNED_IN),
+    "api:contract-detail": page(r("api:contract-detail", c), api(A_SIDE_AND_PROVIDER_X)),
+    "api:provider-detail": page(r("api:provider-detail", lambda s: s.application.provider_id),
+                                api(A_SIDE_AND_PROVIDER_X | {NP: OK}),
+                                note="contracts' and framework applications' providers"),
+    "api:framework-detail": page(r("api:framework-detail", fw), api(A_FRAMEWORK)),
+    "api:lot-detail": page(r("api:lot-detail", lot), api(A_FRAMEWORK)),
+    "api:admission-detail": page(r("api:admission-detail", lambda s: s.application.pk),
+                                 api(A_SIDE_AND_PROVIDER_X | {NP: OK})),
+    "api:call-off-detail": page(r("api:call-off-detail", lambda s: s.call_off.pk),
+                                api(A_SIDE)),
+    "api:agreement-detail": page(r("api:agreement-detail", ag), api(A_SIDE)),
+    "api:scheme-detail": page(r("api:scheme-detail", sch), api(A_SIDE)),
+    "api:budget-detail": page(r("api:budget-detail", lambda s: s.scheme.budgets.get().pk),
+                              api(A_SIDE)),
+    "api:contribution-detail": page(r("api:contribution-detail", lambda s: s.contribution.pk),
+                                    api(A_SIDE)),
+    "api:kpi-detail": page(r("api:kpi-detail", lambda s: s.kpi.pk),
+                           api(A_SIDE_AND_PROVIDER_X)),
+    "api:return-detail": page(r("api:return-detail", lambda s: s.performance_return.pk),
+                              api(A_SIDE_AND_PROVIDER_X)),
+    "api:period-detail": page(r("api:period-detail", lambda s: s.period.pk), API_SIGNED_IN),
+    "api:docs": everywhere("api:docs", SIGNED_IN),
+    # The secret in the address is the credential: a wrong one is a 404 for everybody.
+    "api:calendar": everywhere("api:calendar", allow(anonymous=NOT_FOUND), "jcal_not-issued"),
+    "api:tokens": everywhere("api:tokens", SIGNED_IN),
+    "api:token_create": everywhere("api:token_create", SIGNED_IN),
+    # Only its owner opens a token (side B's belongs to commissioner B).
+    "api:token_revoke": page(r("api:token_revoke", lambda s: s.api_token.pk), allow(CA)),
+    "api:feed_create": everywhere("api:feed_create", SIGNED_IN, method="POST"),
+    "api:feed_revoke": everywhere("api:feed_revoke", SIGNED_IN),
+    # Those who manage the people of the organisation they act for (staff here act for none).
+    "api:organisation_access": everywhere("api:organisation_access", allow(PA)),
     # --- Monitoring: the provider portal -------------------------------------------------------
     "monitoring:return_list": everywhere("monitoring:return_list", PROVIDERS),
     "monitoring:return_form": page(r("monitoring:return_form", c, period), PROVIDER_X_ONLY),
@@ -423,7 +473,7 @@ def test_every_case_names_every_persona():
     for name, entry in ACCESS.items():
         for case in _cases(entry):
             assert set(case.expect) == set(PERSONAS), name
-            assert set(case.expect.values()) <= {OK, LOGIN, NOT_FOUND}, name
+            assert set(case.expect.values()) <= {OK, LOGIN, NOT_FOUND, UNAUTHENTICATED}, name
 
 
 # --- The objects of each side ----------------------------------------------------------------
@@ -561,6 +611,8 @@ def build_side(world, *, name, partnership, council, icb, provider, commissioner
         report=s.committee_report, version=1, part="part1", file=_file("gone.pdf"),
         page_count=1, size_bytes=len(PDF), exported_by=commissioner)
     s.export_file_gone.file.storage.delete(s.export_file_gone.file.name)
+    # An API token of the side's commissioner (api:token_revoke)
+    s.api_token = api_tokens.token_create(user=commissioner, name="Power BI", days=90).token
     # People: a pending invitation to the council
     s.invitation_token, token_hash = Invitation.new_token()
     s.invitation = Invitation.objects.create(
@@ -627,6 +679,8 @@ def outcome(client: Client, method: str, url: str) -> Outcome:
         return Outcome("500", f"{type(error).__name__}: {error}")
     status, location = response.status_code, response.get("Location", "")
     detail = f"{status} {location}".strip()
+    if status == 401:
+        return Outcome(UNAUTHENTICATED, detail)
     if status in (403, 404) or status >= 500:
         return Outcome(str(status) if status != 404 else NOT_FOUND, detail)
     if status in (301, 302) and location.startswith(reverse("login")):

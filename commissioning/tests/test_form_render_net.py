@@ -133,7 +133,6 @@ FORM_PAGES: dict[str, FormPage] = {
     "contracts:create_step": FORM,
     "contracts:edit": FORM,
     "contracts:status": FORM,
-    "contracts:cover": FORM,
     "contracts:extension": FORM,
     "contracts:decision": FORM,
     "contracts:variation": FORM,
@@ -182,6 +181,8 @@ FORM_PAGES: dict[str, FormPage] = {
     "monitoring:assessment": FORM,
     # Reports
     "monitoring:report_list": FORM,
+    # API tokens
+    "api:token_create": FORM,
     "monitoring:committee_report_new": FORM,
 }
 
@@ -223,6 +224,16 @@ WITHOUT_FORM: dict[str, str] = {
     "monitoring:committee_report_detail": BUTTONS,
     "monitoring:committee_report_export": POST_ONLY,
     "monitoring:committee_export_download": DOWNLOAD,
+    # The read-only API answers JSON or CSV; its token and calendar pages have buttons only.
+    **{f"api:{name}-{kind}": DOWNLOAD for name in (
+        "contract", "provider", "framework", "lot", "admission", "call-off", "agreement",
+        "scheme", "budget", "contribution", "kpi", "return", "period") for kind in (
+        "list", "detail")},
+    "api:kpi-values-list": DOWNLOAD, "api:monthly-actuals-list": DOWNLOAD,
+    "api:kpi-values-csv": DOWNLOAD, "api:monthly-actuals-csv": DOWNLOAD,
+    "api:schema": DOWNLOAD, "api:calendar": DOWNLOAD, "api:docs": PAGE,
+    "api:tokens": BUTTONS, "api:token_revoke": BUTTONS, "api:feed_create": POST_ONLY,
+    "api:feed_revoke": BUTTONS, "api:organisation_access": BUTTONS,
 }
 
 

@@ -18,7 +18,7 @@ from django.conf import settings
 
 from commissioning.tests.journeys import COVERS, post_views
 
-APPS = ("commissioning", "contracts", "funding", "monitoring")
+APPS = ("commissioning", "contracts", "funding", "monitoring", "api")
 
 
 def declared_covers() -> dict[str, list[str]]:

@@ -641,7 +641,7 @@ class Generator:
 
     def kpis_and_returns(self) -> None:
         from monitoring.models import KPI, KPITarget, PerformanceReturn, ReturnValue, ReturnVersion
-        from monitoring.reporting_periods import recent_periods
+        from monitoring.services import recent_periods
 
         rng = self.rng
         periods = recent_periods(kind="quarter", today=self.today, count=self.size.quarters)
@@ -733,11 +733,12 @@ class Generator:
                     (rng.choice(submitters).pk if submitters[0] else None) if done else None,
                     submitted_at + timedelta(days=rng.randrange(3, 20)) if reviewed else None,
                     (rng.choice(checkers).pk if checkers[0] else None) if reviewed else None,
-                    submitted_at - timedelta(days=10), submitted_at))
+                    submitted_at - timedelta(days=10), submitted_at, 0))
+        # COPY fills no Python defaults: rag_epoch (NOT NULL, default 0) is given.
         copy_rows(PerformanceReturn, [
             "contract", "period", "status", "version", "overall_commentary", "query_comment",
             "submitted_at", "submitted_by", "reviewed_at", "reviewed_by", "created_at",
-            "updated_at"], return_rows)
+            "updated_at", "rag_epoch"], return_rows)
         returns = list(PerformanceReturn.objects.filter(contract_id__in=contract_ids)
                        .values_list("pk", "contract_id", "period_id", "status", "submitted_at",
                                     "submitted_by_id"))

@@ -1,0 +1,239 @@
+"""Benchmark: the read-only API on the generated data set (``bench/run.py api``).
+
+- a page of ``/api/v1/contracts/`` and ``/api/v1/facts/kpi-values/`` (100 rows, the first page
+  and a page deep into the cursor), authenticated with a personal access token, median and
+  p95 wall time over N requests, round-robin with the baselines measured in the same run:
+  Django admin's changelists of contracts and KPIs, and a bare ``ListView`` of 100 contracts;
+- the SQL query count of each at 10, 100 and 1,000 rows a page (it must not grow);
+- the CSV export of every KPI value the commissioner can see, in a forked process: wall time,
+  rows, bytes, growth of peak RSS and, in a second fork, the tracemalloc peak.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _consume(response) -> int:
+    if getattr(response, "streaming", False):
+        return sum(len(chunk) for chunk in response.streaming_content)
+    return len(response.content)
+
+
+def _bare_list_view():
+    """A plain ListView of the commissioner's contracts, 100 a page, through a tiny template:
+    what Django costs with no API framework at all."""
+    from django.http import HttpResponse
+    from django.template import engines
+    from django.test import RequestFactory
+    from django.views.generic import ListView
+
+    from contracts.models import Contract
+
+    template = engines["django"].from_string(
+        "<table>{% for c in object_list %}<tr><td>{{ c.reference }}</td><td>{{ c.title }}"
+        "</td><td>{{ c.provider.name }}</td><td>{{ c.annual_value }}</td></tr>{% endfor %}"
+        "</table>")
+
+    class Bare(ListView):
+        paginate_by = 100
+
+        def get_queryset(self):
+            return Contract.objects.for_user(self.request.user).select_related(
+                "provider").order_by("pk")
+
+        def render_to_response(self, context, **kwargs):
+            return HttpResponse(template.render(context))
+
+    view = Bare.as_view()
+    factory = RequestFactory()
+
+    def call(user):
+        request = factory.get("/bare/")
+        request.user = user
+        return view(request)
+
+    return call
+
+
+def _token_client(user):
+    from django.test import Client
+
+    from api import tokens
+
+    secret = tokens.token_create(user=user, name="bench", days=1).secret
+    return Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+
+
+def _deep_url(client, url: str, pages: int) -> str:
+    """The address of the page ``pages`` pages in, by following ``next``."""
+    for _ in range(pages):
+        nxt = json.loads(client.get(url).content)["next"]
+        if not nxt:
+            break
+        url = nxt
+    return url
+
+
+def _queries(client, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+        _consume(response)
+    assert response.status_code == 200, (url, response.status_code)
+    return len(captured)
+
+
+def _csv_child(email: str, write_fd: int, trace: bool) -> None:
+    from django.db import connections
+
+    from commissioning.models import User
+
+    connections.close_all()
+    user = User.objects.get(email=email)
+    client = _token_client(user)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if trace:
+        tracemalloc.start()
+    started = time.perf_counter()
+    response = client.get("/api/v1/facts/kpi-values.csv")
+    size = rows = 0
+    for chunk in response.streaming_content:
+        size += len(chunk)
+        rows += chunk.count(b"\r\n")
+    seconds = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1] if trace else None
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    os.write(write_fd, json.dumps({
+        "status": response.status_code, "seconds": seconds, "bytes": size, "rows": rows - 1,
+        "rss_before_mb": before / 1024, "rss_peak_mb": after / 1024,
+        "rss_growth_mb": (after - before) / 1024,
+        "tracemalloc_peak_mb": peak / 2**20 if peak is not None else None,
+    }).encode())
+    os.close(write_fd)
+
+
+def _in_fork(target, *args) -> dict:
+    from django.db import connections
+
+    connections.close_all()
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        os.close(read_fd)
+        try:
+            target(*args, write_fd)
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    data = b""
+    while chunk := os.read(read_fd, 65536):
+        data += chunk
+    os.waitpid(pid, 0)
+    return json.loads(data)
+
+
+def _csv_export(email: str, trace: bool) -> dict:
+    return _in_fork(lambda fd: _csv_child(email, fd, trace))
+
+
+def measure(requests: int = 30, warm_up: int = 3) -> dict:
+    from bench import scale
+    from commissioning.models import User
+    from contracts.models import Contract
+    from monitoring.models import ReturnValue
+
+    people = scale.personas()
+    commissioner = User.objects.get(email=people["commissioner"])
+    api = _token_client(commissioner)
+    admin = scale.client_for(people["admin"])
+    bare = _bare_list_view()
+    contracts = "/api/v1/contracts/?page_size=100"
+    values = "/api/v1/facts/kpi-values/?page_size=100"
+    jobs = [
+        ("API contracts, first page (100)", api.get, contracts),
+        ("API contracts, page 40 (100)", api.get, _deep_url(api, contracts, 40)),
+        ("API KPI values, first page (100)", api.get, values),
+        ("API KPI values, page 400 (100)", api.get, _deep_url(api, values, 400)),
+        ("Bare ListView, 100 contracts", lambda url: bare(commissioner), "/bare/"),
+        ("Admin contract changelist (100)", admin.get, "/admin/contracts/contract/"),
+        ("Admin KPI changelist (100)", admin.get, "/admin/monitoring/kpi/"),
+    ]
+    for label, get, url in jobs:
+        for _ in range(warm_up):
+            response = get(url)
+            if response.status_code != 200:
+                raise SystemExit(f"{label}: {url} answered {response.status_code}")
+            _consume(response)
+    wall = {label: [] for label, _g, _u in jobs}
+    for _ in range(requests):
+        for label, get, url in jobs:
+            started = time.perf_counter()
+            _consume(get(url))
+            wall[label].append((time.perf_counter() - started) * 1000)
+    results = {label: {**scale.summary(wall[label]), "url": url} for label, _g, url in jobs}
+    counts = {}
+    for name, base in (("contracts", "/api/v1/contracts/"),
+                       ("kpi-values", "/api/v1/facts/kpi-values/")):
+        counts[name] = {size: _queries(api, f"{base}?page_size={size}")
+                        for size in (10, 100, 1000)}
+        counts[name]["deep page (100)"] = _queries(api, _deep_url(api, f"{base}?page_size=100",
+                                                                  40))
+    visible_values = ReturnValue.objects.filter(
+        performance_return__contract__in=Contract.objects.for_user(commissioner),
+        performance_return__status__in=("submitted", "accepted")).count()
+    return {"pages": results, "queries": counts, "visible_values": visible_values,
+            "all_values": ReturnValue.objects.count(),
+            "csv": _csv_export(people["commissioner"], False),
+            "csv_traced": _csv_export(people["commissioner"], True)}
+
+
+def print_table(data: dict) -> None:
+    print("\n| Page | median ms | p95 ms | n |\n|---|---:|---:|---:|")
+    for label, f in data["pages"].items():
+        print(f"| {label} | {f['median']:.1f} | {f['p95']:.1f} | {f['n']} |")
+    print("\n| Endpoint | 10 rows | 100 rows | 1,000 rows | deep page |\n|---|---:|---:|---:|---:|")
+    for name, c in data["queries"].items():
+        print(f"| {name} | {c[10]} | {c[100]} | {c[1000]} | {c['deep page (100)']} |")
+    csv, traced = data["csv"], data["csv_traced"]
+    print(f"\nKPI values visible to the commissioner: {data['visible_values']:,} "
+          f"(of {data['all_values']:,})")
+    print(f"CSV export: {csv['rows']:,} rows, {csv['bytes'] / 2**20:.1f} MB in "
+          f"{csv['seconds']:.1f} s; peak RSS {csv['rss_peak_mb']:.0f} MB "
+          f"(grew {csv['rss_growth_mb']:.1f} MB from {csv['rss_before_mb']:.0f} MB); "
+          f"with tracemalloc: {traced['seconds']:.1f} s, Python peak "
+          f"{traced['tracemalloc_peak_mb']:.1f} MB")
+
+
+def main(argv: list[str]) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="bench/run.py api")
+    parser.add_argument("--size", choices=["small", "large"], default="large")
+    parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--json", default=None)
+    args = parser.parse_args(argv)
+    from bench import scale
+
+    scale.setup(migrate=True)
+    seconds = scale.generate(args.size)
+    print(f"generate_scale_data --size {args.size}: {seconds:.1f} s")
+    data = measure(requests=args.requests)
+    data["size"] = args.size
+    scale.write_json(args.json, data)
+    print_table(data)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
