@@ -232,6 +232,7 @@ ACCESS: dict[str, Case | tuple[Case, ...]] = {
     "contracts:ocds": page(r("contracts:ocds", c), A_SIDE_AND_PROVIDER_X),
     "contracts:edit": page(r("contracts:edit", c), A_EDITORS),
     "contracts:status": page(r("contracts:status", c), A_EDITORS),
+    "contracts:cover": page(r("contracts:cover", c), A_EDITORS),
     "contracts:extension": page(r("contracts:extension", c), A_EDITORS),
     "contracts:decision": page(r("contracts:decision", c), A_EDITORS),
     "contracts:variation": page(r("contracts:variation", c), A_EDITORS),

@@ -133,6 +133,7 @@ FORM_PAGES: dict[str, FormPage] = {
     "contracts:create_step": FORM,
     "contracts:edit": FORM,
     "contracts:status": FORM,
+    "contracts:cover": FORM,
     "contracts:extension": FORM,
     "contracts:decision": FORM,
     "contracts:variation": FORM,

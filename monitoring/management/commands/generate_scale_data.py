@@ -641,7 +641,7 @@ class Generator:
 
     def kpis_and_returns(self) -> None:
         from monitoring.models import KPI, KPITarget, PerformanceReturn, ReturnValue, ReturnVersion
-        from monitoring.services import recent_periods
+        from monitoring.reporting_periods import recent_periods
 
         rng = self.rng
         periods = recent_periods(kind="quarter", today=self.today, count=self.size.quarters)
