@@ -6,6 +6,8 @@ class CommissioningConfig(AppConfig):
     verbose_name = "Organisations, partnerships and people"
 
     def ready(self) -> None:
+        # Imported here, not at the top: these modules import models, which cannot be
+        # imported while Django is still loading the apps (this module is read first).
         from commissioning import access, checks  # noqa: F401 - checks registers itself
         from commissioning.history import register_history
 

@@ -7,6 +7,7 @@ from django.template.loader import get_template
 
 from commissioning import queueing
 from commissioning.models import OutboundEmail
+from commissioning.tasks import send_queued_email
 
 
 def render_plain_text(template_name: str, context: dict) -> str:
@@ -18,8 +19,6 @@ def render_plain_text(template_name: str, context: dict) -> str:
 
 def email_queue(*, subject: str, body: str, to: list[str]) -> OutboundEmail:
     """Record the e-mail in the current transaction and hand it to a worker after commit."""
-    from commissioning.tasks import send_queued_email
-
     email = OutboundEmail.objects.create(subject=subject[:250], body=body, to=list(to))
     queueing.enqueue_on_commit(send_queued_email, email.pk)
     return email

@@ -8,24 +8,25 @@ report cannot be made to read local files or call out to the network. PDFs are t
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import gc
 import io
 import mimetypes
 import re
 from dataclasses import dataclass
 from time import perf_counter
-from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
+import pikepdf
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
 from django.template.loader import render_to_string
-from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-if TYPE_CHECKING:
-    import pikepdf
+from weasyprint import HTML
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 
 class PDFResourceRefused(ValueError):
@@ -157,10 +158,6 @@ class PDFPart:
 
 
 def _weasyprint(html: str) -> tuple[bytes, int]:
-    # WeasyPrint is imported late: it loads Pango, which web workers rarely need.
-    from weasyprint import HTML
-    from weasyprint.urls import FatalURLFetchingError
-
     try:
         document = HTML(
             string=html, base_url="http://pdf.local/", url_fetcher=url_fetcher()
@@ -191,8 +188,6 @@ def _named_destinations(pdf) -> list[tuple[str, object]]:
 
 def _page_index(pdf, destination) -> int | None:
     """The index of the page a destination array points at."""
-    import pikepdf
-
     if isinstance(destination, pikepdf.Dictionary):
         destination = destination.get("/D")
     if not isinstance(destination, pikepdf.Array) or not len(destination):
@@ -208,8 +203,6 @@ def _page_index(pdf, destination) -> int | None:
 
 def anchor_pages(parts: list[bytes], first_page: int) -> dict[str, int]:
     """The page number (counting from ``first_page``) of every id in the parts."""
-    import pikepdf
-
     found: dict[str, int] = {}
     page = first_page
     for data in parts:
@@ -225,8 +218,6 @@ def anchor_pages(parts: list[bytes], first_page: int) -> dict[str, int]:
 def merge_tagged_pdfs(parts: list[bytes], outline_depths: list[int]) -> pikepdf.Pdf:
     """Join tagged PDFs into the first one: pages, structure tree (one /Document element),
     parent tree, named destinations and bookmarks."""
-    import pikepdf
-
     out = pikepdf.open(io.BytesIO(parts[0]))
     tree = out.Root.StructTreeRoot
     document = tree.K[0] if isinstance(tree.K, pikepdf.Array) else tree.K
@@ -296,8 +287,6 @@ def merge_tagged_pdfs(parts: list[bytes], outline_depths: list[int]) -> pikepdf.
 def _own_streams(pages) -> None:
     """Give every stream reachable from these pages its own copy of its (still encoded)
     data, instead of a reference to the PDF it was copied from."""
-    import pikepdf
-
     seen: set[tuple[int, int]] = set()
     stack = [page.obj for page in pages]
     while stack:
@@ -318,8 +307,6 @@ def _own_streams(pages) -> None:
 def _copy(out, obj):
     """Copy an object from another PDF: indirect objects through pikepdf (which maps each
     source object, pages included, to one copy), direct arrays and dictionaries by hand."""
-    import pikepdf
-
     if isinstance(obj, (pikepdf.Array, pikepdf.Dictionary, pikepdf.Stream)):
         if obj.is_indirect:
             return out.copy_foreign(obj)
@@ -330,8 +317,6 @@ def _copy(out, obj):
 
 
 def _copy_outline(item, source, first_page: int):
-    import pikepdf
-
     index = _page_index(source, item.destination)
     copied = pikepdf.OutlineItem(item.title, destination=(first_page + index)
                                  if index is not None else None)
@@ -341,8 +326,6 @@ def _copy_outline(item, source, first_page: int):
 
 def _as_artifacts(pdf) -> None:
     """Mark every page's content of a frame document as pagination artifacts."""
-    import pikepdf
-
     for page in pdf.pages:
         content = _MARKED_CONTENT.sub(b"/Artifact <</Type /Pagination>> BDC",
                                       page.obj.Contents.read_bytes()
@@ -355,10 +338,6 @@ def _as_artifacts(pdf) -> None:
 def _release_memory() -> None:
     """Return a finished part's memory to the system, not just to Python's and C's free
     lists, so the join that follows starts from a low base (glibc only; a no-op elsewhere)."""
-    import contextlib
-    import ctypes
-    import gc
-
     gc.collect()
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
@@ -374,8 +353,6 @@ def render_pdf_in_parts(template_name: str, context: dict, parts: list[PDFPart],
 
     Timings: ``html_seconds`` is template rendering, ``pdf_seconds`` everything else
     (WeasyPrint for each part, the frame and the join)."""
-    import pikepdf
-
     html_seconds = pdf_seconds = 0.0
 
     def render(extra: dict) -> tuple[bytes, int]:

@@ -20,6 +20,10 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.http import FileResponse, StreamingHttpResponse
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from commissioning.downloads import as_download
 from commissioning.downloads import sheet_title as safe_sheet_title
@@ -96,11 +100,6 @@ def write_xlsx(
     Decimals get a money format (#,##0.00), dates dd/mm/yyyy; every text cell is stored as a
     string (never a formula), after the same neutralisation as CSV.
     """
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=safe_sheet_title(sheet_title))
     for index, width in enumerate(column_widths or (), start=1):

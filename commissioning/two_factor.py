@@ -8,6 +8,7 @@ deliver a contract for requires it.
 from __future__ import annotations
 
 import secrets
+from base64 import b32encode
 from collections.abc import Callable
 from io import BytesIO
 from urllib.parse import urlencode
@@ -87,8 +88,6 @@ def qr_code_svg(device: TOTPDevice) -> str:
 
 
 def readable_secret(device: TOTPDevice) -> str:
-    from base64 import b32encode
-
     key = b32encode(device.bin_key).decode().rstrip("=")
     return " ".join(key[i:i + 4] for i in range(0, len(key), 4))
 

@@ -42,6 +42,13 @@ from typing import IO
 from xml.parsers import expat
 
 from django.conf import settings
+from openpyxl.styles.numbers import is_date_format, is_timedelta_format
+from openpyxl.utils.datetime import (
+    CALENDAR_MAC_1904,
+    CALENDAR_WINDOWS_1900,
+    from_excel,
+    from_ISO8601,
+)
 
 from commissioning.spreadsheets import XLSX_CONTENT_TYPE  # noqa: F401  (for callers' type tables)
 
@@ -487,8 +494,6 @@ def _first_sheet(archive: zipfile.ZipFile) -> tuple[str, bool]:
 
 def _date_styles(archive: zipfile.ZipFile) -> tuple[set[int], set[int]]:
     """Indexes of the cell styles that format numbers as dates (and as durations)."""
-    from openpyxl.styles.numbers import is_date_format, is_timedelta_format
-
     data = _small_part(archive, "xl/styles.xml")
     if not data:
         return set(), set()
@@ -612,13 +617,6 @@ def _local(tag: str) -> str:
 
 
 def _xlsx_rows(file: IO[bytes], limits: Limits) -> Iterator[tuple[int, list[object]]]:
-    from openpyxl.utils.datetime import (
-        CALENDAR_MAC_1904,
-        CALENDAR_WINDOWS_1900,
-        from_excel,
-        from_ISO8601,
-    )
-
     file.seek(0)
     try:
         archive = zipfile.ZipFile(file)

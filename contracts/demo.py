@@ -15,6 +15,20 @@ from decimal import Decimal
 from commissioning.demo import upsert
 from commissioning.models import Organisation, OrganisationKind, Partnership, User
 from commissioning.periods import add_months, financial_year_start
+from contracts.frameworks.models import (
+    ApplicationDecision,
+    AwardMethod,
+    CallOff,
+    CallOffRules,
+    EvaluationResult,
+    Framework,
+    FrameworkParty,
+    FrameworkStatus,
+    Lot,
+    ProcurementWindow,
+    ProviderApplication,
+)
+from contracts.frameworks.services import CallOffInput, call_off_create
 from contracts.models import (
     CommissioningShare,
     Contract,
@@ -31,6 +45,7 @@ from contracts.models import (
     ServiceLine,
     Variation,
 )
+from contracts.services import ShareInput
 
 BROMLEY = "London Borough of Bromley"
 SEL_ICB = "NHS South East London Integrated Care Board"
@@ -414,22 +429,6 @@ EIP_CALL_OFFS = [
 def load_frameworks(stdout) -> None:
     """The EIP framework, its lots, windows, admissions and call-offs. Safe to run twice:
     rows are matched on their natural keys and call-offs already made are left alone."""
-    from contracts.frameworks.models import (
-        ApplicationDecision,
-        AwardMethod,
-        CallOff,
-        CallOffRules,
-        EvaluationResult,
-        Framework,
-        FrameworkParty,
-        FrameworkStatus,
-        Lot,
-        ProcurementWindow,
-        ProviderApplication,
-    )
-    from contracts.frameworks.services import CallOffInput, call_off_create
-    from contracts.services import ShareInput
-
     today = date.today()
     partnership = Partnership.objects.get(name=EIP_PARTNERSHIP)
     upsert(Organisation, name=SENSORY, defaults={"short_name": "CCC Sensory Service",

@@ -6,6 +6,8 @@ class FundingConfig(AppConfig):
     verbose_name = "Funding and pooled budgets"
 
     def ready(self) -> None:
+        # Imported here, not at the top: these modules import models, which cannot be
+        # imported while Django is still loading the apps (this module is read first).
         from commissioning.history import register_history
         from funding.models import Scheme, Section75Agreement
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from commissioning.demo import upsert
 from commissioning.models import Organisation, Partnership, User
 from commissioning.periods import add_months, financial_year_start
+from contracts.models import Contract
 from funding import selectors, services
 from funding.models import (
     AgreementKind,
@@ -260,8 +261,6 @@ def _close_months(agreement: Section75Agreement, until: date, user: User | None)
 def _link_contracts(agreement: Section75Agreement, schemes: dict[str, Scheme],
                     seeds: list[SchemeSeed], sources: dict) -> int:
     """Fund the demo contracts (if the contracts demo loaded them) from their schemes."""
-    from contracts.models import Contract
-
     linked = 0
     for seed in seeds:
         if not seed.contract:

@@ -21,7 +21,8 @@ from commissioning import access
 from commissioning.locking import ConcurrentEditError, check_version, lock_for_update
 from commissioning.models import Organisation, Partnership, PartnershipMember, User
 from commissioning.periods import financial_year_start
-from funding import imports, permissions
+from contracts.models import Contract
+from funding import imports, permissions, selectors
 from funding.models import (
     AgreementPartner,
     AllocationBasis,
@@ -479,8 +480,6 @@ def contract_funding_set(*, contract, scheme: Scheme, source: FundingSource, bas
 
     A contract's allocations may not add up to more than its annual value.
     """
-    from contracts.models import Contract  # funding depends on contracts, never the reverse
-
     locked = Contract.objects.select_for_update().get(pk=contract.pk)
     if locked.partnership_id != scheme.agreement.partnership_id:
         raise ValidationError({"contract": "Select a contract of this agreement's partnership"})
@@ -727,8 +726,6 @@ def year_end_close(*, agreement: Section75Agreement, year: int,
     """Calculate and record each partner's share of the year's variance (actual outturn −
     budget) under the agreement's risk-share rule. Every month of the year in the agreement
     must be closed first; a year is closed once."""
-    from funding import selectors
-
     if not permissions.can_close_year(user, agreement):
         raise PermissionDenied("Only a finance officer can close the year")
     agreement = _lock_agreement(agreement)

@@ -25,6 +25,7 @@ from commissioning.models import Organisation
 from commissioning.pdf import render_pdf
 from commissioning.periods import financial_year_start
 from commissioning.spreadsheets import csv_response, xlsx_response
+from contracts.models import Contract
 from funding import forms, imports, permissions, selectors, services
 from funding.models import (
     Contribution,
@@ -167,7 +168,6 @@ def scheme_detail(request: HttpRequest, pk: int, scheme_pk: int) -> HttpResponse
     scheme = selectors.get_scheme_for_user(request.user, pk, scheme_pk)
     agreement = scheme.agreement
     year = selectors.parse_year(agreement, request.GET.get("year"))
-    from contracts.models import Contract
 
     page = selectors.scheme_page(scheme, year, Contract.objects.for_user(request.user))
     return render(request, "funding/scheme_detail.html", {
@@ -340,7 +340,6 @@ def top_slice_draw(request: HttpRequest, pk: int, top_slice_pk: int) -> HttpResp
 @require_http_methods(["GET", "POST"])
 def contract_funding_add(request: HttpRequest, pk: int) -> HttpResponse:
     agreement = _agreement(request, pk, permissions.can_link_contracts)
-    from contracts.models import Contract
 
     contracts = Contract.objects.for_user(request.user).filter(
         partnership=agreement.partnership).order_by("reference")

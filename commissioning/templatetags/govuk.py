@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django import forms as django_forms
 from django import template
 
 register = template.Library()
@@ -57,8 +58,6 @@ def page_title(context, title: str) -> str:
 def _field_anchor(bound_field) -> str:
     """The id of the element a person lands on for this field: radios and check box lists
     (crispy-forms-gds numbers their inputs from 1) go to the first option."""
-    from django import forms as django_forms
-
     widget = bound_field.field.widget
     if isinstance(widget, django_forms.RadioSelect | django_forms.CheckboxSelectMultiple):
         return f"id_{bound_field.html_name}_1"
