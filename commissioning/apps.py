@@ -10,5 +10,8 @@ class CommissioningConfig(AppConfig):
         # imported while Django is still loading the apps (this module is read first).
         from commissioning import access, checks  # noqa: F401 - checks registers itself
         from commissioning.history import register_history
+        from commissioning.sign_in_log import connect as connect_sign_in_log
+
+        connect_sign_in_log()
 
         register_history("commissioning.partnership", access.partnerships_for_user)

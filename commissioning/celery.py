@@ -32,6 +32,11 @@ app.conf.beat_schedule = {
         "task": "commissioning.tasks.sweep_email_outbox",
         "schedule": crontab(minute="*/5"),
     },
+    # Leavers whose organisation account was closed: suspended here too (commissioning/sso.py).
+    "single-sign-on-leavers": {
+        "task": "commissioning.tasks.suspend_dormant_sso_accounts",
+        "schedule": crontab(hour=5, minute=15),
+    },
     "contract-key-date-alerts": {
         "task": "contracts.tasks.send_key_date_alerts",
         "schedule": crontab(hour=7, minute=0),

@@ -7,7 +7,15 @@ from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 
-from commissioning.models import COMMISSIONER_SIDE_ROLES, PROVIDER_ROLES, Organisation, Role, User
+from commissioning import sign_in_log, sso
+from commissioning.models import (
+    COMMISSIONER_SIDE_ROLES,
+    PROVIDER_ROLES,
+    Organisation,
+    Role,
+    SignInMethod,
+    User,
+)
 
 
 class GovUKFormMixin:
@@ -63,7 +71,31 @@ class SignInForm(GovUKFormMixin, auth_forms.AuthenticationForm):
         "invalid_login": "Enter a correct email address and password. If you have forgotten your "
         "password, reset it.",
         "inactive": "This account is not active. Contact your administrator.",
+        "sso_required": "Your organisation signs you in through its own account, not a "
+        "password. Choose 'Sign in with your organisation's account'.",
     }
+
+    def confirm_login_allowed(self, user) -> None:
+        super().confirm_login_allowed(user)
+        if sso.password_sign_in_refused(user):
+            sign_in_log.record(self.request, method=SignInMethod.PASSWORD, succeeded=False,
+                               outcome="organisation account required", email=user.email,
+                               user=user)
+            raise forms.ValidationError(self.error_messages["sso_required"],
+                                        code="sso_required")
+
+
+class OrganisationSignInForm(GovUKForm):
+    """The first step of single sign-on: the address tells which organisation's account
+    service to send the person to."""
+
+    email = forms.EmailField(
+        label="Email address", max_length=320,
+        help_text="Your work email address, for example name@council.gov.uk or name@nhs.net",
+        widget=forms.EmailInput(attrs={"autocomplete": "username", "spellcheck": "false"}),
+        error_messages={"required": "Enter your email address", "invalid": "Enter an email "
+                        "address in the correct format, like name@example.org"},
+    )
 
 
 class PasswordResetRequestForm(GovUKFormMixin, auth_forms.PasswordResetForm):

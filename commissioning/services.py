@@ -138,6 +138,23 @@ def invitation_accept_as(*, token: str, user: User) -> Invitation:
 
 
 @transaction.atomic
+def invitation_accept_through_provider(*, invitation: Invitation) -> User:
+    """A new person whose organisation signs its people in through its own account service
+    (single sign-on, ``commissioning/sso.py``) accepts their pending invitation by signing in
+    there with the invited, verified address: the account is made without a password and
+    gets the role the inviter chose, nothing more."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at or invitation.revoked_at or invitation.is_expired:
+        raise InvitationError("This invitation can no longer be used.")
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        raise InvitationError("You already have an account.")
+    user = User.objects.create_user(email=invitation.email, password=None,
+                                    full_name=invitation.full_name)
+    _grant(invitation, user)
+    return user
+
+
+@transaction.atomic
 def invitation_revoke(*, invitation: Invitation) -> None:
     if invitation.accepted_at is None and invitation.revoked_at is None:
         invitation.revoked_at = timezone.now()

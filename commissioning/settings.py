@@ -183,6 +183,13 @@ SIGN_IN_ACCOUNT_FAILURE_LIMIT = env_int("SIGN_IN_ACCOUNT_FAILURE_LIMIT", 10 * AX
                                         minimum=AXES_FAILURE_LIMIT)
 SIGN_IN_ACCOUNT_COOLOFF_MINUTES = 15
 
+# Single sign-on through an organisation's OpenID provider (commissioning/sso.py). Providers
+# are set per organisation by a platform administrator; these are the service-wide rules.
+# Days without a sign-in through the provider after which an account is suspended (leavers).
+SSO_SUSPEND_AFTER_DAYS = env_int("SSO_SUSPEND_AFTER_DAYS", 30, minimum=1)
+SSO_HTTP_TIMEOUT = env_int("SSO_HTTP_TIMEOUT", 5, minimum=1)  # seconds per call to a provider
+SSO_METADATA_CACHE_SECONDS = env_int("SSO_METADATA_CACHE_SECONDS", 3600, minimum=0)
+
 OTP_TOTP_ISSUER = env_str("SERVICE_NAME", "Joint commissioning")
 OTP_TOTP_TOLERANCE = 1
 # Two-factor sign-in is required for staff and commissioner-side roles; providers may opt in,

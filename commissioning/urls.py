@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
-from commissioning import views
+from commissioning import sso_views, views
 from monitoring import views as monitoring_views
 
 admin.site.site_header = "Joint commissioning administration"
@@ -15,6 +15,9 @@ urlpatterns = [
     # Sign-in and account
     path("sign-in/", login_not_required(views.SignInView.as_view()), name="login"),
     path("sign-out/", views.SignOutView.as_view(), name="logout"),
+    path("sign-in/organisation/", sso_views.organisation_sign_in, name="sso_sign_in"),
+    path("sign-in/organisation/callback/", sso_views.organisation_callback,
+         name="sso_callback"),
     path("password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("password-reset/sent/", views.PasswordResetDoneView.as_view(),
          name="password_reset_done"),

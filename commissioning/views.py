@@ -15,7 +15,7 @@ from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
-from commissioning import access, forms, history, services, two_factor
+from commissioning import access, forms, history, services, sso, two_factor
 from commissioning.middleware import SESSION_KEY
 from commissioning.models import Invitation
 
@@ -26,9 +26,22 @@ class SignInView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["end_session_url"] = self.request.session.pop(sso.END_SESSION_SESSION_KEY, "")
+        return context
+
 
 class SignOutView(auth_views.LogoutView):
-    pass
+    def post(self, request, *args, **kwargs):
+        # Read before the session ends: a person who signed in through their organisation's
+        # account is offered, on the sign-in page, to end that session too (a shared
+        # computer, a leaver's last day).
+        end_session_url = sso.end_session_url(request)
+        response = super().post(request, *args, **kwargs)
+        if end_session_url:
+            request.session[sso.END_SESSION_SESSION_KEY] = end_session_url
+        return response
 
 
 @method_decorator(login_not_required, name="dispatch")

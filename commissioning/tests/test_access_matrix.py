@@ -27,7 +27,9 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
+from django.conf import settings
 from django.contrib import admin
+from django.contrib.sessions.backends.db import SessionStore
 from django.core.files.base import ContentFile
 from django.http import FileResponse
 from django.test import Client
@@ -36,7 +38,8 @@ from django.utils import timezone
 
 from api import tokens as api_tokens
 from commissioning import history
-from commissioning.models import Invitation, Role
+from commissioning.models import Invitation, Role, User
+from commissioning.tests import oidc
 
 pytestmark = pytest.mark.django_db
 
@@ -188,6 +191,9 @@ ACCESS: dict[str, Case | tuple[Case, ...]] = {
     # --- Core: sign-in, account, people, history ----------------------------------------------
     "dashboard": everywhere("dashboard", SIGNED_IN),
     "login": everywhere("login", PUBLIC),
+    "sso_sign_in": everywhere("sso_sign_in", PUBLIC),
+    # With no sign-in started in this browser: a 400 page saying so, for everybody.
+    "sso_callback": everywhere("sso_callback", PUBLIC),
     "password_reset": everywhere("password_reset", PUBLIC),
     "password_reset_done": everywhere("password_reset_done", PUBLIC),
     "password_reset_confirm": everywhere("password_reset_confirm", PUBLIC, "MQ", "set-password"),
@@ -711,6 +717,48 @@ NOT_PARTY_TO_A = {NP: 3}
 # ...and the sides whose contract they see, so the search for foreign words is shown to work.
 OWN = {ANON: (), CA: ("A",), FO: ("A",), RO: ("A",), PA: ("A",), PX: ("A",), CB: ("B",),
        PY: ("B",), STAFF: ("A", "B"), NP: (), RV: ("A",)}
+
+
+# The same table holds for people signed in through their organisation's account (single
+# sign-on on the real test provider, commissioning/tests/oidc.py): commissioner A through
+# Bromley's provider, commissioner B through Merton's. Their sessions are verified by the
+# provider's multi-factor sign-in, not by the service's own authenticator.
+SSO_LOGINS = {CA: ("alice", "council-a", "council-a.test"), CB: ("cara", "icb-b", "icb-b.test")}
+
+
+@pytest.fixture
+def sign_in_through_provider(world):
+    signed_in: dict[str, Client] = {}
+
+    def make(persona: str) -> Client:
+        if persona not in signed_in:
+            login, client_id, domain = SSO_LOGINS[persona]
+            user = getattr(world, WORLD_USER[persona])
+            oidc.link_provider(user.memberships.get().organisation, client_id=client_id,
+                               domains=domain)
+            User.objects.filter(pk=user.pk).update(email=oidc.EMAILS[login])
+            client = Client()
+            response = oidc.sign_in_through_provider(client, login)
+            assert response.status_code == 302 and response["Location"] == "/", response
+            signed_in[persona] = client
+            return client
+        # Another browser tab's worth: a new session holding what the sign-in put in the
+        # first (each POST gets its own, as for the other personas).
+        first = signed_in[persona].session
+        session = SessionStore()
+        session.update(dict(first.items()))
+        session.create()
+        client = Client()
+        client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
+        return client
+    return make
+
+
+@pytest.mark.parametrize("persona", sorted(SSO_LOGINS))
+def test_people_signed_in_through_their_organisation_get_what_the_table_says(
+        persona, sides, sign_in_through_provider):
+    test_each_persona_gets_exactly_what_the_table_says(persona, sides,
+                                                       sign_in_through_provider)
 
 
 @pytest.mark.parametrize("persona", PERSONAS)

@@ -121,6 +121,7 @@ FORM = FormPage()
 FORM_PAGES: dict[str, FormPage] = {
     # Core
     "login": FORM,
+    "sso_sign_in": FORM,
     "password_reset": FORM,
     "password_reset_confirm": FormPage(prepare=_reset_link, follow=True),
     "password_change": FORM,
@@ -202,6 +203,7 @@ WITHOUT_FORM: dict[str, str] = {
                            "organisation, not a Form: the POST-journey net drives it",
     "two_factor_backup_codes": POST_ONLY, "two_factor_remove": POST_ONLY,
     "invitation_revoke": POST_ONLY, "logout": POST_ONLY,
+    "sso_callback": "the page that explains a refused single sign-on",
     "contracts:create": "redirects to the first step of the journey",
     "contracts:create_check": BUTTONS,
     "contracts:detail": PAGE, "contracts:ocds": DOWNLOAD, "contracts:export": DOWNLOAD,

@@ -49,7 +49,9 @@ const configuration = {
   jwks: { keys: [signingKey] },
   cookies: { keys: ['test-only-cookie-key'] },
   acrValues: [ACR_MFA, 'urn:test:pwd'],
-  claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+  // How the person signed in (acr, amr) travels with the openid scope, as Entra ID sends it.
+  claims: { sid: null, iss: null, openid: ['sub', 'acr', 'amr', 'auth_time'],
+    email: ['email', 'email_verified'], profile: ['name'] },
   // ID tokens carry the claims (as Entra ID's do), so no userinfo call is needed.
   conformIdTokenClaims: false,
   pkce: { required: () => true },
