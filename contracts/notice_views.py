@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from commissioning import access
 from commissioning.downloads import as_download
 from commissioning.forms import GovUKForm
 from commissioning.inputs import UKDateField
@@ -35,6 +36,9 @@ class NoticePublicationForm(GovUKForm):
 
 
 def _notice(request: HttpRequest, pk: int, kind: str, event: str) -> notices.DueNotice:
+    # Notices are the buyer's duty: a provider sees the contract, not its notice work.
+    if access.is_provider_user(request.user):
+        raise Http404
     contract = selectors.get_contract_for_user(request.user, pk)
     contract = notices.notice_queryset(Contract.objects.filter(pk=contract.pk).with_term()).get()
     notice = notices.find_notice(contract, kind, event)

@@ -185,6 +185,7 @@ def _history_case(label: str) -> Case:
 
 
 c, ag, fw = (lambda s: s.contract.pk), (lambda s: s.agreement.pk), (lambda s: s.framework.pk)
+nc = lambda s: s.notice_contract.pk  # noqa: E731 - beside its siblings above
 lot, sch = (lambda s: s.lot.pk), (lambda s: s.scheme.pk)
 
 ACCESS: dict[str, Case | tuple[Case, ...]] = {
@@ -236,6 +237,14 @@ ACCESS: dict[str, Case | tuple[Case, ...]] = {
                                  A_IMPORTER_ONLY),
     "contracts:detail": page(r("contracts:detail", c), A_SIDE_AND_PROVIDER_X),
     "contracts:ocds": page(r("contracts:ocds", c), A_SIDE_AND_PROVIDER_X),
+    # A contract's notices are its commissioners' work: its provider does not see them.
+    "contracts:notice": (
+        page(r("contracts:notice", nc, lambda s: "uk7", lambda s: "award"), A_SIDE),
+        post(r("contracts:notice", nc, lambda s: "uk7", lambda s: "award"), A_EDITORS,
+             note="recording the notice's publication"),
+    ),
+    "contracts:notice_ocds": page(
+        r("contracts:notice_ocds", nc, lambda s: "uk7", lambda s: "award"), A_SIDE),
     "contracts:edit": page(r("contracts:edit", c), A_EDITORS),
     "contracts:status": page(r("contracts:status", c), A_EDITORS),
     "contracts:cover": page(r("contracts:cover", c), A_EDITORS),
@@ -538,6 +547,9 @@ def build_side(world, *, name, partnership, council, icb, provider, commissioner
     # Contracts and their documents
     s.contract = contract_for(world, reference=s.markers[0], title=s.markers[1], **side)
     s.other_contract = contract_for(world, **side)
+    # A Procurement Act contract owes a contract details notice (contracts.notices).
+    s.notice_contract = contract_for(world, procurement_regime="pa_2023",
+                                     procurement_route="pa_open", **side)
     ServiceLineFactory(contract=s.contract)
     ShareFactory(contract=s.contract, organisation=council, share_percent=Decimal("60"))
     ShareFactory(contract=s.contract, organisation=icb, share_percent=Decimal("40"))
