@@ -103,12 +103,13 @@ def is_platform_admin(user: User) -> bool:
 # --- Partnerships --------------------------------------------------------------------------
 
 def partnerships_for_user(user: User) -> QuerySet[Partnership]:
-    """Partnerships the user's current organisation belongs to (all, for a platform admin)."""
+    """Partnerships the user's current organisation belongs to, on the commissioning side (all,
+    for a platform admin). Built on ``partnership_ids_for_user``, the one lookup of them."""
     if is_platform_admin(user):
         return Partnership.objects.all()
     if not is_commissioner_side(user):
         return Partnership.objects.none()
-    return Partnership.objects.filter(members__organisation=current_organisation(user)).distinct()
+    return Partnership.objects.filter(pk__in=partnership_ids_for_user(user))
 
 
 def get_partnership_for_user(user: User, pk: int) -> Partnership:
@@ -122,9 +123,8 @@ def partner_organisation_ids(user: User) -> set[int]:
     if not is_commissioner_side(user):
         return set()
     return set(
-        PartnershipMember.objects.filter(
-            partnership__members__organisation=current_organisation(user)
-        ).values_list("organisation_id", flat=True)
+        PartnershipMember.objects.filter(partnership_id__in=partnership_ids_for_user(user))
+        .values_list("organisation_id", flat=True)
     )
 
 
@@ -302,6 +302,15 @@ def is_contract_party(user: User, contract) -> bool:
         cache[key] = _party_rows("contract_shares").filter(
             organisation_id=organisation.pk, contract_id=contract.pk).exists()
     return cache[key]
+
+
+def can_see_commissioning_details(user: User, contract) -> bool:
+    """What the commissioners keep to themselves on a contract they and its provider both see:
+    its funding, decisions, notices, committee-paper details, the KPI pages and the framework a
+    call-off came from. The contract's parties and platform administrators; never its provider.
+    Pages pass the answer to templates (``can_see_funding`` and so on); templates decide
+    nothing."""
+    return is_platform_admin(user) or is_contract_party(user, contract)
 
 
 def is_contract_provider(user: User, contract) -> bool:

@@ -57,6 +57,8 @@ def shell(request: HttpRequest) -> dict:
             "header_name": header_name,
             "current_organisation": organisation,
             "user_organisations": user_organisations(user),
+            # Django's admin site lets in active staff only; the footer link follows it.
+            "can_open_admin": bool(user.is_active and user.is_staff),
             "navigation": _navigation(
                 request.path,
                 PROVIDER_NAVIGATION if is_provider_user(user) else NAVIGATION,

@@ -18,8 +18,7 @@ class ContractsConfig(AppConfig):
         # Imported here, not at the top: models may not be imported before the app registry
         # is ready (this module is read while Django loads the apps).
         from commissioning.history import register_history
-        from contracts.frameworks.models import CallOff, Framework, Lot
-        from contracts.frameworks.selectors import visible_applications
+        from contracts.frameworks.models import CallOff, Framework, Lot, ProviderApplication
         from contracts.models import Contract
 
         register_history("contracts.contract", lambda user: Contract.objects.for_user(user))
@@ -27,4 +26,5 @@ class ContractsConfig(AppConfig):
         register_history("contracts.lot", lambda user: Lot.objects.filter(
             framework__in=Framework.objects.for_user(user)))
         register_history("contracts.calloff", lambda user: CallOff.objects.for_user(user))
-        register_history("contracts.providerapplication", visible_applications)
+        register_history("contracts.providerapplication",
+                         lambda user: ProviderApplication.objects.for_user(user))

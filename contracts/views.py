@@ -124,8 +124,16 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "contracts/contract_detail.html", {
         "contract": contract, "can_edit": can_edit, "documents": documents,
         "allowed_transitions": services.allowed_transitions(contract.status),
-        "is_provider": access.is_provider_user(request.user),
+        **_commissioning_details(request, contract),
     })
+
+
+def _commissioning_details(request: HttpRequest, contract: Contract) -> dict[str, bool]:
+    """What the page shows of the commissioners' side, decided by access.py, not the template:
+    the provider sees the contract, its KPIs' returns and shared documents, nothing more."""
+    party = access.can_see_commissioning_details(request.user, contract)
+    return {"can_see_funding": party, "can_see_decisions": party,
+            "can_see_performance": party, "can_open_framework": party}
 
 
 # --- Create journey --------------------------------------------------------------------------

@@ -68,8 +68,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "monitoring/dashboard.html",
         {
             "dashboard": dashboard_for_user(user=request.user),
-            "is_commissioner": access.is_commissioner_side(request.user),
-            "is_provider": access.is_provider_user(request.user),
+            # Which parts the page shows is decided here (access.py), not in the template.
+            "shows_returns_to_review": access.is_commissioner_side(request.user),
+            "shows_own_returns": access.is_provider_user(request.user),
+            "needs_a_role": (access.current_organisation(request.user) is None
+                             and not access.is_platform_admin(request.user)),
             "can_manage_people": access.can_manage_people(request.user),
         },
     )

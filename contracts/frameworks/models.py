@@ -224,6 +224,13 @@ class ApplicationDecision(models.TextChoices):
 
 
 class ProviderApplicationQuerySet(models.QuerySet):
+    def for_user(self, user) -> ProviderApplicationQuerySet:
+        """Applications the user may see: a provider user its own organisation's; on the
+        commissioning side, those to the frameworks the user sees (``access``); else none."""
+        if access.is_provider_user(user):
+            return self.filter(provider_id=access.current_organisation(user).pk)
+        return self.filter(access.visible_frameworks_q(user, prefix="lot__framework__"))
+
     def admitted(self) -> ProviderApplicationQuerySet:
         """Applications whose provider was admitted to the lot (the register asks this through
         ``lot.applications.admitted()`` without importing this module)."""

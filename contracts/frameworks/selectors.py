@@ -257,17 +257,9 @@ def framework_applications(framework: Framework) -> QuerySet[ProviderApplication
             .order_by("decision", "provider__name", "lot__number"))
 
 
-def visible_applications(user) -> QuerySet[ProviderApplication]:
-    """Commissioner side: applications to the frameworks they see. Providers: their own."""
-    if access.is_provider_user(user):
-        return ProviderApplication.objects.filter(provider=access.current_organisation(user))
-    return ProviderApplication.objects.filter(
-        lot__framework__in=Framework.objects.for_user(user))
-
-
 def get_application_for_user(user, pk: int) -> ProviderApplication:
     return get_object_or_404(
-        visible_applications(user).select_related(
+        ProviderApplication.objects.for_user(user).select_related(
             "provider", "lot__framework__partnership", "window", "evaluated_by",
             "submitted_by"),
         pk=pk,
@@ -278,7 +270,7 @@ def own_applications(user) -> QuerySet[ProviderApplication]:
     """A provider user's applications and admissions (their organisation's), nobody else's."""
     if not access.is_provider_user(user):
         return ProviderApplication.objects.none()
-    return (ProviderApplication.objects.filter(provider=access.current_organisation(user))
+    return (ProviderApplication.objects.for_user(user)
             .select_related("lot__framework", "window")
             .order_by("lot__framework__reference", "lot__number", "-submitted_on"))
 

@@ -301,8 +301,10 @@ def application_detail(request: HttpRequest, application_pk: int) -> HttpRespons
     application = selectors.get_application_for_user(request.user, application_pk)
     framework = application.lot.framework
     is_provider = access.is_provider_user(request.user)
+    back_url = (reverse("contracts:framework_list") if is_provider
+                else reverse("contracts:application_list", args=[framework.pk]))
     return render(request, TEMPLATES + "application_detail.html", {
-        "application": application, "framework": framework, "is_provider": is_provider,
+        "application": application, "framework": framework, "back_url": back_url,
         "can_evaluate": not is_provider
         and permissions.can_edit_framework(request.user, framework)
         and application.decision == ApplicationDecision.PENDING,
