@@ -18,10 +18,11 @@ MAX_AMOUNT = Decimal("1000000000000")
 DATE_FORMATS = ["%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%d %m %Y", "%Y-%m-%d"]
 
 _AMOUNT = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{1,2})?$|^\.\d{1,2}$")
+_SHORTENED = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:k|m|bn|m\.|k\.)$", re.I)
 
 
 class AmountError(ValueError):
-    """Not an amount of money (``reason`` is "format" or "too_large")."""
+    """Not an amount of money (``reason`` is "format", "shortened" or "too_large")."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -56,7 +57,8 @@ def parse_money(value: object) -> Decimal:
         if text.startswith("-") and not negative:
             negative, text = True, text[1:]
         if not _AMOUNT.match(text):
-            raise AmountError("format")
+            # "£75k", "2.7m": a person's shorthand, never guessed at (£75k may be rounded).
+            raise AmountError("shortened" if _SHORTENED.match(text) else "format")
         amount = Decimal(text.replace(",", ""))
         amount = -amount if negative else amount
     if abs(amount) >= MAX_AMOUNT:
@@ -124,4 +126,7 @@ def money_message(noun: str, error: AmountError) -> str:
     """The words for an amount that could not be read, the same on pages and in imports."""
     if error.reason == "too_large":
         return f"The {noun} must be less than £1,000,000,000,000"
+    if error.reason == "shortened":
+        return (f"Enter the {noun} as an amount in pounds written in full, like £75,000: "
+                "amounts shortened with k or m (like £75k or £2.7m) are not read")
     return f"Enter the {noun} as an amount in pounds, like £1,234.50"

@@ -316,17 +316,21 @@ def _binary(file):
 
 def read_rows(file: IO[bytes], family: str, limits: Limits, *,
               encodings: tuple[str, ...] = ("utf-8-sig",),
-              delimiters: str | None = None) -> Iterator[tuple[int, list[object]]]:
+              delimiters: str | None = None,
+              formulas: bool = False) -> Iterator[tuple[int, list[object]]]:
     """(row number, cells) for every non-blank row of a CSV or the first worksheet of an XLSX,
     the header row first, refusing (``UploadRefused``) as soon as a limit is passed.
 
     CSV: ``encodings`` are tried in turn (the whole file must decode in one of them);
     ``delimiters`` (e.g. ",;\\t") are sniffed from the first 8 KB, otherwise a comma. Row
     numbers are the file's own (the CSV line on which a record ends; the worksheet's row).
+    ``formulas``: an XLSX cell holding a formula is read as its text ("=HYPERLINK(...)"), as
+    the same cell reads in a CSV, not as the value Excel last worked out (which a file
+    written by a program other than Excel leaves blank).
     """
     file = _binary(file)
     if family == XLSX:
-        return _xlsx_rows(file, limits)
+        return _xlsx_rows(file, limits, formulas=formulas)
     return _csv_rows(file, limits, encodings, delimiters)
 
 
@@ -616,7 +620,8 @@ def _local(tag: str) -> str:
     return tag.rpartition(":")[2]
 
 
-def _xlsx_rows(file: IO[bytes], limits: Limits) -> Iterator[tuple[int, list[object]]]:
+def _xlsx_rows(file: IO[bytes], limits: Limits, *,
+               formulas: bool = False) -> Iterator[tuple[int, list[object]]]:
     file.seek(0)
     try:
         archive = zipfile.ZipFile(file)
@@ -642,6 +647,8 @@ def _xlsx_rows(file: IO[bytes], limits: Limits) -> Iterator[tuple[int, list[obje
         ready: list[tuple[int, list[object]]] = []
         cells: dict[int, object] = {}
         parts: list[str] = []
+        formula: list[str] = []
+        in_formula = False
         row_number = column = cell_count = elements = chars = skip = 0
         in_cell = False
         cell_type, cell_style = "n", 0
@@ -669,7 +676,7 @@ def _xlsx_rows(file: IO[bytes], limits: Limits) -> Iterator[tuple[int, list[obje
 
         def start(tag: str, attrs: dict[str, str]) -> None:
             nonlocal elements, cell_count, column, in_cell, cell_type, cell_style, chars
-            nonlocal row_number, skip
+            nonlocal row_number, skip, in_formula
             elements += 1
             if elements > element_budget:
                 raise _too_many_cells(limits)
@@ -692,13 +699,18 @@ def _xlsx_rows(file: IO[bytes], limits: Limits) -> Iterator[tuple[int, list[obje
                 cells.clear()
             elif tag in ("f", "rPh"):
                 skip += 1
+                if tag == "f" and formulas:
+                    in_formula = True
 
         def end(tag: str) -> None:
-            nonlocal in_cell, skip, rows_seen
+            nonlocal in_cell, skip, rows_seen, in_formula
             if ":" in tag:
                 tag = _local(tag)
             if tag == "c":
                 value = value_of("".join(parts)) if in_cell else None
+                if formula:  # a shared formula's other cells carry no text: their value
+                    value = "=" + "".join(formula)
+                    formula.clear()
                 in_cell = False
                 if value is not None and value != "":
                     if column > max_columns:
@@ -716,10 +728,16 @@ def _xlsx_rows(file: IO[bytes], limits: Limits) -> Iterator[tuple[int, list[obje
                 cells.clear()
             elif tag in ("f", "rPh"):
                 skip -= 1
+                in_formula = False
 
         def text(data: str) -> None:
             nonlocal chars
-            if in_cell and not skip:
+            if in_formula and in_cell:
+                chars += len(data)
+                if chars > max_chars:
+                    raise _cell_too_long(limits, row_number)
+                formula.append(data)
+            elif in_cell and not skip:
                 chars += len(data)
                 if chars > max_chars:
                     raise _cell_too_long(limits, row_number)

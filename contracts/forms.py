@@ -13,8 +13,10 @@ from commissioning.forms import GovUKForm
 from commissioning.inputs import MoneyField, UKDateField
 from commissioning.locking import VersionField
 from commissioning.models import Organisation, OrganisationKind, PartnershipMember, User
+from contracts import validation
 from contracts.models import (
     ROUTES_BY_REGIME,
+    Contract,
     ContractStatus,
     DecisionMaker,
     DecisionPurpose,
@@ -23,7 +25,6 @@ from contracts.models import (
     ProcurementRegime,
     ProcurementRoute,
     ServiceArea,
-    route_belongs_to_regime,
 )
 from contracts.services import DecisionInput, ShareInput
 
@@ -224,32 +225,39 @@ class ContractProcurementForm(GovUKForm):
 
     def clean(self):
         cleaned = super().clean()
-        regime, route = cleaned.get("procurement_regime"), cleaned.get("procurement_route")
-        if regime and route and not route_belongs_to_regime(regime, route):
-            self.add_error(
-                "procurement_route",
-                f"{ProcurementRoute(route).label} is not a route under "
-                f"{ProcurementRegime(regime).label}",
-            )
+        add_rule_problems(self, cleaned, procurement_regime=cleaned.get("procurement_regime"),
+                          procurement_route=cleaned.get("procurement_route"))
         if cleaned.get("status") == ContractStatus.AWARDED and not cleaned.get("awarded_on") \
                 and "awarded_on" not in self.errors:
             self.add_error("awarded_on", "Enter the award date")
         return cleaned
 
 
+OPTIONS_FORMAT = ("Enter each extension option as a number of months between 1 and 120, "
+                  "separated by commas, like 12, 12")
+
+
 def parse_option_lengths(text: str) -> list[int]:
-    parts = [p for p in re.split(r"[,\s]+", text.strip()) if p]
-    lengths = []
-    for part in parts:
-        if not (part.isascii() and part.isdigit()) or not 0 < int(part) <= 120:
-            raise ValidationError(
-                "Enter each extension option as a number of months between 1 and 120, "
-                "separated by commas, like 12, 12"
-            )
-        lengths.append(int(part))
-    if len(lengths) > 10:
-        raise ValidationError("A contract can have up to 10 extension options")
+    """"12, 12" → [12, 12]; how long an option may be is ``validation``'s rule."""
+    parts = [p for p in re.split(r"[,;+\s]+", text.strip()) if p]
+    if any(not (p.isascii() and p.isdigit()) or len(p) > 4 for p in parts):
+        raise ValidationError(OPTIONS_FORMAT)  # and never int() a 10,000-digit run
+    lengths = [int(p) for p in parts]
+    problem = validation.extension_options_problem(lengths)
+    if problem:
+        raise ValidationError(problem)
     return lengths
+
+
+def add_rule_problems(form: forms.Form, cleaned: dict, **values: object) -> None:
+    """Check what this page knows against the register's rules (``validation``, the same
+    function the services and the import call) and show each problem next to its field."""
+    options = values.pop("extension_option_months", ())
+    problems = validation.contract_problems(Contract(**values),
+                                            extension_option_months=options)
+    for name, message in problems.items():
+        if name in form.fields and name in values and name not in form.errors:
+            form.add_error(name, message)
 
 
 class ContractDatesForm(GovUKForm):
@@ -273,10 +281,8 @@ class ContractDatesForm(GovUKForm):
 
     def clean(self):
         cleaned = super().clean()
-        start, end = cleaned.get("start_date"), cleaned.get("initial_end_date")
-        if start and end and end < start:
-            self.add_error("initial_end_date",
-                           "The end date must be the same as or after the start date")
+        add_rule_problems(self, cleaned, **{name: cleaned.get(name) for name in (
+            "start_date", "initial_end_date", "notice_period_months")})
         return cleaned
 
 
@@ -392,11 +398,10 @@ class ContractEditForm(ContractDetailsForm, ContractDatesForm, ContractValuesFor
 
     def clean(self):
         cleaned = super().clean()
-        regime, route = cleaned.get("procurement_regime"), cleaned.get("procurement_route")
-        if regime and route and not route_belongs_to_regime(regime, route):
-            self.add_error("procurement_route",
-                           f"{ProcurementRoute(route).label} is not a route under "
-                           f"{ProcurementRegime(regime).label}")
+        add_rule_problems(self, cleaned, **{name: cleaned.get(name) for name in (
+            "reference", "title", "start_date", "initial_end_date", "notice_period_months",
+            "annual_value", "vat_not_recoverable", "procurement_regime",
+            "procurement_route")})
         return cleaned
 
 
@@ -581,48 +586,70 @@ class RegisterUploadForm(GovUKForm):
 
 
 class ColumnMappingForm(GovUKForm):
-    """One select per register field, offering the file's column headings."""
+    """For each register field: the file's column that holds it (one column may feed two
+    fields, like a register's one organisation column for holder and lead commissioner), or
+    one value for every row (the partnership's organisations for holder and lead)."""
 
-    def __init__(self, *args, fields, headers: list[str], **kwargs) -> None:
+    def __init__(self, *args, fields, headers: list[str], organisations=(),
+                 **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.import_fields = fields
+        partners = [(o.name, o.name) for o in organisations]
         for fld in fields:
-            empty = "Select a column" if fld.required else "Not in the file"
             self.fields[fld.name] = forms.ChoiceField(
                 label=fld.label if fld.required else f"{fld.label} (optional)",
-                required=fld.required, help_text=fld.hint,
-                choices=[("", empty)] + [(h, h) for h in headers],
+                required=False, help_text=fld.hint,
+                choices=[("", "Select a column" if fld.required else "Not in the file")]
+                + [(h, h) for h in headers],
                 widget=forms.Select(attrs={"class": "govuk-select"}),
-                error_messages={"required": f"Select the column that holds the "
-                                            f"{fld.label.lower()}",
-                                "invalid_choice": "Select a column from the list"},
+                error_messages={"invalid_choice": "Select a column from the list"},
             )
+            fixed_label = f"{fld.label}: or the same for every row (optional)"
+            if fld.name in ("holder", "lead_commissioner"):
+                self.fields[f"{fld.name}__fixed"] = forms.ChoiceField(
+                    label=fixed_label, required=False,
+                    choices=[("", "Not the same for every row"), *partners],
+                    widget=forms.Select(attrs={"class": "govuk-select"}),
+                    error_messages={"invalid_choice": "Select an organisation from the list"},
+                )
+            else:
+                self.fields[f"{fld.name}__fixed"] = forms.CharField(
+                    label=fixed_label, required=False, max_length=250,
+                    widget=forms.TextInput(attrs={"class": "govuk-input govuk-input--width-20"}),
+                )
         rebuild_helper(self)
 
     def clean(self):
         cleaned = super().clean()
-        used: dict[str, str] = {}
         for fld in self.import_fields:
-            header = cleaned.get(fld.name)
-            if not header:
-                continue
-            if header in used:
-                self.add_error(fld.name, f"The column '{header}' is already used for "
-                                         f"{used[header].lower()}")
-            else:
-                used[header] = fld.label
+            header, fixed = cleaned.get(fld.name), cleaned.get(f"{fld.name}__fixed")
+            if header and fixed:
+                self.add_error(f"{fld.name}__fixed", f"Choose a column or one value for every "
+                                                     f"row for the {fld.label.lower()}, not both")
+            elif fld.required and not header and not fixed and fld.name not in self.errors:
+                self.add_error(fld.name, f"Select the column that holds the "
+                                         f"{fld.label.lower()}, or give one value for every row")
         return cleaned
+
+    def mapping(self) -> tuple[dict[str, str], dict[str, str]]:
+        """(field → column, field → the value for every row)."""
+        columns = {f.name: self.cleaned_data.get(f.name) or "" for f in self.import_fields}
+        fixed = {f.name: self.cleaned_data.get(f"{f.name}__fixed") or ""
+                 for f in self.import_fields}
+        return columns, {k: v for k, v in fixed.items() if v}
 
 
 class ImportConfirmForm(GovUKForm):
     create_providers = forms.BooleanField(required=False)
     provider_kind = forms.ChoiceField(
-        label="What kind of providers are they?", required=False, widget=forms.RadioSelect,
+        label="What kind of providers are the new providers whose row does not say whether "
+              "they are a VCSE?", required=False, widget=forms.RadioSelect,
         choices=[("vcse", "Voluntary, community or social enterprise (VCSE)"),
                  ("independent_provider", "Independent provider")],
     )
 
-    def __init__(self, *args, new_provider_count: int = 0, **kwargs) -> None:
+    def __init__(self, *args, new_provider_count: int = 0, unflagged: int = 0,
+                 **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if new_provider_count:
             plural = "s" if new_provider_count != 1 else ""
@@ -630,5 +657,6 @@ class ImportConfirmForm(GovUKForm):
                 f"Create these {new_provider_count} provider{plural}")
         else:
             del self.fields["create_providers"]
+        if not unflagged:
             del self.fields["provider_kind"]
         rebuild_helper(self)

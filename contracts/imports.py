@@ -18,14 +18,22 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.utils import timezone
+
 from commissioning import uploads
 from commissioning.inputs import AmountError, money_message, parse_money
-from commissioning.models import Organisation, Partnership, PartnershipMember
+from commissioning.models import (
+    Organisation,
+    OrganisationKind,
+    Partnership,
+    PartnershipMember,
+    User,
+)
+from commissioning.spreadsheets import FORMULA_STARTS
+from contracts import procurement_words, validation
 from contracts.models import (
-    ROUTES_BY_REGIME,
     Contract,
     ContractStatus,
-    ProcurementRegime,
     ProcurementRoute,
     ServiceArea,
 )
@@ -34,8 +42,6 @@ MAX_ROWS = 20_000
 MAX_COLUMNS = 100
 MAX_CELLS = 600_000  # 20,000 rows of 30 columns
 ASYNC_ROWS = 1_000  # larger files are checked and imported by a Celery task
-PCR_END = date(2025, 2, 24)  # procurements started from this day fall under the 2023 Act
-PENNY = Decimal("0.01")
 
 
 # The file as a whole cannot be used; the message says why and what to do.
@@ -43,6 +49,11 @@ ImportFileError = uploads.UploadRefused
 
 
 # --- Fields the register needs, and the column names registers commonly use ------------------
+#
+# The Local Government Transparency Code's contracts register headings come first in each
+# list ("Contract reference number", "Title of agreement", "Service category label",
+# "Organisation label", "Extension period (months)", "VAT that cannot be recovered" ...), then
+# the variants councils use.
 
 @dataclass(frozen=True)
 class ImportField:
@@ -51,57 +62,85 @@ class ImportField:
     required: bool
     aliases: tuple[str, ...] = ()
     hint: str = ""
+    money: bool = False
 
+
+ORGANISATION_HEADINGS = ("organisation label", "organisation name", "organisation",
+                         "local authority", "council", "authority")
 
 FIELDS: tuple[ImportField, ...] = (
     ImportField("reference", "Contract reference", True,
-                ("reference", "ref", "contract reference", "contract ref", "contract id",
-                 "contract number", "contract no")),
+                ("contract reference number", "reference number", "reference", "ref",
+                 "contract reference", "contract ref", "contract id", "contract number",
+                 "contract no", "contract ref no")),
     ImportField("title", "Title", True,
-                ("title", "contract title", "contract name", "name", "service name")),
+                ("title of agreement", "title", "contract title", "contract name", "name",
+                 "service name", "agreement title")),
     ImportField("description", "Description", False,
-                ("description", "contract description", "details", "scope", "summary")),
+                ("description of goods and services", "description of the goods or services",
+                 "description", "contract description", "details", "scope", "summary")),
     ImportField("service_area", "Service area", True,
-                ("service area", "department", "department / service area",
-                 "department service area", "directorate", "service", "category"),
+                ("service category label", "service category", "service area", "department",
+                 "department responsible", "responsible department",
+                 "department / service area", "department service area", "directorate",
+                 "service", "category"),
                 "Adult social care, Children's services, Public health, Mental health, "
                 "Learning disability, Carers, Community health or Other"),
     ImportField("provider", "Provider", True,
-                ("provider", "supplier", "supplier name", "provider name", "contractor",
-                 "vendor")),
-    ImportField("provider_registration_number", "Provider registration number", False,
-                ("supplier registration number", "provider registration number",
-                 "registration number", "company number", "charity number",
-                 "companies house number")),
+                ("supplier name", "provider", "supplier", "provider name", "name of supplier",
+                 "contractor", "vendor")),
+    ImportField("provider_registration_number", "Provider's company number", False,
+                ("supplier registered company number", "supplier registration number",
+                 "supplier company number", "provider registration number",
+                 "registration number", "company number", "companies house number",
+                 "company registration number")),
+    ImportField("provider_charity_number", "Provider's charity number", False,
+                ("supplier registered charity number", "supplier charity number",
+                 "charity number", "charity registration number",
+                 "registered charity number")),
+    ImportField("provider_sme", "Provider is an SME", False,
+                ("sme", "sme supplier type", "supplier is an sme", "is the supplier an sme",
+                 "sme (y/n)", "small or medium enterprise", "sme status"),
+                "Yes or No, for providers new to the service"),
+    ImportField("provider_vcse", "Provider is a VCSE", False,
+                ("vcse", "vcse supplier type", "supplier is a vcse", "is the supplier a vcse",
+                 "vcse (y/n)", "voluntary community or social enterprise", "vcse status"),
+                "Yes or No, for providers new to the service"),
     ImportField("holder", "Contract holder", True,
                 ("contract holder", "holder", "contracting authority", "buyer",
-                 "contracting organisation")),
+                 "contracting organisation", *ORGANISATION_HEADINGS)),
     ImportField("lead_commissioner", "Lead commissioner", True,
-                ("lead commissioner", "lead", "commissioner", "lead organisation")),
+                ("lead commissioner", "lead", "commissioner", "lead organisation",
+                 *ORGANISATION_HEADINGS)),
     ImportField("procurement_regime", "Procurement regime", False,
-                ("procurement regime", "regime", "regulations")),
+                ("procurement regime", "regime", "regulations", "procurement regulations")),
     ImportField("procurement_route", "Procurement route", True,
-                ("procurement route", "route", "procurement method", "procedure", "method",
-                 "procurement procedure"),
-                "For example Open procedure, Light touch regime, Direct Award C, Grant"),
+                ("procurement route", "procurement process", "route", "procurement method",
+                 "procedure", "method", "procurement procedure", "route to market",
+                 "procedure type", "procurement type"),
+                "For example Open procedure, Light touch regime, Negotiated without notice, "
+                "Framework call-off, Direct Award C, Grant"),
     ImportField("tendered", "Tendered", False, ("tendered", "tendered?", "competitively tendered")),
     ImportField("status", "Status", False, ("status", "contract status")),
     ImportField("start_date", "Start date", True,
-                ("start date", "start", "contract start", "contract start date",
+                ("contract start date", "start date", "start", "contract start",
                  "commencement date")),
     ImportField("end_date", "End date", True,
-                ("end date", "end", "expiry date", "contract end", "contract end date",
+                ("contract end date", "end date", "end", "expiry date", "contract end",
                  "initial end date", "end date of initial term")),
     ImportField("extension_options", "Extension options (months)", False,
-                ("extension options", "extension options (months)", "extensions",
-                 "extension")),
+                ("extension period (months)", "extension period", "extension options",
+                 "extension options (months)", "extensions", "extension",
+                 "possible extension (months)", "optional extension (months)")),
     ImportField("notice_period_months", "Notice period (months)", False,
                 ("notice period", "notice period (months)", "notice period months")),
     ImportField("annual_value", "Annual value", True,
-                ("annual value", "annual value (£)", "value", "annual contract value",
-                 "value per annum", "value p/a", "annual value £")),
+                ("annual value", "annual value (£)", "annual contract value",
+                 "value per annum", "value p/a", "annual value £", "value"), money=True),
     ImportField("vat_not_recoverable", "VAT not recoverable", False,
-                ("vat not recoverable", "vat not recoverable (£)", "irrecoverable vat")),
+                ("vat that cannot be recovered", "vat not recoverable",
+                 "vat not recoverable (£)", "irrecoverable vat", "non-recoverable vat"),
+                money=True),
     ImportField("review_date", "Review date", False, ("review date", "next review date",
                                                       "next review")),
     ImportField("service_lines", "Service lines", False,
@@ -110,6 +149,9 @@ FIELDS: tuple[ImportField, ...] = (
 )
 FIELDS_BY_NAME = {f.name: f for f in FIELDS}
 REQUIRED_FIELDS = tuple(f.name for f in FIELDS if f.required)
+# Fields that may read the same column as another field (a register's one organisation
+# column is both the contract holder and the lead commissioner).
+SHARED_COLUMNS = frozenset({"holder", "lead_commissioner"})
 
 
 def normalise_header(text: object) -> str:
@@ -117,8 +159,8 @@ def normalise_header(text: object) -> str:
 
 
 def auto_mapping(headers: list[str]) -> dict[str, str]:
-    """Field → header for the headers that match a field's common names. Each header is used
-    once; exact names win over aliases."""
+    """Field → header for the headers that match a field's common names. A header is used
+    once (the holder and lead commissioner may share one); exact names win over aliases."""
     by_normal: dict[str, str] = {}
     for header in headers:
         by_normal.setdefault(normalise_header(header), header)
@@ -131,11 +173,25 @@ def auto_mapping(headers: list[str]) -> dict[str, str]:
             names = [fld.label] if pass_names == "label" else list(fld.aliases)
             for name in names:
                 header = by_normal.get(normalise_header(name))
-                if header is not None and header not in used:
+                if header is not None and (header not in used or (fld.name in SHARED_COLUMNS
+                                           and mapping.get("holder") == header)):
                     mapping[fld.name] = header
                     used.add(header)
                     break
     return mapping
+
+
+def column_of(mapping: dict[str, object], name: str) -> str | None:
+    """The file's column a field reads, or None (not in the file, or the same value for
+    every row)."""
+    value = mapping.get(name)
+    return value if isinstance(value, str) and value else None
+
+
+def fixed_value(mapping: dict[str, object], name: str) -> str | None:
+    """The value chosen on the mapping page for every row, or None."""
+    value = mapping.get(name)
+    return value.get("value") if isinstance(value, dict) else None
 
 
 # --- Reading the file ------------------------------------------------------------------------
@@ -144,7 +200,11 @@ def auto_mapping(headers: list[str]) -> dict[str, str]:
 class Table:
     kind: str  # "csv" or "xlsx"
     headers: list[str]
-    rows: list[list[object]]  # data rows, in file order; row i is spreadsheet row i + 2
+    rows: list[list[object]]  # data rows, in file order
+    numbers: list[int] = field(default_factory=list)  # each row's number in the file
+
+    def number(self, index: int) -> int:
+        return self.numbers[index] if self.numbers else index + 2
 
 
 REGISTER_FILE_TYPES = {
@@ -174,7 +234,8 @@ def _header_row(cells: list[object]) -> list[str]:
 
 
 def read_table(name: str, data: bytes) -> Table:
-    """Check the file and read its first sheet: headers and data rows (blank rows skipped)."""
+    """Check the file and read its first sheet: headers and data rows (blank rows skipped).
+    A formula in an XLSX cell is read as its text, as the same cell reads in a CSV."""
     file = io.BytesIO(data)
     kind = uploads.check_file(file, name=name, allowed=REGISTER_FILE_TYPES,
                               description=REGISTER_FILES).family
@@ -182,13 +243,15 @@ def read_table(name: str, data: bytes) -> Table:
                             advice=f"Split it into files of up to {MAX_ROWS:,} rows")
     headers: list[str] | None = None
     rows: list[list[object]] = []
+    numbers: list[int] = []
     for number, cells in uploads.read_rows(file, kind, limits, encodings=("utf-8-sig", "cp1252"),
-                                           delimiters=",;\t"):
+                                           delimiters=",;\t", formulas=True):
         if headers is None:
             headers = _header_row(cells)
             continue
         if kind == uploads.XLSX:
             rows.append(list(cells[:len(headers)]))
+            numbers.append(number)
             continue
         if len(cells) > len(headers) and not uploads.is_blank(cells[len(headers):]):
             raise ImportFileError(
@@ -196,15 +259,20 @@ def read_table(name: str, data: bytes) -> Table:
                 f"{len(headers)} columns. Check for a missing quote or an extra comma"
             )
         rows.append(cells)
+        numbers.append(number)
     where = "The first worksheet" if kind == uploads.XLSX else "The selected file"
     if not headers:
         raise ImportFileError(f"{where} has no header row")
     if not rows:
         raise ImportFileError(f"{where} has a header row but no contracts")
-    return Table("xlsx" if kind == uploads.XLSX else "csv", headers, rows)
+    return Table("xlsx" if kind == uploads.XLSX else "csv", headers, rows, numbers)
 
 
 # --- Parsing cells ---------------------------------------------------------------------------
+#
+# These turn a cell into a Python value and say so when they cannot ("31/02/2021", "£75k").
+# Whether the value is allowed (an end before the start, a negative amount, a route outside
+# its regime ...) is the register's rule, asked of ``contracts.validation`` for every row.
 
 class CellError(ValueError):
     pass
@@ -243,69 +311,64 @@ def parse_date(value: object, noun: str) -> date | None:
     raise CellError(f"Enter the {noun} as a date, {DATE_HINT}")
 
 
-
-
 def parse_amount(value: object, noun: str) -> Decimal | None:
     """Pounds, read by the forms' own parser (``commissioning.inputs.parse_money``): 2700000,
-    "£2,700,000.00", "2,700,000"; negative amounts are refused."""
+    "£ 450,000", "1,234,567.50"; "£75k" is refused with its reason, and a negative amount by
+    the register's rule (``validation.amount_problem``)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     try:
         amount = parse_money(value)
     except AmountError as error:
         raise CellError(money_message(noun, error)) from None
-    if amount < 0:
-        raise CellError(f"The {noun} must be £0 or more")
+    problem = validation.amount_problem(noun, amount)
+    if problem:
+        raise CellError(problem)
     return amount
 
 
-def parse_whole_number(value: object, noun: str, *, maximum: int) -> int | None:
+def parse_whole_number(value: object, noun: str) -> int | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = str(value).strip()
-    if not (text.isascii() and text.isdigit()):  # "²" is a digit to isdigit()
-        raise CellError(f"Enter the {noun} as a whole number of months")
-    if len(text.lstrip("0")) > len(str(maximum)):  # and never int() 10,000 digits
-        raise CellError(f"The {noun} must be {maximum} months or fewer")
-    number = int(text)
-    if number > maximum:
-        raise CellError(f"The {noun} must be {maximum} months or fewer")
-    return number
+    if not (text.isascii() and text.isdigit()) or len(text.lstrip("0")) > 4:
+        # "²" is a digit to isdigit(); and never int() a 10,000-digit run
+        raise CellError(f"Enter the {noun} as a whole number of months, like 3")
+    return int(text)
 
 
 def parse_options(value: object) -> list[int]:
+    """"12, 12" or "24" (a Transparency Code register's "Extension period (months)": one
+    option of that length) → lengths in months; how long one may be is the register's rule."""
     if value is None:
         return []
     if isinstance(value, int | float) and not isinstance(value, bool):
         value = str(int(value)) if float(value).is_integer() else str(value)
     parts = [p for p in re.split(r"[,;+\s]+", str(value).strip()) if p]
-    lengths = []
-    for part in parts:
-        if not (part.isascii() and part.isdigit()) or len(part) > 3 \
-                or not 0 < int(part) <= 120:  # never int() a 10,000-digit run
-            raise CellError("Enter each extension option as a number of months between 1 "
-                            "and 120, separated by commas, like 12, 12")
-        lengths.append(int(part))
-    if len(lengths) > 10:
-        raise CellError("A contract can have up to 10 extension options")
-    return lengths
+    if any(not (p.isascii() and p.isdigit()) or len(p) > 4 for p in parts):
+        raise CellError("Enter each extension option as a number of months between 1 and "
+                        "120, separated by commas, like 12, 12")
+    return [int(p) for p in parts]
 
 
-YES = {"yes", "y", "true", "1", "tendered"}
+YES = {"yes", "y", "true", "1", "tendered", "x"}
 NO = {"no", "n", "false", "0", "not tendered"}
 
 
-def parse_yes_no(value: object, noun: str) -> bool | None:
+def parse_yes_no(value: object, noun: str, *, word: str = "") -> bool | None:
+    """Yes/No; for a flag column its own word too ("SME" yes, "Non-SME" or "Not SME" no)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
         return value
     text = str(value).strip().casefold()
-    if text in YES:
+    key = normalise_header(text)
+    if text in YES or (word and key == word):
         return True
-    if text in NO:
+    if text in NO or (word and key in (f"non{word}", f"not{word}", f"not an{word}",
+                                       f"nota{word}", f"notan{word}")):
         return False
     raise CellError(f"Enter Yes or No for {noun}")
 
@@ -323,43 +386,25 @@ def _choice_index(choices, extra: dict[str, str] | None = None) -> dict[str, str
 SERVICE_AREA_INDEX = _choice_index(ServiceArea.choices, {
     "adults": ServiceArea.ADULT_SOCIAL_CARE, "adult services": ServiceArea.ADULT_SOCIAL_CARE,
     "adult social services": ServiceArea.ADULT_SOCIAL_CARE,
+    "adult social care and health": ServiceArea.ADULT_SOCIAL_CARE,
     "children": ServiceArea.CHILDRENS_SERVICES,
     "children and families": ServiceArea.CHILDRENS_SERVICES,
     "childrens social care": ServiceArea.CHILDRENS_SERVICES,
+    "children's and education services": ServiceArea.CHILDRENS_SERVICES,
+    "education and children's services": ServiceArea.CHILDRENS_SERVICES,
     "learning disabilities": ServiceArea.LEARNING_DISABILITY,
     "community health services": ServiceArea.COMMUNITY_HEALTH,
-})
-REGIME_INDEX = _choice_index(ProcurementRegime.choices, {
-    "pcr": ProcurementRegime.PCR_2015, "pcr 2015": ProcurementRegime.PCR_2015,
-    "public contracts regulations": ProcurementRegime.PCR_2015,
-    "procurement act": ProcurementRegime.PA_2023, "pa 2023": ProcurementRegime.PA_2023,
-    "psr": ProcurementRegime.PSR,
+    "public health services": ServiceArea.PUBLIC_HEALTH,
 })
 STATUS_INDEX = _choice_index(ContractStatus.choices, {
     "awarded": ContractStatus.AWARDED, "standstill": ContractStatus.AWARDED,
     "active": ContractStatus.LIVE, "current": ContractStatus.LIVE,
     "procurement": ContractStatus.IN_PROCUREMENT, "ended": ContractStatus.EXPIRED,
 })
-# Route label → the routes that carry it (an "Open procedure" exists under PCR and the Act).
-ROUTE_INDEX: dict[str, list[str]] = {}
-for _route, _label in ProcurementRoute.choices:
-    for _key in {normalise_header(_route), normalise_header(_label)}:
-        ROUTE_INDEX.setdefault(_key, []).append(_route)
-for _alias, _routes in {
-    "open": [ProcurementRoute.PCR_OPEN, ProcurementRoute.PA_OPEN],
-    "open tender": [ProcurementRoute.PCR_OPEN, ProcurementRoute.PA_OPEN],
-    "restricted": [ProcurementRoute.PCR_RESTRICTED],
-    "light touch": [ProcurementRoute.PCR_LIGHT_TOUCH],
-    "ltr": [ProcurementRoute.PCR_LIGHT_TOUCH],
-    "direct award": [ProcurementRoute.PA_DIRECT_AWARD],
-    "call off": [ProcurementRoute.PA_FRAMEWORK_CALL_OFF],
-    "grant": [ProcurementRoute.GRANT],
-    "spot": [ProcurementRoute.SPOT_PURCHASE],
-    "msp": [ProcurementRoute.PSR_MOST_SUITABLE_PROVIDER],
-}.items():
-    ROUTE_INDEX.setdefault(normalise_header(_alias), _routes)
-REGIME_OF_ROUTE = {route: regime for regime, routes in ROUTES_BY_REGIME.items()
-                   for route in routes}
+TENDERED_ROUTES = frozenset({
+    ProcurementRoute.PCR_OPEN, ProcurementRoute.PA_OPEN, ProcurementRoute.PCR_RESTRICTED,
+    ProcurementRoute.PCR_COMPETITIVE_DIALOGUE, ProcurementRoute.PA_COMPETITIVE_FLEXIBLE,
+    ProcurementRoute.PSR_COMPETITIVE_PROCESS})
 
 
 def _text(value: object) -> str:
@@ -367,7 +412,23 @@ def _text(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value).strip()
+    text = str(value).strip()
+    # The app's own downloads put an apostrophe before text that starts like a formula
+    # (commissioning.spreadsheets.safe_cell); a file fixed and uploaded again reads as before.
+    if text[:1] == "'" and text[1:2] and text[1:].startswith(FORMULA_STARTS):
+        text = text[1:]
+    return text
+
+
+def formula_like(value: object) -> bool:
+    """Text a spreadsheet would run as a formula (= + - @ first), not a plain signed number."""
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS) \
+        and not _SIGNED_NUMBER.match(value)
+
+
+_SIGNED_NUMBER = re.compile(r"^[-+]\s*£?\s*[\d,]*\.?\d+$")
+FORMULA_WARNING = ("Starts with '{first}', so a spreadsheet may treat it as a formula. It is "
+                   "imported as text exactly as shown: check it is what you meant")
 
 
 def organisation_key(text: str) -> str:
@@ -376,12 +437,24 @@ def organisation_key(text: str) -> str:
 
 # --- Checking rows ---------------------------------------------------------------------------
 
+# The register's field (validation) → the import's field (and so the file's column).
+_FIELD_OF_RULE = {"initial_end_date": "end_date", "new_provider_name": "provider",
+                  "new_provider_kind": "provider", "contract_manager": "holder",
+                  "shares": "holder"}
+
+
 @dataclass
 class RowResult:
     row: int
     values: dict[str, object] = field(default_factory=dict)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (column, message)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
     new_provider: str | None = None  # organisation_key of a provider to be created
+    existing: bool = False  # its reference is in the register already: left as it is
+
+    @property
+    def importable(self) -> bool:
+        return not self.errors and not self.existing
 
     def preview(self) -> dict[str, object]:
         v = self.values
@@ -397,15 +470,19 @@ class RowResult:
             "lead": v.get("lead_name", ""), "start": day("start_date"), "end": day("end_date"),
             "annual_value": f"{value:f}" if isinstance(value, Decimal) else "",
             "status": ContractStatus(v["status"]).label if v.get("status") else "",
-            "new_provider": bool(self.new_provider),
+            "route": ProcurementRoute(v["procurement_route"]).label
+            if v.get("procurement_route") else "",
+            "new_provider": bool(self.new_provider), "existing": self.existing,
             "errors": [{"column": c, "message": m} for c, m in self.errors],
+            "warnings": [{"column": c, "message": m} for c, m in self.warnings],
         }
 
 
 @dataclass
 class CheckResult:
     rows: list[RowResult]
-    new_providers: list[dict[str, object]]  # name, registration_number, rows
+    new_providers: list[dict[str, object]]  # name, registration_number, sme, vcse, rows
+    register: validation.Register | None = None
 
     @property
     def errors(self) -> list[dict[str, object]]:
@@ -415,16 +492,18 @@ class CheckResult:
     def error_count(self) -> int:
         return sum(len(r.errors) for r in self.rows)
 
+    @property
+    def importable(self) -> list[RowResult]:
+        return [r for r in self.rows if r.importable]
+
 
 class _Directory:
-    """Organisations and existing references, loaded once for the whole file."""
+    """Organisations by every name a register may use, loaded once for the whole file."""
 
     def __init__(self, partnership: Partnership) -> None:
         members = [m.organisation for m in PartnershipMember.objects.filter(
             partnership=partnership).select_related("organisation")]
         self.partnership = partnership
-        self.importer_ids: frozenset[int] | None = None  # see check_rows
-        self.member_ids = {o.pk for o in members}
         self.members: dict[str, Organisation] = {}
         for organisation in members:
             for key in (organisation.name, organisation.short_name, organisation.ods_code):
@@ -437,62 +516,70 @@ class _Directory:
                         organisation.registration_number):
                 if key:
                     self.organisations.setdefault(organisation_key(key), organisation)
-        # Only these may be named (contracts.selectors.providers_known_to); another provider
-        # already on the service is refused rather than matched by its name.
-        from contracts.selectors import providers_known_to
-
-        self.known_provider_ids = set(
-            providers_known_to(partnership).values_list("pk", flat=True))
-        self.references = {
-            (holder_id, reference.casefold())
-            for holder_id, reference in Contract.objects.filter(
-                holder_id__in=self.member_ids).values_list("holder_id", "reference")
-        }
 
 
 def check_rows(
-    table: Table, mapping: dict[str, str], *, partnership: Partnership,
-    today: date | None = None, progress: Callable[[int], None] | None = None,
-    importer_ids: frozenset[int] | None = None,
+    table: Table, mapping: dict[str, object], *, partnership: Partnership,
+    user: User | None = None, today: date | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> CheckResult:
-    """Check every row against the register's rules; return values and errors per row.
+    """Read every row and ask the register's rules (``validation.contract_problems``) about
+    it; return values, problems (by the file's column) and warnings per row.
 
-    ``importer_ids``: the importing user's organisations; each row's holder or lead
-    commissioner must be one of them, so nobody imports a contract they could not then see
-    (``commissioning.access``). None (a platform administrator) skips that check."""
-    from django.utils import timezone
-
+    ``user``: the person importing, who must be a party to each contract (as when adding one
+    through the pages); None checks the rows without that rule. A row whose reference the
+    holder already has in the register is left as it is (``existing``): the reference is the
+    key, so the same file uploaded twice changes nothing."""
     today = today or timezone.localdate()
     directory = _Directory(partnership)
-    directory.importer_ids = importer_ids
-    columns = {name: table.headers.index(header) for name, header in mapping.items()
-               if header in table.headers}
-    seen_references: dict[tuple[int, str], int] = {}
+    register = validation.Register.load(partnership, bulk=True)
+    columns = {name: table.headers.index(column_of(mapping, name))
+               for name in FIELDS_BY_NAME if column_of(mapping, name) in table.headers}
+    fixed = {name: fixed_value(mapping, name) for name in FIELDS_BY_NAME
+             if fixed_value(mapping, name) is not None}
+    labels = {name: column_of(mapping, name) or FIELDS_BY_NAME[name].label
+              for name in FIELDS_BY_NAME}
     new_providers: dict[str, dict[str, object]] = {}
+    unsaved: dict[str, Organisation] = {}
     results: list[RowResult] = []
     for index, cells in enumerate(table.rows):
-        result = _check_row(index + 2, cells, columns, mapping, directory, today,
-                            seen_references, new_providers)
+        result = _check_row(table.number(index), cells, columns, fixed, labels, directory,
+                            register, user, today, unsaved)
         results.append(result)
+        if result.importable and result.new_provider:
+            values = result.values
+            entry = new_providers.setdefault(result.new_provider, {
+                "name": values["provider_name"][:200],
+                "registration_number": values["provider_registration_number"][:20],
+                "sme": None, "vcse": None, "rows": []})
+            for flag in ("sme", "vcse"):
+                if entry[flag] is None:
+                    entry[flag] = values.get(f"provider_{flag}")
+            entry["rows"].append(result.row)
         if progress and (index + 1) % 500 == 0:
             progress(index + 1)
-    return CheckResult(results, list(new_providers.values()))
+    return CheckResult(results, list(new_providers.values()), register)
 
 
-def _check_row(row_number, cells, columns, mapping, directory: _Directory, today,
-               seen_references, new_providers) -> RowResult:
+def _check_row(row_number, cells, columns, fixed, labels, directory: _Directory,
+               register: validation.Register, user, today, unsaved) -> RowResult:
     result = RowResult(row_number)
     values = result.values
+    failed: set[str] = set()
 
     def cell(name: str) -> object:
+        if name in fixed:
+            return fixed[name]
         position = columns.get(name)
         if position is None or position >= len(cells):
             return None
         value = cells[position]
-        return value.strip() if isinstance(value, str) else value
+        return _text(value) if isinstance(value, str) else value
 
     def error(name: str, message: str) -> None:
-        result.errors.append((mapping.get(name, FIELDS_BY_NAME[name].label), message))
+        if name not in failed:
+            failed.add(name)
+            result.errors.append((labels[name], message))
 
     def parse(name: str, parser, *args, **kwargs):
         try:
@@ -501,17 +588,16 @@ def _check_row(row_number, cells, columns, mapping, directory: _Directory, today
             error(name, str(problem))
             return None
 
-    # Text
-    for name, limit in (("reference", 50), ("title", 250)):
-        text = _text(cell(name))
-        values[name] = text
-        if not text:
-            error(name, f"Enter the {FIELDS_BY_NAME[name].label.lower()}")
-        elif len(text) > limit:
-            error(name, f"The {FIELDS_BY_NAME[name].label.lower()} must be {limit} characters "
-                        "or fewer")
-    values["description"] = _text(cell("description"))
+    seen_columns: set[int] = set()
+    for name, position in columns.items():
+        value = cells[position] if position < len(cells) else None
+        if position not in seen_columns and formula_like(value):
+            seen_columns.add(position)
+            result.warnings.append((labels[name], FORMULA_WARNING.format(first=value[0])))
 
+    values["reference"] = _text(cell("reference"))
+    values["title"] = _text(cell("title"))
+    values["description"] = _text(cell("description"))
     area = _text(cell("service_area"))
     values["service_area"] = SERVICE_AREA_INDEX.get(normalise_header(area))
     if not area:
@@ -520,10 +606,11 @@ def _check_row(row_number, cells, columns, mapping, directory: _Directory, today
         error("service_area", f"'{area}' is not a service area. Use one of: "
                               f"{FIELDS_BY_NAME['service_area'].hint}")
 
-    # Organisations
-    for name, noun in (("holder", "contract holder"), ("lead_commissioner", "lead commissioner")):
+    # Organisations are found by any of their names; whether they may be parties is a rule.
+    for name, noun, key in (("holder", "contract holder", "holder_name"),
+                            ("lead_commissioner", "lead commissioner", "lead_name")):
         text = _text(cell(name))
-        values[f"{'lead' if name == 'lead_commissioner' else 'holder'}_name"] = text
+        values[key] = text
         organisation = directory.members.get(organisation_key(text)) if text else None
         values[name] = organisation
         if not text:
@@ -531,106 +618,59 @@ def _check_row(row_number, cells, columns, mapping, directory: _Directory, today
         elif organisation is None:
             error(name, f"'{text}' is not a partner in {directory.partnership.name}. The "
                         f"{noun} must be one of the partnership's organisations")
-    importer_ids = directory.importer_ids
-    if importer_ids is not None and values.get("holder") and values.get("lead_commissioner") \
-            and not {values["holder"].pk, values["lead_commissioner"].pk} & importer_ids:
-        error("holder", "Your organisation must be the contract holder or the lead "
-                        "commissioner: only a contract's parties see it")
     provider_name = _text(cell("provider"))
-    registration = _text(cell("provider_registration_number"))
+    registration = _text(cell("provider_registration_number")) or \
+        _text(cell("provider_charity_number"))
     values["provider_name"] = provider_name
     values["provider_registration_number"] = registration
-    provider = None
-    if registration:
-        provider = directory.organisations.get(organisation_key(registration))
+    values["provider_sme"] = parse("provider_sme", parse_yes_no, "SME", word="sme")
+    values["provider_vcse"] = parse("provider_vcse", parse_yes_no, "VCSE", word="vcse")
+    provider = directory.organisations.get(organisation_key(registration)) \
+        if registration else None
     if provider is None and provider_name:
         provider = directory.organisations.get(organisation_key(provider_name))
-    values["provider"] = provider
+    if provider is None and provider_name:
+        # New to the service: one unsaved organisation for every row that names it.
+        result.new_provider = organisation_key(provider_name)
+        provider = unsaved.get(result.new_provider)
+        if provider is None:
+            provider = unsaved[result.new_provider] = Organisation(
+                name=provider_name, registration_number=registration[:20],
+                kind=OrganisationKind.INDEPENDENT_PROVIDER)
+    values["provider"] = provider if provider is not None and provider.pk else None
     if not provider_name and provider is None:
         error("provider", "Enter the provider")
-    elif provider is not None and provider.pk in directory.member_ids:
-        error("provider", f"{provider.name} is a commissioning partner, so it cannot be the "
-                          "provider")
-    elif provider is not None and provider.is_commissioner:
-        error("provider", f"{provider.name} is a commissioning organisation, not a provider")
-    elif provider is not None and provider.pk not in directory.known_provider_ids:
-        error("provider", f"{provider.name} does not work for {directory.partnership.name}: "
-                          "name a provider that delivers one of its contracts or applied to "
-                          "one of its frameworks, or one that is new to the service")
-    elif provider is None:
-        key = organisation_key(provider_name)
-        result.new_provider = key
-        entry = new_providers.setdefault(
-            key, {"name": provider_name[:200], "registration_number": registration[:20],
-                  "rows": []})
-        entry["rows"].append(row_number)
-        if len(provider_name) > 200:
-            error("provider", "The provider name must be 200 characters or fewer")
 
-    # Procurement
-    regime_text = _text(cell("procurement_regime"))
-    regime = REGIME_INDEX.get(normalise_header(regime_text)) if regime_text else None
-    if regime_text and regime is None:
-        error("procurement_regime", f"'{regime_text}' is not a procurement regime. Use Public "
-                                    "Contracts Regulations 2015, Procurement Act 2023, "
-                                    "Provider Selection Regime, Grant or Spot purchase")
-    route_text = _text(cell("procurement_route"))
-    routes = ROUTE_INDEX.get(normalise_header(route_text), []) if route_text else []
+    # Procurement: the words councils use, read by the one vocabulary
     start = parse("start_date", parse_date, "start date")
-    route = None
+    route_text = _text(cell("procurement_route"))
+    values["procurement_regime"] = values["procurement_route"] = None
     if not route_text:
         error("procurement_route", "Enter the procurement route")
-    elif not routes:
-        error("procurement_route", f"'{route_text}' is not a procurement route. "
-                                   f"{FIELDS_BY_NAME['procurement_route'].hint}")
     else:
-        candidates = [r for r in routes if REGIME_OF_ROUTE[r] == regime] if regime else routes
-        if len(candidates) > 1:
-            # An "Open procedure" started before 24 February 2025 ran under PCR 2015.
-            wanted = ProcurementRegime.PCR_2015 if (start or today) < PCR_END \
-                else ProcurementRegime.PA_2023
-            candidates = [r for r in candidates if REGIME_OF_ROUTE[r] == wanted] or candidates
-        if not candidates:
-            error("procurement_route",
-                  f"{route_text} is not a route under {ProcurementRegime(regime).label}")
+        try:
+            read = procurement_words.read_procurement(
+                route_text, regime_text=_text(cell("procurement_regime")),
+                started=start or today)
+        except procurement_words.UnknownWords as problem:
+            error("procurement_route", str(problem))
         else:
-            route = candidates[0]
-            regime = REGIME_OF_ROUTE[route]
-    values["procurement_regime"] = regime
-    values["procurement_route"] = route
+            values["procurement_regime"], values["procurement_route"] = read.regime, read.route
     tendered = parse("tendered", parse_yes_no, "tendered")
-    if tendered is None and route:
-        tendered = route in (ProcurementRoute.PCR_OPEN, ProcurementRoute.PA_OPEN,
-                             ProcurementRoute.PCR_RESTRICTED,
-                             ProcurementRoute.PCR_COMPETITIVE_DIALOGUE,
-                             ProcurementRoute.PA_COMPETITIVE_FLEXIBLE,
-                             ProcurementRoute.PSR_COMPETITIVE_PROCESS)
+    if tendered is None:
+        tendered = values["procurement_route"] in TENDERED_ROUTES
     values["tendered"] = bool(tendered)
 
-    # Dates
     end = parse("end_date", parse_date, "end date")
     values["start_date"], values["end_date"] = start, end
-    if start is None and not any(c == mapping.get("start_date") for c, _m in result.errors):
-        error("start_date", "Enter the start date")
-    if end is None and not any(c == mapping.get("end_date") for c, _m in result.errors):
-        error("end_date", "Enter the end date")
-    if start and end and end < start:
-        error("end_date", f"The end date ({end:%d/%m/%Y}) must be the same as or after the "
-                          f"start date ({start:%d/%m/%Y})")
     values["review_date"] = parse("review_date", parse_date, "review date")
     values["extension_options"] = parse("extension_options", parse_options) or []
     values["notice_period_months"] = parse("notice_period_months", parse_whole_number,
-                                           "notice period", maximum=60) or 0
-
-    # Money
-    annual = parse("annual_value", parse_amount, "annual value")
-    if annual is None and not any(c == mapping.get("annual_value") for c, _m in result.errors):
-        error("annual_value", "Enter the annual value")
-    values["annual_value"] = annual
+                                           "notice period") or 0
+    values["annual_value"] = parse("annual_value", parse_amount, "annual value")
     values["vat_not_recoverable"] = parse("vat_not_recoverable", parse_amount,
                                           "VAT not recoverable") or Decimal("0")
 
-    # Status: as given, or from the dates
     status_text = _text(cell("status"))
     status = STATUS_INDEX.get(normalise_header(status_text)) if status_text else None
     if status_text and status is None:
@@ -643,20 +683,53 @@ def _check_row(row_number, cells, columns, mapping, directory: _Directory, today
     lines = _text(cell("service_lines"))
     values["service_lines"] = [s.strip()[:200] for s in lines.split(";") if s.strip()]
 
-    # Duplicates, in the file and in the register (references are unique per holder)
-    holder = values.get("holder")
-    reference = values["reference"]
-    if reference and holder is not None:
-        key = (holder.pk, reference.casefold())
-        if key in directory.references:
-            error("reference", f"{holder.display_name} already has a contract with reference "
-                               f"{reference} in the register")
-        elif key in seen_references:
-            error("reference", f"Reference {reference} is also used in row "
-                               f"{seen_references[key]} for the same contract holder")
-        else:
-            seen_references[key] = row_number
+    holder = values["holder"]
+    if holder is not None and values["reference"] and register.reference_taken(
+            holder.pk, values["reference"], None):
+        result.existing = True  # the reference is the key: already imported, left as it is
+        result.errors.clear()
+        return result
+
+    # Every rule of the register, asked of the one implementation.
+    contract = Contract(
+        reference=values["reference"], title=values["title"],
+        service_area=values["service_area"] or ServiceArea.OTHER, provider=provider,
+        holder=holder, lead_commissioner=values["lead_commissioner"],
+        partnership=directory.partnership,
+        procurement_regime=values["procurement_regime"] or "",
+        procurement_route=values["procurement_route"] or "",
+        start_date=start, initial_end_date=end,
+        notice_period_months=values["notice_period_months"],
+        annual_value=values["annual_value"], vat_not_recoverable=values["vat_not_recoverable"],
+        status=status or ContractStatus.PLANNED,
+    )
+    problems = validation.contract_problems(
+        contract, register=register, user=user,
+        extension_option_months=values["extension_options"], check_creator=user is not None,
+        where=f"row {row_number}")
+    for rule_field, message in problems.items():
+        name = _FIELD_OF_RULE.get(rule_field, rule_field)
+        if name not in FIELDS_BY_NAME or (name == "provider" and rule_field ==
+                                          "new_provider_kind"):
+            continue  # the kind of a new provider is chosen when the import is confirmed
+        if name in ("holder", "lead_commissioner") and values.get(name) is None:
+            continue  # already named: not one of the partnership's organisations
+        error(name, message)
     return result
+
+
+def problem_rows(table: Table, preview: list[dict]) -> tuple[list[str], list[list[object]]]:
+    """The file's rows that have problems, in its own layout, each with a "Problems" column:
+    ready to fix and upload again (the rows already imported are not in it)."""
+    problems = {row["row"]: "; ".join(f"{e['column']}: {e['message']}" for e in row["errors"])
+                for row in preview if row["errors"]}
+    rows = []
+    for index, cells in enumerate(table.rows):
+        number = table.number(index)
+        if number in problems:
+            padded = list(cells) + [None] * (len(table.headers) - len(cells))
+            rows.append([*padded[:len(table.headers)], problems[number]])
+    return [*table.headers, "Problems"], rows
 
 
 def table_from_file(file, name: str) -> Table:

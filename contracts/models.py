@@ -686,6 +686,17 @@ def register_import_upload_to(instance: RegisterImport, filename: str) -> str:
     return f"register-imports/{uuid.uuid4().hex}"
 
 
+class RegisterImportQuerySet(models.QuerySet):
+    def for_user(self, user) -> RegisterImportQuerySet:
+        """Imports the user may see: the ones they uploaded, while they may still import into
+        the partnership (``access.partnerships_for_user``); nobody else's, administrators
+        included (an import holds a whole file of someone's register)."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(created_by=user,
+                           partnership__in=access.partnerships_for_user(user))
+
+
 class RegisterImport(models.Model):
     """An uploaded contract register on its way in: the file, the column mapping, the
     result of checking every row, and where the import has got to.
@@ -722,6 +733,8 @@ class RegisterImport(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RegisterImportQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

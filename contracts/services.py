@@ -32,7 +32,9 @@ from commissioning.models import (
     User,
 )
 from commissioning.periods import add_working_days
+from contracts import imports, validation
 from contracts.models import (
+    CommissioningShare,
     Contract,
     ContractDocument,
     ContractStatus,
@@ -50,10 +52,7 @@ from contracts.models import (
     ReviewDate,
     ServiceLine,
     Variation,
-    route_belongs_to_regime,
 )
-
-HUNDRED = Decimal("100.00")
 
 
 @dataclass(frozen=True)
@@ -102,6 +101,7 @@ class ContractInput:
     service_lines: Sequence[str] = field(default_factory=tuple)
     extension_option_months: Sequence[int] = field(default_factory=tuple)
     shares: Sequence[ShareInput] = field(default_factory=tuple)
+    review_dates: Sequence[tuple[date, str]] = field(default_factory=tuple)  # (date, what)
 
 
 # --- Validation shared by create and update --------------------------------------------------
@@ -114,49 +114,18 @@ EDITABLE_FIELDS = (
 )
 
 
-MANAGER_NOT_PARTY = ("The contract manager must work for the contract holder, the lead "
-                     "commissioner or a partner with a share of the contract")
+MANAGER_NOT_PARTY = validation.MANAGER_NOT_PARTY
 
 
-def _validate_contract(contract: Contract) -> None:
-    """Field-level rules for a contract about to be saved; raises a dict ValidationError."""
-    errors: dict[str, str] = {}
-    reference = (contract.reference or "").strip()
-    contract.reference = reference
-    if not reference:
-        errors["reference"] = "Enter the contract reference"
-    if contract.start_date and contract.initial_end_date and \
-            contract.initial_end_date < contract.start_date:
-        errors["initial_end_date"] = "The end date must be the same as or after the start date"
-    if contract.annual_value is not None and contract.annual_value < 0:
-        errors["annual_value"] = "The annual value must be £0 or more"
-    if contract.vat_not_recoverable is not None and contract.vat_not_recoverable < 0:
-        errors["vat_not_recoverable"] = "VAT not recoverable must be £0 or more"
-    if not route_belongs_to_regime(contract.procurement_regime, contract.procurement_route):
-        regime = ProcurementRegime(contract.procurement_regime).label \
-            if contract.procurement_regime in ProcurementRegime.values else "the regime"
-        route = ProcurementRoute(contract.procurement_route).label \
-            if contract.procurement_route in ProcurementRoute.values else "This route"
-        errors["procurement_route"] = f"{route} is not a route under {regime}"
-    members = set(
-        PartnershipMember.objects.filter(partnership_id=contract.partnership_id).values_list(
-            "organisation_id", flat=True
-        )
-    )
-    if contract.holder_id and contract.holder_id not in members:
-        errors["holder"] = "The contract holder must be a partner in the partnership"
-    if contract.lead_commissioner_id and contract.lead_commissioner_id not in members:
-        errors["lead_commissioner"] = "The lead commissioner must be a partner in the partnership"
-    if contract.provider_id and contract.provider_id in members:
-        errors["provider"] = "The provider cannot be one of the commissioning partners"
-    if reference and contract.holder_id and Contract.objects.filter(
-        holder_id=contract.holder_id, reference__iexact=reference
-    ).exclude(pk=contract.pk).exists():
-        errors["reference"] = (
-            f"{contract.holder.display_name} already has a contract with reference {reference}"
-        )
-    if errors:
-        raise ValidationError(errors)
+def _validate_contract(contract: Contract, *, user: User | None = None,
+                       unchanged_provider_id: int | None = None) -> None:
+    """The register's rules (``contracts.validation``, the one implementation the forms and
+    the import use too) for a contract about to be saved; raises a dict ValidationError."""
+    problems = validation.contract_problems(
+        contract, register=validation.Register.load(contract.partnership), user=user,
+        unchanged_provider_id=unchanged_provider_id)
+    if problems:
+        raise ValidationError(problems)
 
 
 def provider_not_admitted(provider: Organisation, lot) -> str | None:
@@ -168,81 +137,25 @@ def provider_not_admitted(provider: Organisation, lot) -> str | None:
             "admitted to the lot can be chosen")
 
 
-def _validate_provider(contract: Contract, *, user: User | None,
-                       unchanged: int | None = None) -> None:
-    """Who may be a contract's provider.
+def _validate_call_off_provider(contract: Contract, *, unchanged: int | None) -> None:
+    """A call-off's provider must be admitted to the call-off's lot, whichever form changes
+    it (who may be a provider at all is ``validation.contract_problems``)."""
 
-    A provider the partnership already knows (``selectors.providers_known_to``: it delivers
-    one of the partnership's contracts or applied to one of its frameworks), a provider new to
-    the service added with the contract (not saved yet), or any provider when a platform
-    administrator chooses. Never the list of every provider on the service: naming a provider
-    that works only for other partnerships is how finding 1 (a) of issue 13 began. The
-    provider a contract already has (``unchanged``) stays allowed. A call-off's provider must
-    be admitted to the call-off's lot, whichever form changes it.
-    """
-    from contracts.selectors import providers_known_to
-
-    provider = contract.provider
-    if provider.pk is not None and provider.pk != unchanged and \
-            not access.is_platform_admin(user) and \
-            not providers_known_to(contract.partnership).filter(pk=provider.pk).exists():
-        raise ValidationError({"provider": (
-            f"{provider.display_name} does not work for {contract.partnership.display_name}. "
-            "Choose a provider in the list, or add a provider that is new to the service")})
     # The call-off through the contract's reverse relation: frameworks build on the register,
     # and the register does not import them.
     call_off = getattr(contract, "call_off", None) if contract.pk else None
-    if call_off is not None and provider.pk != unchanged:
-        message = provider_not_admitted(provider, call_off.lot)
+    if call_off is not None and contract.provider_id != unchanged:
+        message = provider_not_admitted(contract.provider, call_off.lot)
         if message:
             raise ValidationError({"provider": message})
 
 
-def _add_new_provider(provider: Organisation, user: User) -> None:
-    """Save a provider organisation the commissioner added with the contract; its name must be
-    new to the service (an existing organisation is chosen from the list, never re-added)."""
-    name = provider.name.strip()
-    if not name:
-        raise ValidationError({"new_provider_name": "Enter the name of the new provider"})
-    if provider.kind not in (OrganisationKind.VCSE, OrganisationKind.INDEPENDENT_PROVIDER,
-                             OrganisationKind.NHS_TRUST, OrganisationKind.OTHER_PUBLIC_BODY):
-        raise ValidationError({"new_provider_kind": "Select what kind of provider it is"})
-    if Organisation.objects.filter(Q(name__iexact=name) | Q(short_name__iexact=name)).exists():
-        raise ValidationError({"new_provider_name": (
-            f"An organisation called {name} is already on the service. If it works for this "
-            "partnership, choose it in the list; if not, ask a platform administrator to "
-            "add the contract")})
-    provider.name = name
-    provider.is_vcse = provider.kind == OrganisationKind.VCSE
-    provider._history_user = user
-    provider.save()
-
-
 def _validate_shares(partnership_id: int, shares: Sequence[ShareInput]) -> None:
-    members = set(
-        PartnershipMember.objects.filter(partnership_id=partnership_id).values_list(
-            "organisation_id", flat=True
-        )
-    )
-    seen: set[int] = set()
-    for share in shares:
-        if share.organisation.pk not in members:
-            raise ValidationError(
-                {"shares": f"{share.organisation.display_name} is not a partner in this "
-                           "partnership"}
-            )
-        if share.organisation.pk in seen:
-            raise ValidationError(
-                {"shares": f"{share.organisation.display_name} is listed more than once"}
-            )
-        seen.add(share.organisation.pk)
-        if not Decimal("0") <= share.share_percent <= HUNDRED:
-            raise ValidationError({"shares": "Each share must be between 0% and 100%"})
-    total = sum((s.share_percent for s in shares), Decimal("0"))
-    if shares and total != HUNDRED:
-        raise ValidationError(
-            {"shares": f"The shares must add up to 100%. They add up to {total.normalize():f}%"}
-        )
+    members = PartnershipMember.objects.filter(partnership_id=partnership_id).values_list(
+        "organisation_id", flat=True)
+    problem = validation.shares_problem(members, shares)
+    if problem:
+        raise ValidationError({"shares": problem})
 
 
 def _save(contract: Contract, user: User | None) -> None:
@@ -254,67 +167,114 @@ def _save(contract: Contract, user: User | None) -> None:
 
 @transaction.atomic
 def contract_create(*, data: ContractInput, created_by: User) -> Contract:
-    """Create a contract with its service lines, extension options and shares.
+    """Create a contract with its service lines, extension options, review dates and shares.
 
-    Everything is checked before anything is written; one transaction, so a failure leaves
-    nothing behind.
+    The same path as a register import (``contracts_create_many``): everything is checked
+    before anything is written; one transaction, so a failure leaves nothing behind.
     """
-    contract = Contract(
-        reference=data.reference, title=data.title.strip(), description=data.description,
-        service_area=data.service_area, provider=data.provider, holder=data.holder,
-        lead_commissioner=data.lead_commissioner, partnership=data.partnership,
-        contract_manager=data.contract_manager, procurement_regime=data.procurement_regime,
-        procurement_route=data.procurement_route, tendered=data.tendered, works=data.works,
-        start_date=data.start_date, initial_end_date=data.initial_end_date,
-        notice_period_months=data.notice_period_months, annual_value=data.annual_value,
-        vat_not_recoverable=data.vat_not_recoverable, status=data.status,
-        awarded_on=data.awarded_on,
+    try:
+        return contracts_create_many(items=[data], created_by=created_by)[0]
+    except ContractsRefused as refused:
+        raise ValidationError(refused.problems[0]) from None
+
+
+class ContractsRefused(ValidationError):
+    """Some contracts of a batch break the register's rules; nothing was written.
+    ``problems``: the batch position → field → message."""
+
+    def __init__(self, problems: dict[int, dict[str, str]]) -> None:
+        super().__init__({name: message for rows in problems.values()
+                          for name, message in rows.items()})
+        self.problems = problems
+
+
+def _contract_from(data: ContractInput) -> Contract:
+    return Contract(
+        reference=data.reference, title=(data.title or "").strip(),
+        description=data.description, service_area=data.service_area,
+        provider=data.provider, holder=data.holder, lead_commissioner=data.lead_commissioner,
+        partnership=data.partnership, contract_manager=data.contract_manager,
+        procurement_regime=data.procurement_regime, procurement_route=data.procurement_route,
+        tendered=data.tendered, works=data.works, start_date=data.start_date,
+        initial_end_date=data.initial_end_date, notice_period_months=data.notice_period_months,
+        annual_value=data.annual_value, vat_not_recoverable=data.vat_not_recoverable,
+        status=data.status, awarded_on=data.awarded_on,
     )
-    _validate_contract(contract)
-    _validate_provider(contract, user=created_by)
-    _validate_shares(data.partnership.pk, data.shares)
-    parties = {data.holder, data.lead_commissioner, *(s.organisation for s in data.shares)}
-    if data.contract_manager and not access.works_for_any(
-            data.contract_manager, access.contract_party_ids(
-                contract, share_organisations=[s.organisation for s in data.shares])):
-        raise ValidationError({"contract_manager": MANAGER_NOT_PARTY})
-    if not access.creator_is_party(created_by, [p for p in parties if p is not None]):
-        # Nobody adds a contract they could not then see (commissioning.access).
-        raise ValidationError({"holder": "Your organisation must be the contract holder, the "
-                                         "lead commissioner or one of the partners with a "
-                                         "share"})
-    if any(months <= 0 for months in data.extension_option_months):
-        raise ValidationError({"extension_options": "Each extension option must be at least "
-                                                    "1 month long"})
-    if data.status == ContractStatus.AWARDED:
-        _record_award(contract, data.awarded_on or timezone.localdate())
-    if data.provider.pk is None:
-        _add_new_provider(data.provider, created_by)
-        contract.provider = data.provider
+
+
+@transaction.atomic
+def contracts_create_many(
+    *, items: Sequence[ContractInput], created_by: User,
+    registers: dict[int, validation.Register] | None = None,
+    labels: Sequence[str] | None = None,
+) -> list[Contract]:
+    """Create contracts with everything that hangs off them, in bulk, by the one set of rules.
+
+    Every contract is checked (``validation.contract_problems``) before anything is written;
+    if any breaks a rule, ``ContractsRefused`` says which and nothing is saved. Then: an
+    Awarded contract gets its award and standstill (``_record_award``), providers new to the
+    service are added once each (the same unsaved ``Organisation`` may stand for several
+    contracts), and contracts, service lines, extension options, review dates and shares are
+    written with ``bulk_create_with_history``, so each has its history row. ``registers``:
+    ``validation.Register`` per partnership id, loaded in bulk by a caller that checked the
+    rows already; ``labels`` name each item in messages ("row 7").
+    """
+    registers = dict(registers or {})
+    contracts: list[Contract] = []
+    problems: dict[int, dict[str, str]] = {}
+    for index, data in enumerate(items):
+        contract = _contract_from(data)
+        register = registers.get(data.partnership.pk)
+        if register is None:
+            register = registers[data.partnership.pk] = validation.Register.load(
+                data.partnership, bulk=len(items) > 1)
+        found = validation.contract_problems(
+            contract, register=register, user=created_by,
+            extension_option_months=data.extension_option_months, shares=data.shares,
+            check_creator=True, where=labels[index] if labels else f"contract {index + 1}")
+        if found:
+            problems[index] = found
+        contracts.append(contract)
+    if problems:
+        raise ContractsRefused(problems)
+    new_providers = list({id(d.provider): d.provider for d in items
+                          if d.provider.pk is None}.values())
+    for provider in new_providers:
+        provider.name = provider.name.strip()
+        provider.is_vcse = provider.is_vcse or provider.kind == OrganisationKind.VCSE
+    bulk_create_with_history(new_providers, Organisation, batch_size=500,
+                             default_user=created_by)
+    for contract, data in zip(contracts, items, strict=True):
+        contract.provider = data.provider  # now saved, with its primary key
+        if data.status == ContractStatus.AWARDED:
+            _record_award(contract, data.awarded_on or timezone.localdate())
     try:
         with transaction.atomic():
-            _save(contract, created_by)
+            contracts = bulk_create_with_history(contracts, Contract, batch_size=500,
+                                                 default_user=created_by)
     except IntegrityError as error:
-        raise ValidationError(
-            {"reference": f"{data.holder.display_name} already has a contract with reference "
-                          f"{data.reference}"}
-        ) from error
-    names = [name.strip() for name in data.service_lines if name.strip()]
-    # bulk_create skips save(), so the history rows are written alongside.
-    bulk_create_with_history([
-        ServiceLine(contract=contract, name=name, order=index)
-        for index, name in enumerate(dict.fromkeys(names), start=1)
-    ], ServiceLine, default_user=created_by)
-    bulk_create_with_history([
-        ExtensionOption(contract=contract, sequence=index, length_months=months)
-        for index, months in enumerate(data.extension_option_months, start=1)
-    ], ExtensionOption, default_user=created_by)
-    for share in data.shares:
-        contract.shares.create(
-            organisation=share.organisation, share_percent=share.share_percent,
-            joint_monitoring=share.joint_monitoring,
-        )
-    return contract
+        if len(items) > 1:
+            raise  # the caller checks the whole batch again
+        raise ContractsRefused({0: {"reference": (
+            f"{items[0].holder.display_name} already has a contract with reference "
+            f"{items[0].reference}")}}) from error
+    lines, options, reviews, shares = [], [], [], []
+    for contract, data in zip(contracts, items, strict=True):
+        names = [name.strip()[:200] for name in data.service_lines if name.strip()]
+        lines += [ServiceLine(contract=contract, name=name, order=index)
+                  for index, name in enumerate(dict.fromkeys(names), start=1)]
+        options += [ExtensionOption(contract=contract, sequence=index, length_months=months)
+                    for index, months in enumerate(data.extension_option_months, start=1)]
+        reviews += [ReviewDate(contract=contract, date=when, description=what)
+                    for when, what in data.review_dates]
+        shares += [CommissioningShare(contract=contract, organisation=share.organisation,
+                                      share_percent=share.share_percent,
+                                      joint_monitoring=share.joint_monitoring)
+                   for share in data.shares]
+    for rows, model in ((lines, ServiceLine), (options, ExtensionOption),
+                        (reviews, ReviewDate), (shares, CommissioningShare)):
+        bulk_create_with_history(rows, model, batch_size=1000, default_user=created_by)
+    return contracts
 
 
 @transaction.atomic
@@ -332,11 +292,8 @@ def contract_update(
     provider_before = fresh.provider_id
     for name, value in changes.items():
         setattr(fresh, name, value)
-    _validate_contract(fresh)
-    _validate_provider(fresh, user=updated_by, unchanged=provider_before)
-    if fresh.contract_manager_id and not access.works_for_any(
-            fresh.contract_manager, access.contract_party_ids(fresh)):
-        raise ValidationError({"contract_manager": MANAGER_NOT_PARTY})
+    _validate_contract(fresh, user=updated_by, unchanged_provider_id=provider_before)
+    _validate_call_off_provider(fresh, unchanged=provider_before)
     _save(fresh, updated_by)
     return fresh
 
@@ -741,8 +698,6 @@ def register_import_start(*, partnership: Partnership, upload: UploadedFile,
                           created_by: User) -> RegisterImport:
     """Store an uploaded register after checking the file (size, type by content, macros,
     zip bomb, CSV/XLSX well-formed, row limit). Raises ValidationError({"file": ...})."""
-    from contracts import imports
-
     name = PurePath(upload.name or "register").name[:255]
     upload.seek(0)
     data = upload.read(settings.MAX_UPLOAD_BYTES + 1)  # one byte over is enough to refuse
@@ -765,28 +720,31 @@ def register_import_start(*, partnership: Partnership, upload: UploadedFile,
     return register_import
 
 
-def register_import_map(*, register_import: RegisterImport, mapping: dict[str, str]) -> None:
-    """Save the column mapping and check every row: now for a small file, in a Celery task
-    for one over ``imports.ASYNC_ROWS`` rows."""
-    from contracts import imports
-
+def register_import_map(*, register_import: RegisterImport, mapping: dict[str, str],
+                        fixed: dict[str, str] | None = None) -> None:
+    """Save which column feeds each field (one column may feed two fields) and the values
+    chosen for every row (``fixed``: e.g. the contract holder), then check every row: now
+    for a small file, in a Celery task for one over ``imports.ASYNC_ROWS`` rows."""
+    fixed = {k: v.strip() for k, v in (fixed or {}).items() if v and v.strip()}
+    stored: dict[str, object] = {k: v for k, v in mapping.items() if v}
+    for name, value in fixed.items():
+        if name in imports.FIELDS_BY_NAME:
+            stored[name] = {"value": value}  # the same for every row, whatever the column
     missing = [imports.FIELDS_BY_NAME[n].label for n in imports.REQUIRED_FIELDS
-               if not mapping.get(n)]
+               if not stored.get(n)]
     if missing:
-        raise ValidationError({"mapping": f"Choose a column for: {', '.join(missing)}"})
-    unknown = [h for h in mapping.values() if h and h not in register_import.headers]
+        raise ValidationError({"mapping": f"Choose a column or a value for every row for: "
+                                          f"{', '.join(missing)}"})
+    unknown = [h for h in stored.values() if isinstance(h, str) and
+               h not in register_import.headers]
     if unknown:
         raise ValidationError({"mapping": "Choose columns from the file"})
-    used = [h for h in mapping.values() if h]
-    if len(used) != len(set(used)):
-        raise ValidationError({"mapping": "Use each column of the file for one field only"})
     claimed = RegisterImport.objects.filter(
         pk=register_import.pk,
         status__in=(RegisterImportStatus.UPLOADED, RegisterImportStatus.VALIDATED,
                     RegisterImportStatus.FAILED),
-    ).update(mapping={k: v for k, v in mapping.items() if v}, errors=[], preview=[],
-             error_count=0, processed_rows=0, failure="",
-             status=RegisterImportStatus.VALIDATION_QUEUED)
+    ).update(mapping=stored, errors=[], preview=[], error_count=0, processed_rows=0,
+             failure="", status=RegisterImportStatus.VALIDATION_QUEUED)
     if not claimed:
         raise ValidationError({"mapping": "This import is already being checked or imported"})
     if register_import.row_count > imports.ASYNC_ROWS:
@@ -810,22 +768,18 @@ def _claim(import_id: int, queued: str, working: str) -> RegisterImport | None:
 
 
 def _check_file(register_import: RegisterImport, *, progress: bool):
-    from contracts import imports
-
     table = imports.table_from_file(register_import.file, register_import.original_name)
 
     def report(done: int) -> None:
         RegisterImport.objects.filter(pk=register_import.pk).update(processed_rows=done)
 
-    importer = register_import.created_by
-    importer_ids = None if access.is_platform_admin(importer) else frozenset(
-        m.organisation_id for m in access.active_memberships(importer))
     return imports.check_rows(table, register_import.mapping,
                               partnership=register_import.partnership,
-                              progress=report if progress else None, importer_ids=importer_ids)
+                              user=register_import.created_by,
+                              progress=report if progress else None)
 
 
-def _store_check(register_import: RegisterImport, result) -> None:
+def _store_check(register_import: RegisterImport, result: imports.CheckResult) -> None:
     register_import.errors = result.errors
     register_import.error_count = result.error_count
     register_import.preview = [r.preview() for r in result.rows]
@@ -840,8 +794,6 @@ def _store_check(register_import: RegisterImport, result) -> None:
 def register_import_validate(*, import_id: int) -> RegisterImport | None:
     """Check every row of a queued import and store the preview and the errors. Safe to run
     twice: only the run that claims the import does the work."""
-    from contracts import imports
-
     register_import = _claim(import_id, RegisterImportStatus.VALIDATION_QUEUED,
                              RegisterImportStatus.VALIDATING)
     if register_import is None:
@@ -856,27 +808,37 @@ def register_import_validate(*, import_id: int) -> RegisterImport | None:
     return register_import
 
 
+def providers_without_vcse_flag(new_providers: list[dict]) -> int:
+    """New providers whose row does not say whether they are a VCSE."""
+    return sum(1 for p in new_providers if p.get("vcse") is None)
+
+
 def register_import_confirm(*, register_import: RegisterImport, confirmed_by: User,
                             create_providers: bool, provider_kind: str = "") -> None:
-    """The user confirmed the preview: import now (small file) or in a task (large file)."""
-    from contracts import imports
-
+    """The user confirmed the preview: import the rows without problems now (small file) or
+    in a task (large file); the rows with problems are handed back as a file to fix."""
     if register_import.status != RegisterImportStatus.VALIDATED:
         raise ValidationError({"confirm": "This import is not ready to confirm"})
-    if register_import.error_count:
-        raise ValidationError({"confirm": "Correct the errors in the file and upload it again"})
+    if not any(not row["errors"] and not row.get("existing")
+               for row in register_import.preview):
+        raise ValidationError({"confirm": (
+            "There are no rows to import: every row has a problem or is in the register "
+            "already. Download the rows with problems, correct them and upload the file "
+            "again")})
     if register_import.new_providers:
         if not create_providers:
             count = len(register_import.new_providers)
             raise ValidationError({"create_providers": (
                 f"Select to create the {count} new provider{'s' if count != 1 else ''}, or "
                 "correct the provider names in the file")})
-        if provider_kind not in (OrganisationKind.VCSE, OrganisationKind.INDEPENDENT_PROVIDER):
+        if providers_without_vcse_flag(register_import.new_providers) and \
+                provider_kind not in (OrganisationKind.VCSE,
+                                      OrganisationKind.INDEPENDENT_PROVIDER):
             raise ValidationError({"provider_kind": "Select what kind of providers they are"})
     claimed = RegisterImport.objects.filter(
-        pk=register_import.pk, status=RegisterImportStatus.VALIDATED, error_count=0,
+        pk=register_import.pk, status=RegisterImportStatus.VALIDATED,
     ).update(status=RegisterImportStatus.IMPORT_QUEUED,
-             create_providers_as=provider_kind if create_providers else "")
+             create_providers_as=(provider_kind or "file") if create_providers else "")
     if not claimed:
         raise ValidationError({"confirm": "This import is not ready to confirm"})
     if register_import.row_count > imports.ASYNC_ROWS:
@@ -888,10 +850,10 @@ def register_import_confirm(*, register_import: RegisterImport, confirmed_by: Us
 
 def register_import_run(*, import_id: int) -> RegisterImport | None:
     """Import a confirmed register: every row is checked again (the register may have changed
-    since the preview) and then everything is written in ONE transaction, so either every
-    contract is imported or none is."""
-    from contracts import imports
-
+    since the preview), then the rows without problems are written in ONE transaction through
+    ``contracts_create_many`` (the path of ``contract_create``); rows with problems stay in
+    the preview, to be downloaded, fixed and uploaded again. Rows whose reference is in the
+    register already are left alone, so a second upload of the same file changes nothing."""
     register_import = _claim(import_id, RegisterImportStatus.IMPORT_QUEUED,
                              RegisterImportStatus.IMPORTING)
     if register_import is None:
@@ -902,49 +864,51 @@ def register_import_run(*, import_id: int) -> RegisterImport | None:
         RegisterImport.objects.filter(pk=import_id).update(
             status=RegisterImportStatus.FAILED, failure=str(error), finished_at=timezone.now())
         return None
-    kind = register_import.create_providers_as
-    if result.error_count or (result.new_providers and not kind):
+    if result.new_providers and not register_import.create_providers_as:
         _store_check(register_import, result)  # back to the preview, nothing saved
         return register_import
     try:
         with transaction.atomic():
-            count = _write_import(register_import, result, kind)
-    except IntegrityError:
-        register_import.status = RegisterImportStatus.VALIDATED
+            count = _write_import(register_import, result)
+    except (IntegrityError, ContractsRefused):
+        _store_check(register_import, result)
         register_import.failure = (
             "Nothing was imported: the register changed while the file was being imported "
             "(a reference or provider was added by someone else). Check the file again."
         )
-        register_import.save(update_fields=["status", "failure", "updated_at"])
+        register_import.save(update_fields=["failure", "updated_at"])
         return register_import
+    _store_check(register_import, result)
     register_import.status = RegisterImportStatus.IMPORTED
     register_import.imported_count = count
-    register_import.processed_rows = count
-    register_import.finished_at = timezone.now()
     register_import.save()
     return register_import
 
 
-def _write_import(register_import: RegisterImport, result, provider_kind: str) -> int:
-    from contracts import imports
-
-    user = register_import.created_by
-    created: dict[str, Organisation] = {}
-    if result.new_providers:
-        providers = [
-            Organisation(name=p["name"], kind=provider_kind,
-                         registration_number=p["registration_number"],
-                         is_vcse=provider_kind == OrganisationKind.VCSE)
-            for p in result.new_providers
-        ]
-        for organisation in bulk_create_with_history(providers, Organisation, batch_size=500,
-                                                     default_user=user):
-            created[imports.organisation_key(organisation.name)] = organisation
-    contracts: list[Contract] = []
-    for row in result.rows:
+def _write_import(register_import: RegisterImport, result: imports.CheckResult) -> int:
+    """The importable rows as ``ContractInput``s, written by ``contracts_create_many``."""
+    kind = register_import.create_providers_as
+    rows = result.importable
+    providers: dict[str, Organisation] = {}
+    flags = {imports.organisation_key(p["name"]): p for p in result.new_providers}
+    items: list[ContractInput] = []
+    for row in rows:
         v = row.values
-        provider = v["provider"] or created[row.new_provider]
-        contracts.append(Contract(
+        provider = v["provider"]
+        if provider is None:
+            provider = providers.get(row.new_provider)
+            if provider is None:
+                # The file's own SME / VCSE columns decide; the confirm page only for the
+                # providers the file says nothing about.
+                flagged = flags.get(row.new_provider, {})
+                vcse = flagged.get("vcse")
+                provider = providers[row.new_provider] = Organisation(
+                    name=v["provider_name"][:200],
+                    registration_number=v["provider_registration_number"][:20],
+                    kind=OrganisationKind.VCSE if vcse or (vcse is None and kind == "vcse")
+                    else OrganisationKind.INDEPENDENT_PROVIDER,
+                    is_sme=bool(flagged.get("sme")), is_vcse=bool(vcse))
+        items.append(ContractInput(
             reference=v["reference"], title=v["title"], description=v["description"],
             service_area=v["service_area"], provider=provider, holder=v["holder"],
             lead_commissioner=v["lead_commissioner"], partnership=register_import.partnership,
@@ -953,23 +917,9 @@ def _write_import(register_import: RegisterImport, result, provider_kind: str) -
             start_date=v["start_date"], initial_end_date=v["end_date"],
             notice_period_months=v["notice_period_months"], annual_value=v["annual_value"],
             vat_not_recoverable=v["vat_not_recoverable"], status=v["status"],
+            service_lines=v["service_lines"], extension_option_months=v["extension_options"],
+            review_dates=[(v["review_date"], "Review (imported)")] if v["review_date"] else (),
         ))
-        if contracts[-1].status == ContractStatus.AWARDED:
-            # Imported as Awarded: the award is recorded on the day of the import, as when
-            # the contract is added through the pages, so its standstill and alerts apply.
-            _record_award(contracts[-1], timezone.localdate())
-    contracts = bulk_create_with_history(contracts, Contract, batch_size=500,
-                                         default_user=user)
-    options, reviews, lines = [], [], []
-    for contract, row in zip(contracts, result.rows, strict=True):
-        v = row.values
-        options += [ExtensionOption(contract=contract, sequence=i, length_months=months)
-                    for i, months in enumerate(v["extension_options"], start=1)]
-        if v["review_date"]:
-            reviews.append(ReviewDate(contract=contract, date=v["review_date"],
-                                      description="Review (imported)"))
-        lines += [ServiceLine(contract=contract, name=name, order=i)
-                  for i, name in enumerate(dict.fromkeys(v["service_lines"]), start=1)]
-    for rows, model in ((options, ExtensionOption), (reviews, ReviewDate), (lines, ServiceLine)):
-        bulk_create_with_history(rows, model, batch_size=1000, default_user=user)
-    return len(contracts)
+    contracts_create_many(items=items, created_by=register_import.created_by,
+                          labels=[f"row {row.row}" for row in rows])
+    return len(items)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("contracts/import/", views.import_start, name="import"),
     path("contracts/import/<int:pk>/", views.import_detail, name="import_detail"),
     path("contracts/import/<int:pk>/columns/", views.import_map, name="import_map"),
+    path("contracts/import/<int:pk>/problems/", views.import_problems, name="import_problems"),
     path("contracts/<int:pk>/ocds.json", views.contract_ocds, name="ocds"),
     path("contracts/<int:pk>/notices/<str:kind>/<str:event>/", notice_views.notice_detail,
          name="notice"),

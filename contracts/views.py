@@ -8,6 +8,7 @@ user who may not see a contract gets a 404; one who may see it but not change it
 from __future__ import annotations
 
 import json
+from pathlib import PurePath
 
 from django.conf import settings
 from django.contrib import messages
@@ -666,16 +667,11 @@ def _require_importer(request: HttpRequest) -> None:
 
 
 def _import_for_user(request: HttpRequest, pk: int) -> RegisterImport:
-    """An import is seen only by the person who uploaded it, while they are still in its
-    partnership."""
+    """An import is seen only by the person who uploaded it (``RegisterImport.for_user``);
+    anyone else gets a 404."""
     _require_importer(request)
     return get_object_or_404(
-        RegisterImport.objects.select_related("partnership").filter(
-            created_by=request.user,
-            partnership__in=access.partnerships_for_user(request.user),
-        ),
-        pk=pk,
-    )
+        RegisterImport.objects.for_user(request.user).select_related("partnership"), pk=pk)
 
 
 @require_http_methods(["GET", "POST"])
@@ -707,13 +703,20 @@ def import_map(request: HttpRequest, pk: int) -> HttpResponse:
                                       RegisterImportStatus.VALIDATED,
                                       RegisterImportStatus.FAILED):
         return redirect(register_import)
+    initial: dict[str, str] = {}
+    for name in imports.FIELDS_BY_NAME:
+        initial[name] = imports.column_of(register_import.mapping, name) or ""
+        initial[f"{name}__fixed"] = imports.fixed_value(register_import.mapping, name) or ""
+    organisations = Organisation.objects.filter(
+        partnership_memberships__partnership=register_import.partnership).order_by("name")
     form = ColumnMappingForm(request.POST or None, fields=imports.FIELDS,
-                             headers=register_import.headers,
-                             initial=register_import.mapping)
+                             headers=register_import.headers, organisations=organisations,
+                             initial=initial)
     if request.method == "POST" and form.is_valid():
-        mapping = {f.name: form.cleaned_data.get(f.name) or "" for f in imports.FIELDS}
+        mapping, fixed = form.mapping()
         try:
-            services.register_import_map(register_import=register_import, mapping=mapping)
+            services.register_import_map(register_import=register_import, mapping=mapping,
+                                         fixed=fixed)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -729,7 +732,9 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Progress while a task works, the preview of every row, then the result."""
     register_import = _import_for_user(request, pk)
     form = ImportConfirmForm(request.POST if request.method == "POST" else None,
-                             new_provider_count=len(register_import.new_providers))
+                             new_provider_count=len(register_import.new_providers),
+                             unflagged=services.providers_without_vcse_flag(
+                                 register_import.new_providers))
     if request.method == "POST" and form.is_valid():
         try:
             services.register_import_confirm(
@@ -744,13 +749,33 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, f"{register_import.imported_count} contracts "
                                           "imported into the register")
             return redirect(register_import)
-    paginator = Paginator(register_import.preview, IMPORT_PREVIEW_PAGE)
+    preview = register_import.preview
+    paginator = Paginator(preview, IMPORT_PREVIEW_PAGE)
     page = paginator.get_page(request.GET.get("page"))
-    rows_with_errors = sum(1 for row in register_import.preview if row["errors"])
+    rows_with_errors = sum(1 for row in preview if row["errors"])
+    existing = sum(1 for row in preview if row.get("existing"))
     return render(request, "contracts/import_detail.html", {
         "register_import": register_import, "form": form, "page_obj": page,
         "rows": page.object_list, "rows_with_errors": rows_with_errors,
+        "existing": existing, "importable": len(preview) - rows_with_errors - existing,
+        "warnings": [(row["row"], w) for row in preview for w in row.get("warnings", ())],
         "statuses": RegisterImportStatus,
         "percent": (100 * register_import.processed_rows // register_import.row_count)
         if register_import.row_count else 0,
     })
+
+
+@require_GET
+def import_problems(request: HttpRequest, pk: int) -> HttpResponse:
+    """The rows with problems, in the file's own layout (its headings, in its order) with a
+    "Problems" column added: fix them and upload the file again."""
+    register_import = _import_for_user(request, pk)
+    if not any(row["errors"] for row in register_import.preview):
+        raise Http404
+    table = imports.table_from_file(register_import.file, register_import.original_name)
+    header, rows = imports.problem_rows(table, register_import.preview)
+    stem = PurePath(register_import.original_name).stem or "register"
+    if register_import.file_kind == "xlsx":
+        return xlsx_response(f"{stem} - rows with problems.xlsx", header, rows,
+                             sheet_title="Rows with problems")
+    return csv_response(f"{stem} - rows with problems.csv", header, rows)

@@ -285,9 +285,10 @@ def test_it_refuses_too_many_rows(world, commissioner, monkeypatch):
     assert "more than 5 rows" in content
 
 
-# --- Bad rows: each problem named by row and column, nothing saved ----------------------------
+# --- Bad rows: each problem named by row and column; the good rows are imported --------------
 
-def test_every_bad_cell_is_reported_by_row_and_column_and_nothing_is_saved(world, commissioner):
+def test_every_bad_cell_is_reported_by_row_and_column_and_only_good_rows_are_imported(
+        world, commissioner):
     client = commissioner
     contract_for(world, reference="EXISTING-1", holder=world.council_a)
     rows = [
@@ -313,8 +314,9 @@ def test_every_bad_cell_is_reported_by_row_and_column_and_nothing_is_saved(world
                            "1 April 2021 or 2021-04-01",
         (4, "End Date"): "Enter the end date as a date, like 01/04/2021, 1 April 2021 or "
                          "2021-04-01",
-        (5, "Annual Value"): "Enter the annual value as an amount in pounds, like "
-                             "£1,234.50",
+        (5, "Annual Value"): "Enter the annual value as an amount in pounds written in "
+                             "full, like £75,000: amounts shortened with k or m (like £75k "
+                             "or £2.7m) are not read",
         (6, "Annual Value"): "The annual value must be £0 or more",
         (7, "Contract Holder"): "'London Borough of Merton' is not a partner in "
                                 f"{world.partnership_a.name}. The contract holder must be one "
@@ -324,25 +326,29 @@ def test_every_bad_cell_is_reported_by_row_and_column_and_nothing_is_saved(world
                                   "one of the partnership's organisations",
         (9, "Contract Ref"): "Reference IMP-00001 is also used in row 2 for the same contract "
                              "holder",
-        (10, "Contract Ref"): "Bromley Council already has a contract with reference "
-                              "existing-1 in the register",
-        (11, "End Date"): "The end date (31/03/2021) must be the same as or after the start "
-                          "date (01/04/2024)",
+        (11, "End Date"): "The end date must be the same as or after the start date",
         (12, "Department"): "'Parks' is not a service area. Use one of: Adult social care, "
                             "Children's services, Public health, Mental health, Learning "
                             "disability, Carers, Community health or Other",
-        (13, "Procurement Route"): "'Handshake' is not a procurement route. For example Open "
-                                   "procedure, Light touch regime, Direct Award C, Grant",
-        (14, "Title"): "Enter the title",
-        (15, "Supplier Name"): "NHS South East London ICB is a commissioning partner, so it "
-                               "cannot be the provider",
+        (13, "Procurement Route"): "'Handshake' is not a procurement route we know. Use one "
+                                   "such as Open procedure, Light touch regime, Negotiated "
+                                   "without notice, Framework call-off, Direct Award C or Grant",
+        (14, "Title"): "Enter the contract title",
+        (15, "Supplier Name"): "SEL ICB is a commissioning partner, so it cannot be the "
+                               "provider",
     }
+    # Row 10's reference is in the register already: the reference is the key, so it is
+    # left as it is, not reported as a problem and not imported again.
+    assert [r["existing"] for r in register_import.preview][8] is True
     page = client.get(reverse("contracts:import_detail", args=[register_import.pk]))
     assert "Row 11, column ‘End Date’" in page.content.decode()
-    assert b"nothing has been imported" in page.content
+    assert "they will not be imported" in page.content.decode()
+    assert b"Import 1 contract" in page.content
+    assert Contract.objects.count() == 1  # nothing saved before confirming
     response = client.post(reverse("contracts:import_detail", args=[register_import.pk]), {})
-    assert response.status_code == 200
-    assert Contract.objects.count() == 1  # only the one that was already there
+    assert response.status_code == 302
+    assert sorted(Contract.objects.values_list("reference", flat=True)) == [
+        "EXISTING-1", "IMP-00001"]
 
 
 def test_unknown_providers_are_offered_for_creation(world, commissioner):
@@ -385,15 +391,19 @@ def test_the_import_is_all_or_nothing(world, commissioner, monkeypatch):
     assert ExtensionOption.objects.count() == 0
 
 
-def test_a_reference_added_after_the_preview_stops_the_import(world, commissioner):
+def test_a_reference_added_after_the_preview_is_left_as_it_is(world, commissioner):
+    """The rows are checked again when the import runs: a contract someone added meanwhile
+    with the same reference is kept as it is, and the other rows are imported."""
     client = commissioner
     register_import = upload_and_check(client, world, csv_bytes([good_row(1), good_row(2)]))
-    contract_for(world, reference="IMP-00002", holder=world.council_a)
+    added = contract_for(world, reference="IMP-00002", holder=world.council_a, title="Theirs")
     client.post(reverse("contracts:import_detail", args=[register_import.pk]), {})
     register_import.refresh_from_db()
-    assert register_import.status == RegisterImportStatus.VALIDATED
-    assert register_import.errors[0]["row"] == 3
-    assert Contract.objects.count() == 1
+    assert register_import.status == RegisterImportStatus.IMPORTED
+    assert register_import.imported_count == 1
+    assert Contract.objects.count() == 2
+    added.refresh_from_db()
+    assert added.title == "Theirs"
 
 
 # --- Large files through Celery (eager in tests) ---------------------------------------------
