@@ -209,3 +209,8 @@ class TestExportPages:
             f"/reports/committee/exports/{part2.pk}/").status_code == 404
         assert client.post(f"/reports/committee/{report.pk}/export/",
                            {"part": "part1", "format": "odt"}).status_code == 404
+        # Nor does that role read the exempt section's register figures on the report page.
+        reader = client_for(world.finance_officer_a).get(report.get_absolute_url())
+        assert reader.status_code == 200
+        assert "Core LBB/CCG/BCF" not in reader.content.decode()
+        assert "5,000" in reader.content.decode()  # the public customer-impact box
