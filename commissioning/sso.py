@@ -32,7 +32,6 @@ import os
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import timedelta
 from urllib.parse import urlencode, urlsplit
 
 import requests
@@ -42,7 +41,6 @@ from django.conf import settings
 from django.contrib.auth import login as auth_login
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Max, Q
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -156,16 +154,25 @@ class Refusal(Exception):
 # --- Who signs in where -----------------------------------------------------------------------
 
 def provider_for_email(email: str) -> IdentityProvider | None:
-    """The enabled provider whose allowed domains include this address's domain."""
-    domain = normalise_email(email).rpartition("@")[2]
+    """The enabled provider whose allowed domains include this address's domain. A domain
+    several organisations share (nhs.net for NHSmail) goes to the organisation the address
+    is a member of or invited to."""
+    email = normalise_email(email)
+    domain = email.rpartition("@")[2]
     if not domain:
         return None
     # One row per organisation with single sign-on: a handful, read whole.
-    for provider in IdentityProvider.objects.filter(is_enabled=True).select_related(
-            "organisation"):
-        if domain in provider.domains:
-            return provider
-    return None
+    candidates = [provider for provider in IdentityProvider.objects.filter(is_enabled=True)
+                  .select_related("organisation").order_by("pk") if domain in provider.domains]
+    if len(candidates) > 1:
+        organisations = {p.organisation_id for p in candidates}
+        known = set(Membership.objects.filter(
+            user__email__iexact=email, is_active=True, organisation__in=organisations,
+        ).values_list("organisation_id", flat=True)) | set(Invitation.objects.pending().filter(
+            email__iexact=email, organisation__in=organisations,
+        ).values_list("organisation_id", flat=True))
+        candidates = [p for p in candidates if p.organisation_id in known] or candidates
+    return candidates[0] if candidates else None
 
 
 def sign_in_origins() -> list[str]:
@@ -493,50 +500,3 @@ def end_session_url(request: HttpRequest) -> str | None:
                        "client_id": provider.client_id,
                        "post_logout_redirect_uri": request.build_absolute_uri(reverse("login"))})
     return f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"
-
-
-# --- Leavers ---------------------------------------------------------------------------------
-
-@transaction.atomic
-def suspend_dormant_accounts(*, now=None) -> int:
-    """Suspend people who should sign in through their organisation's provider and have not
-    for ``SSO_SUSPEND_AFTER_DAYS``: a leaver whose organisation account was closed stops
-    getting in here too, without anyone remembering to remove them.
-
-    Who counts: members of an organisation that requires single sign-on, and anyone who has
-    signed in through a provider at least once (their organisation uses it for them). Their
-    membership of that organisation is ended; an account left with no active membership is
-    suspended. Platform administrators (the break-glass route) are left alone. The clock
-    starts at the last provider sign-in, or when the provider or membership was set up.
-    Safe to run twice: it only acts on what is still active. Returns memberships ended.
-    """
-    now = now or timezone.now()
-    cutoff = now - timedelta(days=settings.SSO_SUSPEND_AFTER_DAYS)
-    ended = 0
-    for provider in IdentityProvider.objects.filter(is_enabled=True):
-        last = dict(ExternalIdentity.objects.filter(provider=provider)
-                    .values_list("user_id").annotate(Max("last_sign_in_at")))
-        memberships = (Membership.objects.filter(organisation_id=provider.organisation_id,
-                                                 is_active=True, user__is_active=True,
-                                                 user__is_superuser=False)
-                       .filter(Q(user_id__in=list(last)) if not provider.requires_sso
-                               else Q()))
-        stale_ids = []
-        for membership in memberships.only("pk", "user_id", "created_at"):
-            started = last.get(membership.user_id) or max(provider.created_at,
-                                                          membership.created_at)
-            if started < cutoff:
-                stale_ids.append(membership.pk)
-        if not stale_ids:
-            continue
-        user_ids = set(Membership.objects.filter(pk__in=stale_ids).values_list("user_id",
-                                                                              flat=True))
-        ended += Membership.objects.filter(pk__in=stale_ids).update(is_active=False)
-        for user in User.objects.filter(pk__in=user_ids):
-            if not Membership.objects.filter(user=user, is_active=True).exists():
-                user.is_active = False
-                user.save(update_fields=["is_active"])  # history records the suspension
-        logger.info("Single sign-on: %s memberships at %s ended after %s days without a "
-                    "provider sign-in", len(stale_ids), provider.organisation,
-                    settings.SSO_SUSPEND_AFTER_DAYS)
-    return ended

@@ -9,7 +9,7 @@ from django.core.mail import send_mail
 from django.db.models import F
 from django.utils import timezone
 
-from commissioning import queueing, sso
+from commissioning import leavers, queueing
 from commissioning.models import OutboundEmail, OutboundEmailStatus
 
 MAX_ATTEMPTS = 5
@@ -62,5 +62,5 @@ def sweep_email_outbox() -> int:
 @shared_task(name="commissioning.tasks.suspend_dormant_sso_accounts")
 def suspend_dormant_sso_accounts() -> int:
     """Leavers: suspend people who have not signed in through their organisation's provider
-    for ``SSO_SUSPEND_AFTER_DAYS`` (the rule: ``sso.suspend_dormant_accounts``)."""
-    return sso.suspend_dormant_accounts()
+    for ``SSO_SUSPEND_AFTER_DAYS`` (the rule: ``leavers.suspend_dormant_accounts``)."""
+    return leavers.suspend_dormant_accounts()

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
-from commissioning import sso, tasks
+from commissioning import leavers, sso, tasks
 from commissioning.models import (
     ExternalIdentity,
     Invitation,
@@ -266,11 +266,11 @@ def test_it_suspends_people_not_signed_in_through_their_provider_for_the_set_day
     bob.memberships.update(created_at=timezone.now() - timedelta(days=400))
     later = timezone.now() + timedelta(days=settings.SSO_SUSPEND_AFTER_DAYS + 1)
     # Bromley does not require single sign-on: only those who use it are held to it.
-    assert sso.suspend_dormant_accounts(now=later) == 1
+    assert leavers.suspend_dormant_accounts(now=later) == 1
     alice.refresh_from_db()
     bob.refresh_from_db()
     assert not alice.is_active and bob.is_active
-    assert sso.suspend_dormant_accounts(now=later) == 0  # safe to run twice
+    assert leavers.suspend_dormant_accounts(now=later) == 0  # safe to run twice
     council_a.requires_sso = True
     council_a.save()
     council_a.created_at = timezone.now() - timedelta(days=400)
@@ -297,3 +297,15 @@ def test_it_shows_platform_admins_when_and_how_each_person_last_signed_in(
     assert "Organisation account (Bromley Council account)" in alice_row
     merton_row = body.split("commissioner.b@example.org", 1)[1].split("</tr>", 1)[0]
     assert "Password" in merton_row
+
+
+def test_it_routes_a_shared_domain_to_the_organisation_the_person_belongs_to(world):
+    """NHSmail: several organisations register nhs.net; each address goes to its own."""
+    oidc.link_provider(world.council_a, domains="council-a.test")
+    merton = oidc.link_provider(world.council_b, client_id="icb-b", domains="council-a.test")
+    person(world.council_b, "bob")
+    assert sso.provider_for_email("BOB@council-a.test") == merton
+    assert sso.provider_for_email("nobody@council-a.test").organisation == world.council_a
+    client = Client()
+    authorization_url = oidc.start_sign_in(client, "bob@council-a.test")
+    assert "client_id=icb-b" in authorization_url
