@@ -95,6 +95,10 @@ class DueNotice:
     def when_today(self) -> str:
         return self.when(timezone.localdate())
 
+    @property
+    def overdue_today(self) -> bool:
+        return self.state(timezone.localdate()) == "overdue"
+
     def when(self, today: date) -> str:
         """"due in 5 days", "due today", "overdue by 3 days" or "published"."""
         if self.published is not None:

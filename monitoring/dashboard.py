@@ -8,6 +8,8 @@ from django.utils import timezone
 
 from commissioning import access
 from commissioning.models import Invitation, User
+from contracts.models import Contract
+from contracts.notices import DueNotice, outstanding
 from contracts.permissions import can_create_contract
 from contracts.selectors import DueAlert, key_date_alerts_for_user
 from monitoring.selectors import inbox_for_user, provider_task_list
@@ -26,6 +28,7 @@ class Dashboard:
     my_contract_alerts: int = 0
     returns_to_review: int = 0
     provider_returns: list = field(default_factory=list)
+    notices_due: list[DueNotice] = field(default_factory=list)
 
 
 DASHBOARD_ALERTS_SHOWN = 20
@@ -46,6 +49,8 @@ def dashboard_for_user(*, user: User) -> Dashboard:
         dashboard.my_contract_alerts = sum(
             1 for a in dashboard.contract_alerts if a.manager_id == user.pk
         )
+        # Procurement Act and PSR notices not yet recorded as published (contracts.notices).
+        dashboard.notices_due = outstanding(Contract.objects.for_user(user).with_term())
     if access.is_commissioner_side(user):
         dashboard.returns_to_review = inbox_for_user(user=user).count()
     if access.is_provider_user(user):
