@@ -7,19 +7,21 @@ from __future__ import annotations
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, mixins, viewsets
+from rest_framework.response import Response
 
 from commissioning import access
 from commissioning.models import Organisation
 from commissioning.spreadsheets import csv_response
 from contracts.filters import ContractFilter
 from contracts.frameworks.models import CallOff, Framework, Lot, ProviderApplication
-from contracts.models import CommissioningShare, Contract, ExtensionOption
+from contracts.models import Contract
 from contracts.selectors import contract_register
 from funding.models import Contribution, Scheme, SchemeBudget, Section75Agreement
 from monitoring.filters import InboxFilter
 from monitoring.models import KPI, KPITarget, PerformanceReturn, ReportingPeriod
 
 from . import facts, serializers
+from .contract_rows import contract_rows
 from .filters import KPIValueFilter, MonthlyActualFilter
 
 ID = r"[0-9]{1,18}"
@@ -46,15 +48,18 @@ class ContractViewSet(ReadOnly):
     filterset_class = ContractFilter
 
     def scoped(self, user):
-        return contract_register(user=user).select_related("partnership").prefetch_related(
-            "service_lines", "review_dates", "decisions", "variations",
-            Prefetch("shares", queryset=CommissioningShare.objects.select_related(
-                "organisation")),
-            Prefetch("extension_options", queryset=ExtensionOption.objects.all()))
+        return contract_register(user=user)
 
-    def get_serializer_context(self):
-        return {**super().get_serializer_context(),
-                "is_provider": access.is_provider_user(self.request.user)}
+    def _rows(self, contracts) -> list[dict]:
+        return contract_rows(list(contracts), request=self.request,
+                             is_provider=access.is_provider_user(self.request.user))
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self._rows(page))
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self._rows([self.get_object()])[0])
 
 
 @extend_schema(tags=["Contracts"])

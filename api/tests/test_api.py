@@ -18,10 +18,21 @@ from django.utils import timezone
 from openapi_spec_validator import validate
 
 from api import tokens
+from api.contract_rows import contract_rows
 from api.models import ApiToken
+from api.serializers import ContractSerializer
 from api.throttling import PerTokenThrottle
 from commissioning.models import Membership
-from contracts.tests.factories import ExtensionOptionFactory, ShareFactory, contract_for
+from contracts.selectors import contract_register
+from contracts.tests.factories import (
+    DecisionFactory,
+    ExtensionOptionFactory,
+    ReviewDateFactory,
+    ServiceLineFactory,
+    ShareFactory,
+    VariationFactory,
+    contract_for,
+)
 from funding.tests.factories import actual, agreement_for, scheme_for
 from monitoring.tests.factories import fill_and_submit, kpi_with_target, quarter
 
@@ -313,3 +324,20 @@ def test_it_documents_every_endpoint_on_a_page(world, client_for):
     for path in ("/api/v1/contracts/", "/api/v1/facts/kpi-values/", "/api/v1/periods/{id}/"):
         assert f"GET {path}" in page, path
     assert "page_size" in page and "annual_value" in page
+
+
+def test_it_gives_contracts_exactly_as_the_documented_serializer_does(world, data, rf):
+    a = data["a"]
+    ServiceLineFactory(contract=a, name="Advice")
+    ServiceLineFactory(contract=a, name="Breaks")
+    ReviewDateFactory(contract=a)
+    DecisionFactory(contract=a)
+    VariationFactory(contract=a)
+    request = rf.get("/api/v1/contracts/")
+    for user, is_provider in ((world.commissioner_a, False), (world.provider_x_user, True)):
+        contracts = list(contract_register(user=user))
+        documented = ContractSerializer(contracts, many=True, context={
+            "request": request, "is_provider": is_provider}).data
+        built = contract_rows(contracts, request=request, is_provider=is_provider)
+        assert json.loads(json.dumps(built)) == json.loads(json.dumps(documented))
+        assert built[0]["service_lines"] and (is_provider or built[0]["variations"])
