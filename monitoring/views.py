@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from commissioning import access
 from commissioning.downloads import as_download
+from commissioning.locking import ConcurrentEditError
 from commissioning.periods import FinancialYear, financial_year_for
 from contracts.models import Contract
 from monitoring import charts, permissions, reporting_periods, selectors
@@ -153,6 +154,8 @@ def return_form(request: HttpRequest, contract_pk: int, period_code: str) -> Htt
                 overall_commentary=form.cleaned_data["overall_commentary"],
                 expected_version=form.cleaned_data["version"], saved_by=request.user,
             )
+        except ConcurrentEditError as error:
+            form.add_error(None, str(error))
         except ValidationError as error:
             form.add_service_errors(error)
         else:
@@ -200,6 +203,8 @@ def return_check(request: HttpRequest, contract_pk: int, period_code: str) -> Ht
                     declaration=form.cleaned_data["declaration"],
                     expected_version=form.cleaned_data["version"], submitted_by=request.user,
                 )
+            except ConcurrentEditError as error:
+                form.add_error(None, str(error))
             except ValidationError as error:
                 for key, messages_ in error.message_dict.items():
                     if key == "declaration":
@@ -439,6 +444,8 @@ def return_review(request: HttpRequest, pk: int) -> HttpResponse:
                         queried_by=request.user)
                     messages.success(request, f"{contract.reference} {period.label} return "
                                               "sent back to the provider")
+            except ConcurrentEditError as error:
+                form.add_error(None, str(error))
             except ValidationError as error:
                 for key, messages_ in error.message_dict.items():
                     for message in messages_:

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from commissioning import uploads
+from commissioning.locking import ConcurrentEditError
 from commissioning.models import User
 from contracts.models import Contract
 from monitoring.models import (
@@ -187,6 +188,8 @@ def return_import(*, contract: Contract, period: ReportingPeriod, upload: Upload
             expected_version=existing.version if existing else None, saved_by=imported_by,
             today=today,
         )
+    except ConcurrentEditError as error:
+        result.errors.append((0, "file", str(error)))
     except ValidationError as error:
         for key, messages in error.message_dict.items():
             for message in messages:

@@ -13,10 +13,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from commissioning.locking import check_version
 from commissioning.models import User
 from contracts.models import Contract
 from monitoring.models import (
@@ -88,19 +88,6 @@ def not_editable_message(performance_return: PerformanceReturn | None) -> str | 
     return None
 
 
-def _bump_version(performance_return: PerformanceReturn, expected_version: int) -> None:
-    """Optimistic lock: the update only matches the version the user started from."""
-    updated = PerformanceReturn.objects.filter(
-        pk=performance_return.pk, version=expected_version
-    ).update(version=F("version") + 1, updated_at=timezone.now())
-    if not updated:
-        raise ValidationError({"__all__": (
-            "Someone else changed this return while you were editing it. Your figures are "
-            "shown below: check them against the latest version and save again"
-        )})
-    performance_return.version = expected_version + 1
-
-
 def _check_values(kpis: dict[int, KPI], values: Sequence[ValueInput]) -> dict[str, str]:
     errors: dict[str, str] = {}
     for item in values:
@@ -170,8 +157,8 @@ def return_save_draft(*, contract: Contract, period: ReportingPeriod,
     performance_return.period = period
     check_editable(performance_return)
     if not created:
-        _bump_version(performance_return, expected_version if expected_version is not None
-                      else performance_return.version)
+        # None: an import, which read the row it changes (the row is locked above).
+        check_version(performance_return, expected_version, "this return")
     kpis = {kpi.pk: kpi for kpi in contract.kpis.all()}
     errors = _check_values(kpis, values)
     if errors:
@@ -203,7 +190,7 @@ def return_save_draft(*, contract: Contract, period: ReportingPeriod,
         bulk_update_with_history(to_update, ReturnValue, fields, default_user=saved_by)
     performance_return.overall_commentary = overall_commentary.strip()
     performance_return._history_user = saved_by
-    performance_return.save(update_fields=["overall_commentary", "updated_at"])
+    performance_return.save(update_fields=["overall_commentary", "version", "updated_at"])
     return performance_return
 
 
@@ -256,7 +243,7 @@ def return_submit(*, performance_return: PerformanceReturn, declaration: bool,
     errors = completeness_errors(locked, kpis, values, evidence_kpis)
     if errors:
         raise ValidationError(errors)
-    _bump_version(locked, expected_version)
+    check_version(locked, expected_version, "this return")
     now = timezone.now()
     number = locked.versions.count() + 1
     version = ReturnVersion.objects.create(
@@ -272,7 +259,8 @@ def return_submit(*, performance_return: PerformanceReturn, declaration: bool,
     locked.submitted_at = now
     locked.submitted_by = submitted_by
     locked._history_user = submitted_by
-    locked.save(update_fields=["status", "submitted_at", "submitted_by", "updated_at"])
+    locked.save(update_fields=["status", "submitted_at", "submitted_by", "version",
+                               "updated_at"])
     performance_return.version, performance_return.status = locked.version, locked.status
     notify_commissioners(
         locked, f"Return submitted: {locked.contract.reference} {locked.period.label}",
@@ -291,7 +279,7 @@ def _check_reviewable(performance_return: PerformanceReturn, expected_version: i
             "This return is not waiting for review: it is "
             f"{performance_return.get_status_display().lower()}"
         )})
-    _bump_version(performance_return, expected_version)
+    check_version(performance_return, expected_version, "this return")
 
 
 @transaction.atomic
@@ -306,7 +294,7 @@ def return_accept(*, performance_return: PerformanceReturn, expected_version: in
     locked.reviewed_at, locked.reviewed_by = now, accepted_by
     locked.query_comment = ""
     locked._history_user = accepted_by
-    locked.save(update_fields=["status", "reviewed_at", "reviewed_by", "query_comment",
+    locked.save(update_fields=["status", "reviewed_at", "reviewed_by", "query_comment", "version",
                                "updated_at"])
     ReturnReview.objects.create(
         performance_return=locked, version_number=locked.versions.count(),
@@ -337,7 +325,7 @@ def return_query(*, performance_return: PerformanceReturn, expected_version: int
     locked.reviewed_at, locked.reviewed_by = now, queried_by
     locked._history_user = queried_by
     locked.save(update_fields=["status", "query_comment", "reviewed_at", "reviewed_by",
-                               "updated_at"])
+                               "version", "updated_at"])
     codes = {row.kpi_id: row.kpi.code for row in rows}
     ReturnReview.objects.create(
         performance_return=locked, version_number=locked.versions.count(),
