@@ -33,10 +33,13 @@ def _text(value):
     return value
 
 
-def _grouped(model, ids, fields: list[str], *, ordering=None) -> dict[int, list[dict]]:
+def _grouped(model, ids, fields: list[str]) -> dict[int, list[dict]]:
     found: dict[int, list[dict]] = defaultdict(list)
-    rows = model.objects.filter(contract_id__in=ids).order_by(
-        *(ordering or model._meta.ordering)).values_list("contract_id", *fields)
+    # "contract_id", not "contract": ordering by the relation would join the contracts table
+    # only to sort by the contract's own ordering.
+    ordering = ["contract_id" if f == "contract" else f for f in model._meta.ordering]
+    rows = model.objects.filter(contract_id__in=ids).order_by(*ordering).values_list(
+        "contract_id", *fields)
     for contract_id, *values in rows:
         found[contract_id].append({f: _text(v) for f, v in zip(fields, values, strict=True)})
     return found
@@ -53,7 +56,7 @@ def contract_rows(contracts: list, *, request, is_provider: bool) -> list[dict]:
     shares: dict[int, list[dict]] = defaultdict(list)
     for contract_id, org_id, name, short, kind, percent, joint in (
         CommissioningShare.objects.filter(contract_id__in=ids)
-        .order_by(*CommissioningShare._meta.ordering)
+        .order_by("contract_id", "-share_percent", "organisation__name")
         .values_list("contract_id", "organisation_id", "organisation__name",
                      "organisation__short_name", "organisation__kind", "share_percent",
                      "joint_monitoring")
