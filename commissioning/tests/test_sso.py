@@ -153,6 +153,11 @@ def test_it_refuses_a_replayed_callback(council_a, world):
     callback = oidc.log_in_at_provider(oidc.start_sign_in(client, oidc.EMAILS["alice"]),
                                        "alice")
     assert client.get(oidc.local_path(callback)).status_code == 302
+    # The same browser sends it again: its sign-in was used up (not merely refused later by
+    # the provider for a used code).
+    again = client.get(oidc.local_path(callback))
+    assert again.status_code == 400
+    assert "This sign-in has expired or was already used" in again.content.decode()
     client.post("/sign-out/")
     replayed = client.get(oidc.local_path(callback))
     assert replayed.status_code == 400
