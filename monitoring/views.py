@@ -364,6 +364,9 @@ def service_users_upload(request: HttpRequest, contract_pk: int,
                          period_code: str) -> HttpResponse:
     contract = _provider_contract(request, contract_pk)
     period = _period(period_code)
+    if closed := _uploads_closed(request, contract, period,
+                                 "Upload the NHS numbers of people supported"):
+        return closed
     form = ServiceUsersUploadForm(request.POST or None, request.FILES or None)
     row_errors = []
     if request.method == "POST" and form.is_valid():

@@ -14,12 +14,13 @@ from commissioning.models import User
 from contracts.models import Contract
 from monitoring import nhs_numbers
 from monitoring.models import (
+    PerformanceReturn,
     PseudonymisedServiceUser,
     ReportingPeriod,
     ServiceUserList,
 )
 from monitoring.services.return_uploads import checked_upload
-from monitoring.services.returns import check_period_ended
+from monitoring.services.returns import check_editable, check_period_ended
 
 MAX_SERVICE_USER_ROWS = 100_000
 SERVICE_USER_LIMITS = uploads.Limits(
@@ -45,6 +46,12 @@ def service_users_upload(*, contract: Contract, period: ReportingPeriod, upload:
     hashes: set[str] = set()
     try:
         check_period_ended(period, today)
+        # The list belongs to the period's return: like its other uploads, an accepted (locked)
+        # or submitted return takes none, refused before the file is read.
+        current = (PerformanceReturn.objects.filter(contract=contract, period_id=period.pk)
+                   .select_related("period").first())
+        if current is not None:
+            check_editable(current)
         kind = checked_upload(upload, {".csv": ("text/csv", uploads.TEXT)}, "a CSV file").family
         for index, (number, row) in enumerate(uploads.read_rows(upload, kind,
                                                                  SERVICE_USER_LIMITS)):
