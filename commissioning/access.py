@@ -449,6 +449,12 @@ def _manages_provider(user: User) -> bool:
     return is_provider_user(user) and has_role(user, Role.PROVIDER_APPROVER)
 
 
+def can_edit_organisation(user: User, organisation: Organisation) -> bool:
+    """Who keeps an organisation's identifiers, address and contact point: whoever manages
+    its people (``organisations_user_can_invite_to``)."""
+    return organisations_user_can_invite_to(user).filter(pk=organisation.pk).exists()
+
+
 def organisations_user_can_invite_to(user: User) -> QuerySet[Organisation]:
     """The organisations the user may invite people to (see the rule above)."""
     active = Organisation.objects.filter(is_active=True)

@@ -233,3 +233,31 @@ class TwoFactorCodeForm(GovUKForm):
         super().__init__(*args, **kwargs)
         self.fields["otp_token"].label = label
         self.fields["otp_token"].help_text = hint
+
+
+class OrganisationDetailsForm(GovUKModelForm):
+    """An organisation's identifiers, address and contact point. Formats are checked by the
+    model (``commissioning.identifiers``), so the admin and this page agree."""
+
+    class Meta:
+        model = Organisation
+        fields = ["ppon", "registration_scheme", "registration_number", "ods_code",
+                  "local_authority_code", "street_address", "locality", "postal_code",
+                  "contact_name", "contact_email", "contact_telephone"]
+        labels = {"ppon": "PPON (optional)",
+                  "registration_scheme": "Registered with (optional)",
+                  "registration_number": "Registration number (optional)",
+                  "ods_code": "ODS code (optional)",
+                  "local_authority_code": "Local authority code (optional)",
+                  "street_address": "Street address (optional)",
+                  "locality": "Town or city (optional)", "postal_code": "Postcode (optional)",
+                  "contact_name": "Contact name (optional)",
+                  "contact_email": "Contact email address (optional)",
+                  "contact_telephone": "Contact telephone (optional)"}
+        error_messages = {"contact_email": {
+            "invalid": "Enter an email address in the correct format, like name@example.org"}}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["registration_scheme"].choices = [
+            ("", "Not registered"), *list(self.fields["registration_scheme"].choices)[1:]]

@@ -37,6 +37,8 @@ urlpatterns = [
     # Partnerships and people
     path("partnerships/", views.partnership_list, name="partnership_list"),
     path("partnerships/<int:pk>/", views.partnership_detail, name="partnership_detail"),
+    path("organisations/<int:pk>/details/", views.organisation_details,
+         name="organisation_details"),
     path("people/", views.people, name="people"),
     path("people/invite/", views.invite, name="invite"),
     path("people/invitations/<int:pk>/revoke/", views.invitation_revoke,

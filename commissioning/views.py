@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from commissioning import access, forms, history, services, sso, two_factor
 from commissioning.middleware import SESSION_KEY
-from commissioning.models import Invitation
+from commissioning.models import Invitation, Organisation
 
 # --- Sign-in --------------------------------------------------------------------------------
 
@@ -257,11 +257,30 @@ def partnership_list(request: HttpRequest) -> HttpResponse:
 def partnership_detail(request: HttpRequest, pk: int) -> HttpResponse:
     partnership = access.get_partnership_for_user(request.user, pk)
     members = partnership.members.select_related("organisation").order_by("organisation__name")
+    editable = set(access.organisations_user_can_invite_to(request.user)
+                   .filter(pk__in=[m.organisation_id for m in members])
+                   .values_list("pk", flat=True))
     return render(
         request,
         "commissioning/partnership_detail.html",
-        {"partnership": partnership, "members": members},
+        {"partnership": partnership, "members": members, "editable": editable},
     )
+
+
+@require_http_methods(["GET", "POST"])
+def organisation_details(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change an organisation's identifiers, address and contact point (what Find a Tender
+    and the OCDS feed carry). Only whoever manages its people may; others get a 404."""
+    organisation = get_object_or_404(Organisation, pk=pk)
+    if not access.can_edit_organisation(request.user, organisation):
+        raise Http404
+    form = forms.OrganisationDetailsForm(request.POST or None, instance=organisation)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"{organisation.name}'s details saved")
+        return redirect("organisation_details", pk=organisation.pk)
+    return render(request, "commissioning/organisation_details.html",
+                  {"organisation": organisation, "form": form})
 
 
 def people(request: HttpRequest) -> HttpResponse:

@@ -215,6 +215,12 @@ ACCESS: dict[str, Case | tuple[Case, ...]] = {
     "partnership_list": everywhere("partnership_list", SIGNED_IN),
     "partnership_detail": page(r("partnership_detail", lambda s: s.partnership.pk),
                                A_PARTNERSHIP),
+    # Whoever manages the organisation's people keeps its identifiers and contact point.
+    "organisation_details": (
+        page(r("organisation_details", lambda s: s.contract.holder_id), PEOPLE_ADMINS),
+        post(r("organisation_details", lambda s: s.contract.holder_id), PEOPLE_ADMINS,
+             note="saving the organisation's details"),
+    ),
     "people": everywhere("people", SIGNED_IN),
     "invite": everywhere("invite", PEOPLE_ADMINS),
     "invitation_revoke": post(r("invitation_revoke", lambda s: s.invitation.pk), PEOPLE_ADMINS),

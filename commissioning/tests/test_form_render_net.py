@@ -128,6 +128,7 @@ FORM_PAGES: dict[str, FormPage] = {
     "two_factor_setup": FORM,
     "two_factor_verify": FormPage(persona=UNVERIFIED),
     "invite": FORM,
+    "organisation_details": FORM,
     "invitation_accept": FORM,
     # Contract register
     "contracts:list": FORM,
