@@ -1,4 +1,7 @@
-"""Splitting money between partners exactly, to the penny.
+"""Risk share: who bears how much of an overspend or underspend, exactly to the penny.
+
+``risk_share`` applies an agreement's rule (a fixed split, in proportion to contributions, or
+each lead partner bears its own schemes' variance); ``allocate`` does the splitting.
 
 A variance (or any sum) is shared by weights (percentages, contributions); each share is
 rounded to whole pence with the largest-remainder method, so the shares always add up to the
@@ -7,8 +10,13 @@ total exactly, and no share is more than a penny from its exact value.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+
+from commissioning.models import Organisation
+from funding.models import AgreementPartner, RiskShareRule, Section75Agreement
 
 PENNY = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -69,3 +77,47 @@ def _as_integers(values: list[Decimal]) -> list[int]:
 def reserved_amount(base: Decimal, percent: Decimal) -> Decimal:
     """A top-slice's reserve: ``percent`` of ``base``, rounded half up to the penny."""
     return (base * percent / Decimal(100)).quantize(PENNY, rounding=ROUND_HALF_UP)
+
+
+ODD_PENNY_RULE = ("Shares are worked out to the penny. A penny that cannot be split goes to "
+                  "the partner whose exact share was rounded down the most; if two are level, "
+                  "to the host partner.")
+
+
+@dataclass
+class PartnerShare:
+    partner: Organisation
+    weight: Decimal
+    amount: Decimal
+
+
+def risk_share(agreement: Section75Agreement, partners: list[AgreementPartner],
+               variance: Decimal, contributions: dict[int, Decimal],
+               scheme_variances: list[tuple[int, Decimal]]) -> list[PartnerShare]:
+    """Each partner's share of ``variance`` under the agreement's rule, exact to the penny.
+
+    ``contributions`` maps partner id to the year's contributions (for the proportional rule);
+    ``scheme_variances`` lists (lead partner id, variance) per scheme (for "bears its own").
+
+    Pennies that cannot be split exactly go by the largest remainder (the partner whose exact
+    share lost most in rounding down gets the first odd penny); when remainders tie, the host
+    partner comes first, then the others in name order. ``ODD_PENNY_RULE`` says so on the
+    pages that show a split.
+    """
+    organisations = [p.organisation for p in partners]
+    if agreement.risk_share_rule == RiskShareRule.OWN:
+        own: dict[int, Decimal] = defaultdict(lambda: ZERO)
+        for lead_id, scheme_variance in scheme_variances:
+            own[lead_id] += scheme_variance
+        return [PartnerShare(o, ZERO, own[o.pk]) for o in organisations]
+    if agreement.risk_share_rule == RiskShareRule.FIXED_SPLIT:
+        weights = [(p.organisation.pk, p.risk_share_percent or ZERO) for p in partners]
+    else:
+        weights = [(o.pk, contributions.get(o.pk, ZERO)) for o in organisations]
+    if not weights:
+        return []
+    # allocate() gives tied remainders to the earlier key: put the host partner first.
+    host = agreement.host_partner_id
+    shares = allocate(variance, sorted(weights, key=lambda item: item[0] != host))
+    weight_by_id = dict(weights)
+    return [PartnerShare(o, weight_by_id[o.pk], shares[o.pk]) for o in organisations]

@@ -3,7 +3,6 @@ runs the same number of queries whatever the number of schemes, years and months
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -36,7 +35,6 @@ from funding.models import (
     FundingSource,
     MonthlyActual,
     RiskShareOutcome,
-    RiskShareRule,
     Scheme,
     SchemeBudget,
     Section75Agreement,
@@ -44,7 +42,14 @@ from funding.models import (
     TopSliceDrawdown,
     year_label,
 )
-from funding.riskshare import PENNY, ZERO, allocate, reserved_amount
+from funding.riskshare import (
+    ODD_PENNY_RULE,
+    PENNY,
+    ZERO,
+    PartnerShare,
+    reserved_amount,
+    risk_share,
+)
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 
@@ -304,52 +309,6 @@ def decorate_top_slice(top_slice: TopSlice) -> TopSlice:
     top_slice.reserved = reserved_amount(top_slice.base, top_slice.percent)
     top_slice.remaining = top_slice.reserved - top_slice.drawn
     return top_slice
-
-
-# --- Risk share ------------------------------------------------------------------------------
-
-ODD_PENNY_RULE = ("Shares are worked out to the penny. A penny that cannot be split goes to "
-                  "the partner whose exact share was rounded down the most; if two are level, "
-                  "to the host partner.")
-
-
-@dataclass
-class PartnerShare:
-    partner: Organisation
-    weight: Decimal
-    amount: Decimal
-
-
-def risk_share(agreement: Section75Agreement, partners: list[AgreementPartner],
-               variance: Decimal, contributions: dict[int, Decimal],
-               scheme_variances: list[tuple[int, Decimal]]) -> list[PartnerShare]:
-    """Each partner's share of ``variance`` under the agreement's rule, exact to the penny.
-
-    ``contributions`` maps partner id to the year's contributions (for the proportional rule);
-    ``scheme_variances`` lists (lead partner id, variance) per scheme (for "bears its own").
-
-    Pennies that cannot be split exactly go by the largest remainder (the partner whose exact
-    share lost most in rounding down gets the first odd penny); when remainders tie, the host
-    partner comes first, then the others in name order. ``ODD_PENNY_RULE`` says so on the
-    pages that show a split.
-    """
-    organisations = [p.organisation for p in partners]
-    if agreement.risk_share_rule == RiskShareRule.OWN:
-        own: dict[int, Decimal] = defaultdict(lambda: ZERO)
-        for lead_id, scheme_variance in scheme_variances:
-            own[lead_id] += scheme_variance
-        return [PartnerShare(o, ZERO, own[o.pk]) for o in organisations]
-    if agreement.risk_share_rule == RiskShareRule.FIXED_SPLIT:
-        weights = [(p.organisation.pk, p.risk_share_percent or ZERO) for p in partners]
-    else:
-        weights = [(o.pk, contributions.get(o.pk, ZERO)) for o in organisations]
-    if not weights:
-        return []
-    # allocate() gives tied remainders to the earlier key: put the host partner first.
-    host = agreement.host_partner_id
-    shares = allocate(variance, sorted(weights, key=lambda item: item[0] != host))
-    weight_by_id = dict(weights)
-    return [PartnerShare(o, weight_by_id[o.pk], shares[o.pk]) for o in organisations]
 
 
 # --- Pages -----------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ from funding.models import (
     month_label,
     year_label,
 )
-from funding.riskshare import PENNY, ZERO, reserved_amount
+from funding.riskshare import PENNY, ZERO, reserved_amount, risk_share
 
 HUNDRED = Decimal("100.00")
 
@@ -751,7 +751,7 @@ def year_end_close(*, agreement: Section75Agreement, year: int,
         for row in Contribution.objects.filter(scheme__agreement=agreement, year=year)
         .order_by().values("partner_id").annotate(total=Sum("amount"))
     }
-    shares = selectors.risk_share(
+    shares = risk_share(
         agreement, partners, variance, contributions,
         [(s.lead_partner_id, s.actual_to_date - s.budget) for s in schemes])
     outcomes = []
