@@ -59,10 +59,6 @@ def is_required(user: User) -> bool:
     ).exists()
 
 
-def confirmed_app_device(user: User) -> TOTPDevice | None:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
-
-
 def has_second_factor(user: User) -> bool:
     return any(True for _ in devices_for_user(user, confirmed=True))
 

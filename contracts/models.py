@@ -364,11 +364,6 @@ class Contract(models.Model):
         return months_between(self.start_date, self.initial_end_date + timedelta(days=1))
 
     @property
-    def total_possible_term_months(self) -> int:
-        """Initial term plus every extension option, in whole months."""
-        return self.initial_term_months + sum(o.length_months for o in self.extension_options.all())
-
-    @property
     def whole_life_value(self) -> Decimal:
         """Annual value × total possible term (initial term and all options), exact in Decimal."""
         return whole_life_value(

@@ -14,7 +14,6 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -525,11 +524,6 @@ def bcf_plan(agreement: Section75Agreement, year: int) -> list[BCFRow]:
     rows.sort(key=lambda r: (r.scheme.code, r.source.order if r.source else 999,
                              r.source.name if r.source else ""))
     return rows
-
-
-def prefetch_partners() -> Prefetch:
-    return Prefetch("agreement_partners",
-                    queryset=AgreementPartner.objects.select_related("organisation"))
 
 
 # --- A contract's funding, as a committee paper states it ------------------------------------
