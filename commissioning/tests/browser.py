@@ -13,8 +13,10 @@ from dataclasses import dataclass
 
 from axe_playwright_python.sync_playwright import Axe
 from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
+from commissioning import two_factor
 from commissioning.tests.factories import PASSWORD
 
 STEP = 30  # seconds per TOTP code, as the authenticator app and the service use
@@ -130,8 +132,6 @@ def next_step_code(key: bytes) -> str:
 def give_authenticator(user) -> bytes:
     """A confirmed authenticator app for ``user``, made in the database for tests about
     something other than setting one up. Returns its key."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     if device is None:
         device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
@@ -141,8 +141,6 @@ def give_authenticator(user) -> bytes:
 def database_code(user) -> str:
     """The newest code for ``user``'s authenticator that the service will still accept,
     taking its replay protection (last step used) and clock drift into account."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     while True:
         wait_for_a_fresh_step()
         device = TOTPDevice.objects.get(user=user, confirmed=True)
@@ -161,8 +159,6 @@ def sign_in_verified(page: Page, base_url: str, user, *,
     the first time, set up an authenticator on "Set up two-factor sign-in" (returning what
     was set up); later, type its newest code on "Enter your security code". Ends on the
     dashboard. Providers with no requirement go straight there."""
-    from commissioning import two_factor
-
     sign_in(page, base_url, user.email, password)
     app = None
     if two_factor.has_second_factor(user):

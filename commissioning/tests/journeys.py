@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.exceptions import Resolver404
 
 COVERS = "covers"
@@ -41,8 +41,6 @@ def pytest_configure(config) -> None:
 
 
 def view_name(url: str) -> str | None:
-    from django.urls import resolve
-
     try:
         return resolve(urlsplit(url).path).view_name
     except Resolver404:

@@ -19,7 +19,11 @@ import zipfile
 from datetime import date
 from html import unescape
 
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.db import connection
 from hypothesis import strategies as st
+from openpyxl import Workbook
 
 MISSING = object()  # a field left out of the POST altogether
 
@@ -237,8 +241,6 @@ def csv_bytes(draw, header_pool: tuple[str, ...], *, good_rows=None, max_rows: i
 # --- Import files: XLSX ----------------------------------------------------------------------
 
 def xlsx_from_rows(rows, *, title: str = "Sheet1") -> bytes:
-    from openpyxl import Workbook
-
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = title
@@ -401,8 +403,6 @@ NOT_USER_DATA = {"monitoring.reportingperiod", "monitoring.historicalreportingpe
 
 @functools.cache
 def watched_models():
-    from django.apps import apps
-
     return tuple(
         m for m in apps.get_models()
         if m._meta.app_label in WATCHED_APPS and not m._meta.proxy
@@ -413,8 +413,6 @@ def watched_models():
 def snapshot() -> dict:
     """{model: (row count, highest integer pk)} for every domain and history table, in one
     query."""
-    from django.db import connection
-
     qn = connection.ops.quote_name
     parts, keys = [], []
     for model in watched_models():
@@ -441,8 +439,6 @@ def changes(before: dict, after: dict) -> dict:
 def check_saved_rows(before: dict, after: dict, *, skip_fields=()) -> int:
     """full_clean() every row written between the snapshots (new rows, and the current row of
     anything whose history grew). Returns how many rows were checked."""
-    from django.core.exceptions import ValidationError
-
     checked = 0
     seen = set()
     for model, (count_before, max_before) in before.items():

@@ -15,6 +15,7 @@ import re
 import time
 
 import pytest
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.core import mail
 from playwright.sync_api import Page, expect
@@ -192,8 +193,6 @@ def test_empty_form_links_each_error_to_its_field(page: Page, live_server, world
 
 
 def test_repeated_failures_lock_the_account(page: Page, live_server, world):
-    from axes.models import AccessAttempt
-
     assert AccessAttempt.objects.count() == 0  # nothing left over from other tests
     email = world.finance_officer_a.email
     limit = settings.AXES_FAILURE_LIMIT
@@ -214,8 +213,6 @@ def test_repeated_failures_lock_the_account(page: Page, live_server, world):
 
 def test_lockouts_do_not_leak_between_tests(page: Page, live_server, world):
     """Runs after the lock-out test with the same persona: the flush cleared axes."""
-    from axes.models import AccessAttempt
-
     assert AccessAttempt.objects.count() == 0
     sign_in_verified(page, live_server.url, world.finance_officer_a)
     expect(page.locator("h1")).to_have_text("Your dashboard")

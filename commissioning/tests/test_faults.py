@@ -1,6 +1,7 @@
 """Faults with the real services: nothing a user saved is lost."""
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -17,6 +18,12 @@ from commissioning.models import OutboundEmail, OutboundEmailStatus
 from commissioning.tasks import sweep_email_outbox
 from commissioning.tests import services_control
 from conftest import _require_real_services
+from contracts.tests.factories import contract_for
+from monitoring.models import PerformanceReturn, ReturnStatus
+from monitoring.reports.models import MonthlyReport, ReportStatus
+from monitoring.reports.services import sweep_reports
+from monitoring.services import returns as return_services
+from monitoring.tests.factories import kpi_with_target, quarter
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -122,9 +129,6 @@ def test_a_dump_restores_into_an_empty_database_and_the_app_serves_it(world, tmp
 
 def test_a_report_asked_for_while_redis_is_down_is_kept_and_produced_when_it_is_back(
         world, client_for, celery_worker_process):
-    from monitoring.reports.models import MonthlyReport, ReportStatus
-    from monitoring.reports.services import sweep_reports
-
     officer = client_for(world.report_officer_a)
     services_control.redis_stop()
     try:
@@ -155,13 +159,6 @@ def test_a_return_submitted_while_redis_is_down_is_saved_and_its_email_kept(
         world, client_for, celery_worker_process):
     """The provider's "Submit the return" with Redis stopped: the return is submitted, the
     page says so (no error page), and the commissioners' e-mail waits in the outbox."""
-    import re
-
-    from contracts.tests.factories import contract_for
-    from monitoring.models import PerformanceReturn, ReturnStatus
-    from monitoring.services import returns as return_services
-    from monitoring.tests.factories import kpi_with_target, quarter
-
     contract = contract_for(world, reference="RD-1", title="Carers' breaks")
     kpi_with_target(contract, code="C1", name="Carers supported", target="100")
     period = quarter()

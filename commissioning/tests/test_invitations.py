@@ -9,15 +9,21 @@ is given a role without accepting it, signed in as the account it is for.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
+from importlib import import_module
 
 import pytest
+from django.apps import apps
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from commissioning import services
 from commissioning.models import Invitation, Membership, Role
+from commissioning.tests.factories import ProviderFactory, UserFactory
 from commissioning.tests.page_forms import rendered_form
+from contracts.tests.factories import contract_for
 
 pytestmark = pytest.mark.django_db
 
@@ -96,8 +102,6 @@ def test_it_never_sets_an_existing_accounts_password_through_a_link(
         world, django_capture_on_commit_callbacks):
     """An invitation sent before the person had an account: once they have one, the link no
     longer creates or changes a password."""
-    from commissioning.tests.factories import UserFactory
-
     with django_capture_on_commit_callbacks(execute=True):
         services.invitation_create(invited_by=world.partnership_admin_a,
                                    email="late@example.org", full_name="Late Person",
@@ -115,8 +119,6 @@ def test_it_never_sets_an_existing_accounts_password_through_a_link(
 
 def test_it_lets_a_partnership_administrator_invite_only_to_its_commissioning_organisations(
         world, client_for, django_capture_on_commit_callbacks):
-    from contracts.tests.factories import contract_for
-
     contract_for(world)  # provider X works for partnership A
     admin = client_for(world.partnership_admin_a)
     form = rendered_form(admin.get(reverse("invite")).content.decode())
@@ -170,8 +172,6 @@ def test_it_lets_a_providers_approver_manage_the_providers_people(
 
 def test_it_lets_a_platform_administrator_invite_a_providers_first_person(
         world, client_for, django_capture_on_commit_callbacks):
-    from commissioning.tests.factories import ProviderFactory
-
     newcomer = ProviderFactory(name="Brand New Care CIC")
     staff = client_for(world.staff_admin)
     response = invite_through_the_page(
@@ -191,12 +191,6 @@ def test_it_lets_a_platform_administrator_invite_a_providers_first_person(
 def test_it_revokes_provider_invitations_that_nobody_inside_the_provider_sent(world):
     """Invitations a partnership administrator could send into a provider before the rule
     changed are revoked by migration 0004; the others stay usable."""
-    from datetime import timedelta
-    from importlib import import_module
-
-    from django.apps import apps
-    from django.utils import timezone
-
     migration = import_module(
         "commissioning.migrations.0004_revoke_provider_invitations_from_commissioners")
 

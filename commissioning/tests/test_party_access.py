@@ -13,15 +13,32 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from io import StringIO
 from types import SimpleNamespace
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.urls import reverse
 
-from commissioning.models import Role
+from commissioning import access
+from commissioning.models import Role, User
 from commissioning.tests import factories as f
+from contracts.frameworks import services as framework_services
+from contracts.frameworks.models import CallOff, Framework, FrameworkParty
+from contracts.frameworks.tests.factories import FrameworkFactory, LotFactory, WindowFactory, admit
+from contracts.models import Contract, ContractDocument, DocumentKind, RegisterImport
+from contracts.services import ContractInput, ShareInput, contract_create
+from contracts.tests.test_imports import csv_bytes, good_row
+from funding.models import AgreementPartner, Section75Agreement
+from funding.services import AgreementInput, PartnerInput, agreement_create
+from funding.tests.factories import AgreementFactory, SchemeFactory
+from monitoring.models import Evidence
+from monitoring.reports import committee as committee_reports
+from monitoring.reports.models import CommitteeReportExport
+from monitoring.tests.factories import fill_and_submit, kpi_with_target, quarter
 
 pytestmark = pytest.mark.django_db
 
@@ -33,21 +50,6 @@ TODAY = date(2024, 6, 1)
 def cambs(world, settings, tmp_path):
     """Cambridgeshire and Peterborough: three partners, a framework all three signed, and a
     call-off made jointly by the County Council and the ICB through the real service."""
-    from contracts.frameworks import services as framework_services
-    from contracts.frameworks.models import FrameworkParty
-    from contracts.frameworks.tests.factories import (
-        FrameworkFactory,
-        LotFactory,
-        WindowFactory,
-        admit,
-    )
-    from contracts.models import ContractDocument, DocumentKind
-    from contracts.services import ShareInput
-    from monitoring.models import Evidence
-    from monitoring.reports import committee as committee_reports
-    from monitoring.reports.models import CommitteeReportExport
-    from monitoring.tests.factories import fill_and_submit, kpi_with_target, quarter
-
     settings.MEDIA_ROOT = tmp_path
     county = f.CouncilFactory(name="Cambridgeshire County Council", short_name="County Council")
     peterborough = f.CouncilFactory(name="Peterborough City Council", short_name="Peterborough")
@@ -200,8 +202,6 @@ def test_it_shows_every_framework_party_a_summary_row_of_each_call_off(cambs, cl
 def test_it_refuses_a_read_only_viewer_the_exempt_part_of_a_committee_report(cambs, client_for):
     """Finding 10: Part 2 (exempt information) is for the roles that write committee reports;
     a read-only viewer of a party sees Part 1 and the report, never the exempt text or PDF."""
-    from monitoring.reports.models import CommitteeReportExport
-
     s = cambs
     report = s.committee_report
     sections = [dict(section) for section in report.sections]
@@ -241,13 +241,6 @@ def test_it_lets_nobody_create_a_contract_framework_or_agreement_they_could_not_
         cambs, world):
     """The creating organisation must be a party; a field error says so and nothing is
     saved."""
-    from contracts.frameworks import services as framework_services
-    from contracts.frameworks.models import Framework
-    from contracts.models import Contract
-    from contracts.services import ContractInput, ShareInput, contract_create
-    from funding.models import Section75Agreement
-    from funding.services import AgreementInput, PartnerInput, agreement_create
-
     s = cambs
     contract_data = ContractInput(
         reference="PBORO-1", title="County-only service", description="",
@@ -298,9 +291,6 @@ def test_it_lets_nobody_create_a_contract_framework_or_agreement_they_could_not_
 def test_it_keeps_an_agreement_to_its_partners(cambs, client_for):
     """A Section 75 agreement between the County Council and the ICB, and its schemes, are a
     404 to Peterborough; its partners see them."""
-    from funding.models import AgreementPartner
-    from funding.tests.factories import AgreementFactory, SchemeFactory
-
     s = cambs
     agreement = AgreementFactory(partnership=s.partnership, host_partner=s.county,
                                  title="Better Care Fund pooled budget",
@@ -321,8 +311,6 @@ def test_it_keeps_an_agreement_to_its_partners(cambs, client_for):
 
 
 def test_it_shows_a_report_about_the_partnership_to_every_member(cambs, client_for):
-    from monitoring.reports import committee as committee_reports
-
     s = cambs
     report = committee_reports.committee_report_create(
         partnership=s.partnership, report_type="performance", created_by=s.county_commissioner,
@@ -339,9 +327,6 @@ def test_it_shows_a_report_about_the_partnership_to_every_member(cambs, client_f
 
 def test_it_answers_the_party_rule_in_a_fixed_number_of_queries(cambs, django_assert_num_queries):
     """The rule is a subquery, not a join: one row per contract however many shares."""
-    from commissioning import access
-    from contracts.models import Contract
-
     s = cambs
     access.current_roles(s.county_commissioner)  # the memberships, once per request
     with django_assert_num_queries(1):
@@ -352,11 +337,6 @@ def test_it_answers_the_party_rule_in_a_fixed_number_of_queries(cambs, django_as
 def test_it_refuses_to_import_a_contract_the_importer_could_not_see(cambs, client_for):
     """The register import is another way to add contracts: a row held and led by other
     partners is refused next to its holder, and nothing is imported."""
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from contracts.models import Contract, RegisterImport
-    from contracts.tests.test_imports import csv_bytes, good_row
-
     s = cambs
     client = client_for(s.peterborough_commissioner)
     rows = [good_row(1, **{"Contract Holder": "Peterborough City Council",
@@ -387,14 +367,6 @@ def test_the_demo_personas_see_what_the_readme_says(settings, tmp_path, client_f
     """README "Who sees what": in the demo, Bromley's commissioners see all of Bromley's
     contracts, the SEL ICB's commissioner those the ICB shares (not the council-only Dementia
     Hub), and the ICB in Cambridgeshire and Peterborough opens every call-off it commissions."""
-    from io import StringIO
-
-    from django.core.management import call_command
-
-    from commissioning.models import User
-    from contracts.frameworks.models import CallOff, Framework
-    from contracts.models import Contract
-
     settings.MEDIA_ROOT = tmp_path
     call_command("load_demo", stdout=StringIO())
 

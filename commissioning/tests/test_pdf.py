@@ -1,7 +1,9 @@
 import io
 import re
 
+import pikepdf
 import pytest
+from django.core.management import call_command
 from django.template import engines
 from pypdf import PdfReader
 
@@ -75,8 +77,6 @@ def parts_template(tmp_path, settings):
 
 
 def test_a_document_rendered_in_parts_is_one_tagged_pdf(parts_template):
-    import pikepdf
-
     names = ("alpha", "beta", "gamma")
     context = {"document_title": "Parts report", "service_name": "Joint commissioning",
                "running_title": "Bromley partnership", "running_period": "May 2026",
@@ -146,8 +146,6 @@ def test_it_reads_hashed_static_files_after_collectstatic_with_the_manifest_stor
         tmp_path, settings):
     """Production: ``{% static %}`` gives ``pdf/report.<hash>.css``, which only the storage
     (STATIC_ROOT after collectstatic) has; the source folders know only ``report.css``."""
-    from django.core.management import call_command
-
     settings.STATIC_ROOT = tmp_path / "static"
     settings.STORAGES = {**settings.STORAGES, "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}

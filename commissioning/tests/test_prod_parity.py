@@ -24,7 +24,11 @@ from email.message import Message
 from pathlib import Path
 
 import pytest
+import requests
+from openpyxl import load_workbook
+from pypdf import PdfReader
 
+from commissioning.tests.browser import totp_code, wait_for_a_fresh_step
 from commissioning.tests.http_pages import Page
 
 pytestmark = [
@@ -46,8 +50,6 @@ class Browser:
     """One person's HTTPS session with the running server (cookies kept, CA trusted)."""
 
     def __init__(self, base: str, ca: str) -> None:
-        import requests
-
         self.base = base
         self.ca = ca  # passed on each request: REQUESTS_CA_BUNDLE would win over Session.verify
         self.http = requests.Session()
@@ -92,8 +94,6 @@ def site() -> dict:
 
 
 def totp_now(key: bytes) -> str:
-    from commissioning.tests.browser import totp_code, wait_for_a_fresh_step
-
     wait_for_a_fresh_step()
     return totp_code(key)
 
@@ -135,8 +135,6 @@ def commissioner(site) -> Browser:
 
 
 def pdf_text(content: bytes) -> tuple[str, int]:
-    from pypdf import PdfReader
-
     reader = PdfReader(io.BytesIO(content))
     return "\n".join(page.extract_text() for page in reader.pages), len(reader.pages)
 
@@ -231,8 +229,6 @@ def _csv(response) -> list[list[str]]:
 
 
 def _xlsx(response) -> list[list]:
-    from openpyxl import load_workbook
-
     assert "spreadsheetml" in response.headers["Content-Type"]
     workbook = load_workbook(io.BytesIO(response.content))
     return [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]

@@ -1,5 +1,9 @@
+import os
 import re
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -243,11 +247,6 @@ def test_it_refuses_in_the_same_words_whether_or_not_the_account_exists(world):
 
 
 def test_it_trusts_one_proxy_when_behind_a_tls_proxy():
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
     env = {k: v for k, v in os.environ.items() if k not in {"PROXY_COUNT", "BEHIND_TLS_PROXY"}}
     code = ("import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', "
             "'commissioning.settings'); django.setup(); from django.conf import settings; "

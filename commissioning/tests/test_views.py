@@ -2,6 +2,7 @@ import pytest
 from django.core import mail
 
 from commissioning.models import Invitation, Membership, Role
+from contracts.tests.factories import contract_for
 
 pytestmark = pytest.mark.django_db
 
@@ -82,8 +83,6 @@ class TestPeople:
                                                                           client_for):
         """Issue 13: a provider's people are managed by its approver (or, for its first
         person, a platform administrator), even when it works for the partnership."""
-        from contracts.tests.factories import contract_for
-
         contract_for(world)  # provider X works for partnership A
         client = client_for(world.partnership_admin_a)
         response = client.post("/people/invite/", {
@@ -100,8 +99,6 @@ class TestPeople:
                                                                         client_for):
         """Provider Y works only for partnership B: a role there would open B's contracts,
         returns and documents to partnership A's administrator (or whoever they chose)."""
-        from contracts.tests.factories import contract_for
-
         contract_for(world, partnership=world.partnership_b, holder=world.council_b,
                      lead_commissioner=world.council_b, provider=world.provider_y)
         client = client_for(world.partnership_admin_a)

@@ -2,6 +2,8 @@ from datetime import date, timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from contracts.models import AlertKind, ContractStatus, DecisionPurpose, KeyDateAlert
 from contracts.selectors import key_date_alerts_due
@@ -87,9 +89,6 @@ def test_the_next_unexercised_option_is_the_one_alerted(world):
 
 def test_the_dashboard_counts_every_alert_but_loads_only_the_twenty_shown(
         world, client_for):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     client = client_for(world.commissioner_a)
 
     def make(count, start):

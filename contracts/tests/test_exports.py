@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from datetime import date, datetime
@@ -38,8 +39,6 @@ def body(response) -> bytes:
 
 
 def csv_rows(response) -> list[list[str]]:
-    import csv
-
     text = body(response).decode("utf-8")
     assert text.startswith("\ufeff")
     return list(csv.reader(io.StringIO(text[1:])))

@@ -6,16 +6,18 @@ import csv
 import io
 import time
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import Workbook
 
 from commissioning.models import Organisation, OrganisationKind
+from commissioning.tests import hostile_files as hostile
 from contracts import imports
 from contracts.models import (
     Contract,
@@ -27,6 +29,7 @@ from contracts.models import (
     RegisterImportStatus,
     ReviewDate,
 )
+from contracts.tasks import sweep_register_imports
 from contracts.tests.factories import contract_for
 
 pytestmark = pytest.mark.django_db
@@ -456,8 +459,6 @@ def test_a_5000_row_file_is_checked_in_under_10_seconds(world):
 
 
 def test_it_refuses_a_register_with_more_columns_than_it_can_use(world, commissioner):
-    from commissioning.tests import hostile_files as hostile
-
     assert 'name="file"' in commissioner.get(reverse("contracts:import")).content.decode()
     content = upload_errors(upload(commissioner, world, hostile.wide_csv(5_000)))
     assert "The file has more than 100 columns" in content
@@ -472,12 +473,6 @@ def test_an_import_queued_while_the_broker_was_down_is_handed_over_by_the_sweep(
         world, commissioner, monkeypatch, django_capture_on_commit_callbacks):
     """The task was never enqueued (the callbacks after commit are dropped, as when Redis is
     unreachable): the import waits, and the scheduled sweep hands it to a worker."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from contracts.tasks import sweep_register_imports
-
     monkeypatch.setattr(imports, "ASYNC_ROWS", 2)
     upload(commissioner, world, csv_bytes([good_row(n) for n in range(1, 6)]))
     register_import = RegisterImport.objects.get()
@@ -510,10 +505,6 @@ def test_a_number_too_long_for_python_to_read_is_a_cell_error_not_an_error_page(
 def test_a_contract_imported_as_awarded_gets_its_award_date_and_standstill(world, commissioner):
     """The same award rule as a contract added through the pages: an imported "Awarded"
     contract has its award recorded, so its standstill checks and alerts apply."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     rows = [good_row(1, **{"Status": "Awarded", "Start Date": "01/04/2030",
                            "End Date": "31/03/2033"})]
     register_import = upload_and_check(commissioner, world,

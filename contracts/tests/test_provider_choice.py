@@ -17,6 +17,7 @@ from commissioning.tests.factories import ProviderFactory
 from commissioning.tests.page_forms import rendered_form
 from contracts import services
 from contracts.frameworks.tests.factories import admit, framework_for, quick_call_off
+from contracts.imports import Table, check_rows
 from contracts.models import Contract
 from contracts.tests.factories import contract_for
 
@@ -124,8 +125,6 @@ def test_it_offers_in_the_create_journey_only_known_providers_or_a_new_one(
 
 def test_it_refuses_in_the_import_a_provider_that_works_only_for_another_partnership(
         world, providers):
-    from contracts.imports import Table, check_rows
-
     table = Table(kind="csv", headers=["Reference", "Title", "Provider", "Holder"],
                   rows=[["IMP-1", "Service", world.provider_y.name, world.council_a.name],
                         ["IMP-2", "Service", providers.name, world.council_a.name]])

@@ -1,9 +1,10 @@
 import io
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -15,9 +16,11 @@ from contracts.models import (
     ContractDocument,
     ContractStatus,
     DecisionMaker,
+    KeyDateAlert,
     ProcurementRegime,
     ProcurementRoute,
 )
+from contracts.tasks import send_key_date_alerts
 from contracts.tests.factories import ExtensionOptionFactory, ShareFactory, contract_for
 
 pytestmark = pytest.mark.django_db
@@ -282,13 +285,6 @@ def test_it_refuses_a_contract_manager_who_works_for_none_of_its_parties(world):
 
 def test_no_alert_goes_to_a_manager_whose_organisation_no_longer_shares_the_contract(
         world, django_capture_on_commit_callbacks):
-    from datetime import timedelta
-
-    from django.core import mail
-
-    from contracts.models import KeyDateAlert
-    from contracts.tasks import send_key_date_alerts
-
     contract = contract_for(world, initial_end_date=date.today() + timedelta(days=60),
                             contract_manager=world.icb_commissioner_a, notice_period_months=0)
     ShareFactory(contract=contract, organisation=world.council_a, share_percent=100)

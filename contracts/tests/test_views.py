@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from commissioning.tests import hostile_files as hostile
 from contracts.models import Contract, ContractDocument, ContractStatus
 from contracts.tests.factories import (
     ExtensionOptionFactory,
@@ -302,8 +303,6 @@ def test_it_shows_a_duplicate_reference_on_check_your_answers(world, client_for)
 
 def test_it_refuses_a_zip_bomb_document_next_to_the_file_field(world, client_for, contract,
                                                                 settings, tmp_path):
-    from commissioning.tests import hostile_files as hostile
-
     settings.MEDIA_ROOT = tmp_path
     client = client_for(world.commissioner_a)
     url = reverse("contracts:document_upload", args=[contract.pk])

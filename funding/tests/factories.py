@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from importlib import import_module
 
 import factory
 
@@ -54,8 +55,6 @@ class SchemeFactory(factory.django.DjangoModelFactory):
 def source(code: str = "council-core") -> FundingSource:
     """The funding source seeded by migration (re-created after a transactional test's flush
     has emptied the table)."""
-    from importlib import import_module
-
     seeds = import_module("funding.migrations.0002_seed_funding_sources").SOURCES
     seeded = {c: (n, b) for c, n, b in seeds}
     name, is_bcf = seeded[code]

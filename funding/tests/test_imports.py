@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import Workbook
 
+from commissioning.tests import hostile_files as hostile
 from funding import imports, services
 from funding.models import FinanceImport, ImportStatus, MonthlyActual
 from funding.tests.factories import actual, agreement_for, close, scheme_for
@@ -129,8 +130,6 @@ def test_it_rechecks_on_confirmation_and_saves_nothing_if_a_month_closed_meanwhi
 
 
 def test_it_reads_an_xlsx_export_with_date_cells_and_numbers(world, setup):
-    from datetime import datetime
-
     finance_import = _preview(setup, world, _xlsx([
         ["BCF-01", datetime(2025, 4, 1), 10000.5, 125000],
         ["BCF-07", "May 2025", "(1,234.50)", None],
@@ -224,8 +223,6 @@ def test_it_refuses_imports_into_a_closed_month_through_the_view(world, setup, c
 
 def test_it_refuses_a_hostile_workbook_while_reading_it_next_to_the_upload_field(
         world, setup, client_for):
-    from commissioning.tests import hostile_files as hostile
-
     client = client_for(world.finance_officer_a)
     url = reverse("funding:import_upload", args=[setup.pk])
     assert 'name="file"' in client.get(url).content.decode()

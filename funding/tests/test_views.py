@@ -9,14 +9,17 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from commissioning.periods import add_months
+from commissioning.tests.page_forms import rendered_form
 from contracts.tests.factories import contract_for
 from funding import selectors
+from funding.forms import AgreementForm
 from funding.models import (
     Commissioner,
     ContractFunding,
@@ -210,8 +213,6 @@ def test_it_records_an_agreement_through_the_form(world, client_for):
 
 def test_it_funds_a_contract_from_a_scheme_and_shows_it_on_the_contract_include(
         world, agreement, client_for):
-    from django.template.loader import render_to_string
-
     scheme = agreement.schemes.get()
     contract = contract_for(world, annual_value=D("960000"))
     response = client_for(world.contract_manager_a).post(
@@ -378,8 +379,6 @@ def test_it_refuses_a_stale_scheme_edit_through_the_form(world, agreement, clien
 
 
 def test_it_changes_an_agreement_through_the_form(world, agreement, client_for):
-    from funding.forms import AgreementForm
-
     data = {k: v for k, v in AgreementForm.initial_for(agreement).items() if v is not None}
     data.update(start_date="01/04/2025", end_date="31/03/2028", kind="section_75",
                 title="Renamed agreement", parallel_reduction="yes")
@@ -395,8 +394,6 @@ def test_it_changes_an_agreement_through_the_form(world, agreement, client_for):
 
 def test_it_refuses_the_second_of_two_agreement_edits_opened_together(world, agreement,
                                                                       client_for):
-    from commissioning.tests.page_forms import rendered_form
-
     url = reverse("funding:agreement_edit", args=[agreement.pk])
     first_client, second_client = (client_for(world.commissioner_a),
                                    client_for(world.icb_commissioner_a))
