@@ -19,7 +19,6 @@ Querysets come in already scoped by ``Contract.objects.for_user``.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -46,7 +45,6 @@ from contracts.models import (
 )
 
 LONDON = ZoneInfo("Europe/London")
-PREFIX_FORMAT = re.compile(r"^ocds-[a-z0-9]{6}$")
 
 # The official URLs of the extensions whose fields the releases use. The schemas' local
 # copies (contracts/ocds_extensions/) let the test suite check them offline.

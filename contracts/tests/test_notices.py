@@ -204,6 +204,9 @@ def test_a_call_off_of_a_2021_framework_follows_the_frameworks_regime(world, cli
     assert release["tender"]["lots"][0]["id"] == "lot-1"
     assert release["awards"][0]["relatedLots"] == ["lot-1"]
     assert problems(package) == {}
+    page = client_for(world.commissioner_a).get(contract.get_absolute_url()).content.decode()
+    assert "Framework call-off (Public Contracts Regulations 2015)" in page
+    assert "(Procurement Act 2023)" not in page
 
 
 # --- The pages: preview, data, recording ----------------------------------------------------------
