@@ -228,12 +228,27 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--size", choices=["small", "large"], default="large")
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--json", default=None)
+    parser.add_argument("--csv-only", action="store_true",
+                        help="only the CSV exports, as the commissioner and as the platform "
+                             "administrator (who sees every KPI value)")
     args = parser.parse_args(argv)
     from bench import scale
 
     scale.setup(migrate=True)
     seconds = scale.generate(args.size)
     print(f"generate_scale_data --size {args.size}: {seconds:.1f} s")
+    if args.csv_only:
+        people = scale.personas()
+        data = {"csv_only": True}
+        for who in ("commissioner", "admin"):
+            data[f"csv_{who}"] = _csv_export(people[who], False)
+        scale.write_json(args.json, data)
+        for who in ("commissioner", "admin"):
+            csv = data[f"csv_{who}"]
+            print(f"CSV export as {who}: {csv['rows']:,} rows, {csv['bytes'] / 2**20:.1f} MB in "
+                  f"{csv['seconds']:.1f} s; peak RSS {csv['rss_peak_mb']:.0f} MB (grew "
+                  f"{csv['rss_growth_mb']:.1f} MB from {csv['rss_before_mb']:.0f} MB)")
+        return
     data = measure(requests=args.requests)
     data["size"] = args.size
     scale.write_json(args.json, data)
