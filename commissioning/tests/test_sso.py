@@ -10,9 +10,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from axes.models import AccessAttempt
-from django.conf import settings
+from django.conf import settings as django_settings
 from django.test import Client
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from commissioning import leavers, sso, tasks
 from commissioning.models import (
@@ -231,7 +233,7 @@ def test_it_refuses_passwords_where_the_organisation_requires_single_sign_on(wor
 
 def test_it_counts_refused_sign_ins_towards_the_same_lock_out(council_a, world):
     person(world.council_b, "bob")  # refused at Bromley's provider every time
-    for _ in range(settings.AXES_FAILURE_LIMIT):
+    for _ in range(django_settings.AXES_FAILURE_LIMIT):
         response = oidc.sign_in_through_provider(Client(), "bob")
         assert response.status_code in (400, 429)
     locked = Client().post("/sign-in/organisation/", {"email": "bob@council-a.test"})
@@ -269,7 +271,7 @@ def test_it_suspends_people_not_signed_in_through_their_provider_for_the_set_day
     oidc.sign_in_through_provider(Client(), "alice")
     bob = person(world.council_a, "bob")
     bob.memberships.update(created_at=timezone.now() - timedelta(days=400))
-    later = timezone.now() + timedelta(days=settings.SSO_SUSPEND_AFTER_DAYS + 1)
+    later = timezone.now() + timedelta(days=django_settings.SSO_SUSPEND_AFTER_DAYS + 1)
     # Bromley does not require single sign-on: only those who use it are held to it.
     assert leavers.suspend_dormant_accounts(now=later) == 1
     alice.refresh_from_db()
@@ -314,3 +316,28 @@ def test_it_routes_a_shared_domain_to_the_organisation_the_person_belongs_to(wor
     client = Client()
     authorization_url = oidc.start_sign_in(client, "bob@council-a.test")
     assert "client_id=icb-b" in authorization_url
+
+
+HOSTILE = st.one_of(st.text(max_size=40), st.sampled_from((
+    "", "x" * 5000, "\u202eevil", "' OR 1=1 --", "<script>alert(1)</script>", "=cmd|' /C calc'!A0",
+    "😀" * 50, "a@b", "alice@council-a.test\r\nBcc: x@y", "é" * 400 + "@council-a.test")))
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(email=HOSTILE, state=HOSTILE, code=HOSTILE, iss=HOSTILE, error=HOSTILE,
+       use_real_state=st.booleans())
+def test_it_never_errors_or_signs_in_on_hostile_input(council_a, world, email, state, code,
+                                                       iss, error, use_real_state):
+    AccessAttempt.objects.all().delete()  # each example starts below the lock-out
+    client = Client()
+    response = client.post("/sign-in/organisation/", {"email": email})
+    assert response.status_code in (302, 400), response.content.decode()[:500]
+    if use_real_state:
+        oidc.start_sign_in(client, "alice@council-a.test")
+        state = next(iter(client.session["sso_pending"]))
+    params = {key: value for key, value in
+              (("state", state), ("code", code), ("iss", iss), ("error", error)) if value}
+    callback = client.get("/sign-in/organisation/callback/", params)
+    assert callback.status_code in (400, 429)
+    assert signed_in_user(client) is None
