@@ -582,10 +582,3 @@ class PseudonymisedServiceUser(models.Model):
     def __str__(self) -> str:
         return "Pseudonymised service user"
 
-
-# Generated reports live in their own module; imported here so Django registers them.
-from monitoring.reports.models import (  # noqa: E402, F401
-    CommitteeReport,
-    CommitteeReportExport,
-    MonthlyReport,
-)

@@ -20,6 +20,8 @@ from commissioning.models import Partnership, User
 from commissioning.pdf import render_pdf
 from commissioning.periods import FinancialYear
 from contracts.models import ACTIVE_STATUSES, Contract
+from funding.selectors import agreement_page
+from monitoring.overview import performance_overview
 from monitoring.reports.cover import contract_facts, estimated_users
 from monitoring.reports.models import (
     CommitteeReport,
@@ -29,6 +31,7 @@ from monitoring.reports.models import (
     ReportPart,
 )
 from monitoring.reports.word import render_committee_docx
+from monitoring.selectors import contract_performance
 
 # (key, title) in the order the councils' reports use.
 SECTIONS = [
@@ -71,8 +74,6 @@ class Meta:
 # --- Drafting from the data --------------------------------------------------------------------
 
 def _contract_sections(contract: Contract, report_type: str, meeting: str) -> dict[str, str]:
-    from monitoring.selectors import contract_performance
-
     _periods, kpis = contract_performance(contract=contract)
     reds = [k for k in kpis if k.rag == "red"]
     greens = [k for k in kpis if k.rag == "green"]
@@ -165,8 +166,6 @@ def _service_users(contract: Contract) -> str:
 def _agreement_sections(agreement, meeting: str, on: date) -> dict[str, str]:
     """The pooled fund's figures for the financial year of the meeting, as at its month (a
     paper for a meeting in March reports that year, whenever it is drafted)."""
-    from funding.selectors import agreement_page
-
     page = agreement_page(agreement, FinancialYear.from_date(on).start, as_at=on)
     partners = ", ".join(p.organisation.name for p in page.partners)
     schemes = "; ".join(f"{s.code} {s.name} (lead: {s.lead_partner.display_name}, budget "
@@ -219,8 +218,6 @@ def _framework_sections(framework, meeting: str) -> dict[str, str]:
 
 
 def _partnership_sections(partnership: Partnership, meeting: str) -> dict[str, str]:
-    from monitoring.overview import performance_overview
-
     contracts = Contract.objects.filter(partnership=partnership, status__in=ACTIVE_STATUSES)
     overview = performance_overview(contracts=contracts)
     reds = [row for row in overview if row.worst == "red"]

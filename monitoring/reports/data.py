@@ -22,6 +22,8 @@ from commissioning.models import Organisation, Partnership
 from commissioning.periods import FinancialYear, add_months
 from contracts.models import ACTIVE_STATUSES, Contract
 from contracts.selectors import DueAlert, key_date_alerts_due
+from funding.models import Section75Agreement
+from funding.selectors import agreement_page
 from monitoring import charts
 from monitoring.models import (
     KPI,
@@ -179,9 +181,6 @@ def _returns_status(contracts: list[Contract], periods: list, as_of: date) -> tu
 
 
 def _budgets(partnership: Partnership, month: date) -> list[BudgetRow]:
-    from funding.models import Section75Agreement
-    from funding.selectors import agreement_page
-
     year = FinancialYear.from_date(month).start
     rows = []
     # Only agreements every member is a partner in: every member's people read the report.

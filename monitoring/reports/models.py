@@ -13,6 +13,7 @@ from django.db import models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from commissioning.access import partnerships_for_user, visible_committee_reports_q
 from commissioning.models import Partnership
 
 
@@ -32,8 +33,6 @@ class ReportStatus(models.TextChoices):
 
 class MonthlyReportQuerySet(models.QuerySet):
     def for_user(self, user) -> MonthlyReportQuerySet:
-        from commissioning.access import partnerships_for_user
-
         return self.filter(partnership__in=partnerships_for_user(user))
 
 
@@ -103,8 +102,6 @@ class DecisionMakerChoice(models.TextChoices):
 class CommitteeReportQuerySet(models.QuerySet):
     def for_user(self, user) -> CommitteeReportQuerySet:
         """Reports about what the user is party to (``access.visible_committee_reports_q``)."""
-        from commissioning.access import visible_committee_reports_q
-
         return self.filter(visible_committee_reports_q(user))
 
 

@@ -13,7 +13,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from commissioning import access
 from commissioning.downloads import as_download
 from commissioning.locking import ConcurrentEditError, posted_version
+from contracts.frameworks.models import Framework
 from contracts.models import Contract
+from funding.models import Section75Agreement
 from monitoring.permissions import can_request_monthly_report, can_write_committee_report
 from monitoring.reports import committee, services
 from monitoring.reports import forms as report_forms
@@ -118,9 +120,6 @@ def _source(request: HttpRequest):
     """The subject the officer chose, found only among what they may see."""
     user = request.user
     params = request.GET if request.method == "GET" else request.POST
-    from contracts.frameworks.models import Framework
-    from funding.models import Section75Agreement
-
     for key, queryset in (("contract", Contract.objects.for_user(user)),
                           ("framework", Framework.objects.for_user(user)),
                           ("agreement", Section75Agreement.objects.for_user(user)),
