@@ -241,6 +241,9 @@ ACCESS: dict[str, Case | tuple[Case, ...]] = {
                                     A_IMPORTER_ONLY),
     "contracts:import_map": page(r("contracts:import_map", lambda s: s.register_import.pk),
                                  A_IMPORTER_ONLY),
+    "contracts:import_problems": page(
+        r("contracts:import_problems", lambda s: s.register_import.pk), A_IMPORTER_ONLY,
+        note="the rows with problems, in the file's own layout"),
     "contracts:detail": page(r("contracts:detail", c), A_SIDE_AND_PROVIDER_X),
     "contracts:ocds": page(r("contracts:ocds", c), A_SIDE_AND_PROVIDER_X),
     # A contract's notices are its commissioners' work: its provider does not see them.
@@ -570,7 +573,9 @@ def build_side(world, *, name, partnership, council, icb, provider, commissioner
     s.register_import = RegisterImport.objects.create(
         partnership=partnership, created_by=commissioner,
         file=ContentFile(b"Reference,Title\r\nR1,A service\r\n", name="register.csv"),
-        original_name="register.csv", file_kind="csv", headers=["Reference", "Title"])
+        original_name="register.csv", file_kind="csv", headers=["Reference", "Title"],
+        preview=[{"row": 2, "reference": "R1", "errors": [
+            {"column": "Title", "message": "Enter the contract title"}]}])
     # Frameworks: a live framework whose only window closed in 2021
     s.framework = FrameworkFactory(partnership=partnership, title=s.markers[3])
     FrameworkParty.objects.create(framework=s.framework, organisation=council, is_lead=True)
