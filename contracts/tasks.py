@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from contracts import services
-from contracts.services import key_date_alerts_send
+from contracts.alerts import key_date_alerts_send
 
 
 @shared_task(name="contracts.tasks.send_key_date_alerts")

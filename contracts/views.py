@@ -31,7 +31,7 @@ from commissioning.downloads import as_download
 from commissioning.locking import ConcurrentEditError
 from commissioning.models import Organisation, PartnershipMember
 from commissioning.spreadsheets import csv_response, xlsx_response
-from contracts import exports, imports, ocds, permissions, selectors, services
+from contracts import documents, exports, imports, lifecycle, ocds, permissions, selectors, services
 from contracts.filters import ContractFilter
 from contracts.forms import (
     ColumnMappingForm,
@@ -124,7 +124,7 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
                  if permissions.can_download_document(request.user, d)]
     return render(request, "contracts/contract_detail.html", {
         "contract": contract, "can_edit": can_edit, "documents": documents,
-        "allowed_transitions": services.allowed_transitions(contract.status),
+        "allowed_transitions": lifecycle.allowed_transitions(contract.status),
         **_commissioning_details(request, contract),
     })
 
@@ -439,12 +439,12 @@ def contract_cover(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def contract_status(request: HttpRequest, pk: int) -> HttpResponse:
     contract = _editable_contract(request, pk)
-    allowed = services.allowed_transitions(contract.status)
+    allowed = lifecycle.allowed_transitions(contract.status)
     if request.method == "POST":
         form = StatusForm(request.POST)
         if form.is_valid():
             try:
-                services.contract_change_status(
+                lifecycle.contract_change_status(
                     contract=contract, new_status=form.cleaned_data["status"],
                     changed_by=request.user, expected_version=form.cleaned_data["version"],
                     on=form.cleaned_data["on"],
@@ -474,7 +474,7 @@ def extension_exercise(request: HttpRequest, pk: int) -> HttpResponse:
         form = ExtensionForm(request.POST, contract=contract)
         if form.is_valid():
             try:
-                services.extension_exercise(
+                lifecycle.extension_exercise(
                     contract=contract, option=form.cleaned_data["option"],
                     decision=form.decision_input(), exercised_by=request.user,
                     expected_version=form.cleaned_data["version"],
@@ -500,7 +500,7 @@ def decision_record(request: HttpRequest, pk: int) -> HttpResponse:
     form = DecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.decision_record(contract=contract, purpose=form.cleaned_data["purpose"],
+            lifecycle.decision_record(contract=contract, purpose=form.cleaned_data["purpose"],
                                      decision=form.decision_input(), recorded_by=request.user)
         except ValidationError as error:
             add_service_errors(form, error)
@@ -518,7 +518,7 @@ def variation_record(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         c = form.cleaned_data
         try:
-            services.variation_record(
+            lifecycle.variation_record(
                 contract=contract, recorded_by=request.user, date=c["date"],
                 description=c["description"], value_change=c["value_change"] or 0,
                 term_change_months=c["term_change_months"] or 0, decision=c["decision"],
@@ -541,7 +541,7 @@ def review_date_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReviewDateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.review_date_add(contract=contract, added_by=request.user,
+            lifecycle.review_date_add(contract=contract, added_by=request.user,
                                      date=form.cleaned_data["date"],
                                      description=form.cleaned_data["description"])
         except ValidationError as error:
@@ -564,7 +564,7 @@ def shares_set(request: HttpRequest, pk: int) -> HttpResponse:
         form = SharesForm(request.POST, organisations=members)
         if form.is_valid():
             try:
-                services.shares_set(contract=contract, shares=form.shares, set_by=request.user)
+                lifecycle.shares_set(contract=contract, shares=form.shares, set_by=request.user)
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
@@ -593,7 +593,7 @@ def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
     form = DocumentForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.document_upload(contract=contract, kind=form.cleaned_data["kind"],
+            documents.document_upload(contract=contract, kind=form.cleaned_data["kind"],
                                      upload=form.cleaned_data["file"], uploaded_by=request.user)
         except ValidationError as error:
             add_service_errors(form, error)

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from commissioning.locking import ConcurrentEditError
-from contracts import services
+from contracts import documents, lifecycle, services
 from contracts.models import (
     CommissioningShare,
     Contract,
@@ -83,7 +83,7 @@ def test_it_refuses_shares_that_do_not_add_up_to_100_and_saves_nothing(world):
 def test_it_refuses_a_share_for_an_organisation_outside_the_partnership(world):
     contract = contract_for(world)
     with pytest.raises(ValidationError) as error:
-        services.shares_set(contract=contract, set_by=world.commissioner_a, shares=[
+        lifecycle.shares_set(contract=contract, set_by=world.commissioner_a, shares=[
             services.ShareInput(world.council_b, Decimal("100"))])
     assert "is not a partner" in error.value.message_dict["shares"][0]
 
@@ -91,7 +91,7 @@ def test_it_refuses_a_share_for_an_organisation_outside_the_partnership(world):
 def test_it_replaces_shares_that_add_up_to_100(world):
     contract = contract_for(world)
     ShareFactory(contract=contract, organisation=world.council_a, share_percent=100)
-    services.shares_set(contract=contract, set_by=world.commissioner_a, shares=[
+    lifecycle.shares_set(contract=contract, set_by=world.commissioner_a, shares=[
         services.ShareInput(world.council_a, Decimal("33.33")),
         services.ShareInput(world.icb_a, Decimal("66.67"), joint_monitoring=False)])
     assert sorted(CommissioningShare.objects.values_list("share_percent", flat=True)) == [
@@ -143,7 +143,7 @@ def test_it_refuses_a_second_edit_from_the_same_version_and_keeps_the_first(worl
 def test_it_refuses_illegal_status_transitions_with_a_reason(world, old, new, reason):
     contract = contract_for(world, status=old)
     with pytest.raises(ValidationError) as error:
-        services.contract_change_status(contract=contract, new_status=new,
+        lifecycle.contract_change_status(contract=contract, new_status=new,
                                         changed_by=world.commissioner_a,
                                         expected_version=contract.version)
     assert error.value.message_dict["status"] == [reason]
@@ -153,7 +153,7 @@ def test_it_refuses_illegal_status_transitions_with_a_reason(world, old, new, re
 
 def test_it_sets_a_10_calendar_day_standstill_under_pcr_2015(world):
     contract = contract_for(world, status=ContractStatus.IN_PROCUREMENT)
-    contract = services.contract_change_status(
+    contract = lifecycle.contract_change_status(
         contract=contract, new_status=ContractStatus.AWARDED, changed_by=world.commissioner_a,
         expected_version=contract.version, on=date(2026, 12, 18))
     assert contract.standstill_end_date == date(2026, 12, 28)
@@ -167,7 +167,7 @@ def test_it_sets_a_10_calendar_day_standstill_under_pcr_2015(world):
 def test_it_sets_an_8_working_day_standstill_across_christmas(world, regime, route):
     contract = contract_for(world, status=ContractStatus.IN_PROCUREMENT,
                             procurement_regime=regime, procurement_route=route)
-    contract = services.contract_change_status(
+    contract = lifecycle.contract_change_status(
         contract=contract, new_status=ContractStatus.AWARDED, changed_by=world.commissioner_a,
         expected_version=contract.version, on=date(2026, 12, 18))
     assert contract.standstill_end_date == date(2027, 1, 4)
@@ -177,10 +177,10 @@ def test_it_refuses_to_go_live_during_standstill(world):
     contract = contract_for(world, status=ContractStatus.AWARDED,
                             standstill_end_date=date(2026, 12, 28))
     with pytest.raises(ValidationError):
-        services.contract_change_status(
+        lifecycle.contract_change_status(
             contract=contract, new_status=ContractStatus.LIVE, changed_by=world.commissioner_a,
             expected_version=contract.version, on=date(2026, 12, 28))
-    contract = services.contract_change_status(
+    contract = lifecycle.contract_change_status(
         contract=contract, new_status=ContractStatus.LIVE, changed_by=world.commissioner_a,
         expected_version=contract.version, on=date(2026, 12, 29))
     assert contract.status == ContractStatus.LIVE
@@ -191,10 +191,10 @@ def test_it_exercises_an_extension_through_a_decision(world):
     first = ExtensionOptionFactory(contract=contract, sequence=1, length_months=12)
     second = ExtensionOptionFactory(contract=contract, sequence=2, length_months=12)
     with pytest.raises(ValidationError):
-        services.extension_exercise(contract=contract, option=second, decision=decision(),
+        lifecycle.extension_exercise(contract=contract, option=second, decision=decision(),
                                     exercised_by=world.commissioner_a,
                                     expected_version=contract.version)
-    contract = services.extension_exercise(
+    contract = lifecycle.extension_exercise(
         contract=contract, option=first, decision=decision(report_reference="ECHS-1"),
         exercised_by=world.commissioner_a, expected_version=contract.version)
     contract = Contract.objects.get(pk=contract.pk)
@@ -207,7 +207,7 @@ def test_it_exercises_an_extension_through_a_decision(world):
 
 def test_it_records_a_variation_with_a_negative_value(world):
     contract = contract_for(world)
-    variation = services.variation_record(
+    variation = lifecycle.variation_record(
         contract=contract, recorded_by=world.commissioner_a, date=date(2025, 1, 1),
         description="Reduced hours", value_change=Decimal("-5000"))
     assert variation.value_change == Decimal("-5000")
@@ -224,7 +224,7 @@ def _docx() -> bytes:
 def test_it_stores_an_allowed_document_under_a_random_name(world, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     contract = contract_for(world)
-    document = services.document_upload(
+    document = documents.document_upload(
         contract=contract, kind="signed_contract", uploaded_by=world.commissioner_a,
         upload=SimpleUploadedFile("Signed contract.docx", _docx()))
     assert document.original_name == "Signed contract.docx"
@@ -243,7 +243,7 @@ def test_it_refuses_documents_whose_type_or_content_is_not_allowed(world, settin
                                                                    name, content, message):
     settings.MEDIA_ROOT = tmp_path
     with pytest.raises(ValidationError) as error:
-        services.document_upload(contract=contract_for(world), kind="other",
+        documents.document_upload(contract=contract_for(world), kind="other",
                                  uploaded_by=world.commissioner_a,
                                  upload=SimpleUploadedFile(name, content))
     assert message in error.value.message_dict["file"][0]
@@ -254,7 +254,7 @@ def test_it_refuses_an_oversized_document(world, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     settings.MAX_UPLOAD_BYTES = 1024
     with pytest.raises(ValidationError) as error:
-        services.document_upload(contract=contract_for(world), kind="other",
+        documents.document_upload(contract=contract_for(world), kind="other",
                                  uploaded_by=world.commissioner_a,
                                  upload=SimpleUploadedFile("big.pdf", b"%PDF-" + b"x" * 2000))
     assert "must be smaller than" in error.value.message_dict["file"][0]
