@@ -9,7 +9,7 @@ import json
 from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -17,6 +17,8 @@ from commissioning import access
 from commissioning.downloads import as_download
 from commissioning.forms import GovUKForm
 from commissioning.inputs import UKDateField
+from commissioning.models import Organisation
+from commissioning.periods import FinancialYear
 from contracts import notices, ocds, permissions, selectors
 from contracts.models import Contract
 
@@ -67,6 +69,8 @@ def notice_detail(request: HttpRequest, pk: int, kind: str, event: str) -> HttpR
         "contract": contract, "notice": notice, "form": form, "today": timezone.localdate(),
         "state": notice.state(timezone.localdate()), "when": notice.when(timezone.localdate()),
         "release": release, "release_json": json.dumps(release, indent=2, ensure_ascii=False),
+        "psr_year": (FinancialYear.from_date(contract.awarded_on)
+                     if notice.kind.startswith("psr") and contract.awarded_on else None),
     })
 
 
@@ -79,3 +83,24 @@ def notice_ocds(request: HttpRequest, pk: int, kind: str, event: str) -> HttpRes
     response = HttpResponse(json.dumps(package, ensure_ascii=False, indent=2),
                             content_type="application/json")
     return as_download(response, f"{ocds.ocid(notice.contract)}-{kind}-{event}.json")
+
+
+@require_GET
+def psr_summary(request: HttpRequest, organisation_pk: int, year: str) -> HttpResponse:
+    """An ICB's (or council's) annual Provider Selection Regime summary: the contracts it
+    awarded under the PSR in the financial year, from the register. Its partners' commissioners
+    see it, listing only the contracts each may see."""
+    if organisation_pk not in access.partner_organisation_ids(request.user):
+        raise Http404
+    organisation = get_object_or_404(Organisation.objects.commissioners(), pk=organisation_pk)
+    try:
+        financial_year = FinancialYear.from_slug(year)
+    except ValueError:
+        raise Http404 from None
+    contracts = notices.psr_summary(Contract.objects.for_user(request.user),
+                                    organisation=organisation,
+                                    financial_year=financial_year.label)
+    return render(request, "contracts/psr_summary.html", {
+        "organisation": organisation, "financial_year": financial_year, "contracts": contracts,
+        "previous": FinancialYear.of(financial_year.start - 1),
+    })

@@ -252,6 +252,9 @@ ACCESS: dict[str, Case | tuple[Case, ...]] = {
         post(r("contracts:notice", nc, lambda s: "uk7", lambda s: "award"), A_EDITORS,
              note="recording the notice's publication"),
     ),
+    "contracts:psr_summary": page(
+        r("contracts:psr_summary", lambda s: s.contract.holder_id, lambda s: "2025-26"),
+        A_PARTNERSHIP),
     "contracts:notice_ocds": page(
         r("contracts:notice_ocds", nc, lambda s: "uk7", lambda s: "award"), A_SIDE),
     "contracts:edit": page(r("contracts:edit", c), A_EDITORS),

@@ -210,6 +210,7 @@ WITHOUT_FORM: dict[str, str] = {
     "contracts:create_check": BUTTONS,
     "contracts:detail": PAGE, "contracts:ocds": DOWNLOAD, "contracts:export": DOWNLOAD,
     "contracts:notice_ocds": DOWNLOAD,
+    "contracts:psr_summary": PAGE,
     "contracts:document_download": DOWNLOAD,
     "contracts:framework_list": PAGE, "contracts:framework_detail": PAGE,
     "contracts:lot_detail": PAGE, "contracts:lot_withdraw": BUTTONS,

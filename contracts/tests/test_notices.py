@@ -22,7 +22,7 @@ from contracts.models import (
     ProcurementRegime,
     ProcurementRoute,
 )
-from contracts.tests.factories import VariationFactory, contract_for
+from contracts.tests.factories import ShareFactory, VariationFactory, contract_for
 from contracts.tests.ocds_checker import problems
 
 pytestmark = pytest.mark.django_db
@@ -288,3 +288,22 @@ def test_the_psr_summary_lists_the_years_psr_awards(world):
     listed = notices.psr_summary(Contract.objects.all(), organisation=world.icb_a,
                                  financial_year="2025/26")
     assert listed == [first, second]
+
+
+def test_the_psr_summary_page_lists_the_awards_its_reader_may_see(world, client_for):
+    psr = contract_for(world, reference="PSR-PAGE", holder=world.icb_a,
+                       lead_commissioner=world.icb_a, procurement_regime=ProcurementRegime.PSR,
+                       procurement_route=ProcurementRoute.PSR_DIRECT_AWARD_C,
+                       awarded_on=date(2025, 9, 1), standstill_end_date=date(2025, 9, 11))
+    ShareFactory(contract=psr, organisation=world.council_a, share_percent=Decimal("50"))
+    client = client_for(world.commissioner_a)
+    notice = client.get(reverse("contracts:notice", args=[psr.pk, "psr_award", "award"]))
+    url = reverse("contracts:psr_summary", args=[world.icb_a.pk, "2025-26"])
+    assert url in notice.content.decode()
+    page = client.get(url).content.decode()
+    assert "Provider Selection Regime summary 2025/26" in page and "PSR-PAGE" in page
+    assert "1 Sep 2025" in page
+    assert client.get(reverse("contracts:psr_summary", args=[world.icb_a.pk, "2025"])
+                      ).status_code == 404
+    for persona in ("commissioner_b", "outsider", "provider_x_user"):
+        assert client_for(getattr(world, persona)).get(url).status_code == 404
