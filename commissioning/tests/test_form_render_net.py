@@ -212,6 +212,7 @@ WITHOUT_FORM: dict[str, str] = {
     "contracts:notice_ocds": DOWNLOAD,
     "contracts:psr_summary": PAGE,
     "contracts:document_download": DOWNLOAD,
+    "contracts:import_problems": DOWNLOAD,
     "contracts:framework_list": PAGE, "contracts:framework_detail": PAGE,
     "contracts:lot_detail": PAGE, "contracts:lot_withdraw": BUTTONS,
     "contracts:application_list": PAGE, "contracts:application_detail": PAGE,
