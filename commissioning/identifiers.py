@@ -69,6 +69,31 @@ def validate_local_authority_code(value: str) -> None:
         check("GB-LAE", value)
 
 
+# Find a Tender (the Central Digital Platform): a notice is numbered ``NNNNNN-YYYY`` (its number
+# in the year it was published) and a procurement (procedure) is identified by its OCID, the
+# platform's registered OCDS prefix ``ocds-h6vhtk-`` and six characters.
+FIND_A_TENDER_NOTICE = re.compile(r"^\d{6}-\d{4}$")
+FIND_A_TENDER_PROCEDURE = re.compile(r"^ocds-h6vhtk-[0-9a-z]{6}$")
+
+
+def check_find_a_tender_notice(value: str) -> str:
+    cleaned = re.sub(r"\s+", "", value or "")
+    if not FIND_A_TENDER_NOTICE.match(cleaned):
+        raise ValidationError(
+            "Enter the Find a Tender notice identifier in the right format, like 012345-2025",
+            code="format")
+    return cleaned
+
+
+def check_find_a_tender_procedure(value: str) -> str:
+    cleaned = re.sub(r"\s+", "", value or "").lower()
+    if not FIND_A_TENDER_PROCEDURE.match(cleaned):
+        raise ValidationError(
+            "Enter the Find a Tender procedure identifier in the right format, "
+            "like ocds-h6vhtk-04f3a1", code="format")
+    return cleaned
+
+
 def identifiers(*, ppon: str, registration_scheme: str, registration_number: str,
                 ods_code: str, local_authority_code: str) -> list[tuple[str, str]]:
     """Every (scheme, id) an organisation has, the one Find a Tender uses (PPON) first, then

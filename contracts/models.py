@@ -276,6 +276,14 @@ class Contract(models.Model):
     )
     awarded_on = models.DateField(null=True, blank=True)
     standstill_end_date = models.DateField(null=True, blank=True)
+    # Classification and Find a Tender identifiers (issue 16): codes from contracts/cpv.py's
+    # CPV 2008 list, identifiers checked by commissioning/identifiers.py.
+    cpv_code = models.CharField("main CPV code", max_length=8, blank=True)
+    additional_cpv_codes = models.JSONField("additional CPV codes", default=list, blank=True)
+    find_a_tender_notice_id = models.CharField(
+        "Find a Tender notice identifier", max_length=11, blank=True)
+    find_a_tender_procedure_id = models.CharField(
+        "Find a Tender procedure identifier", max_length=18, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
