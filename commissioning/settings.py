@@ -310,6 +310,9 @@ if CELERY_BROKER_URL and not CELERY_BROKER_URL.startswith(("redis://", "rediss:/
 # Without a broker, tasks run in-process (still through Celery's machinery).
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", CELERY_BROKER_URL is None)
 CELERY_TASK_EAGER_PROPAGATES = True
+# Embedded set-up (no broker): eager tasks run on one worker thread in the web process, off the
+# request, so a page that starts a job comes back at once (commissioning/queueing.py).
+TASKS_IN_THREAD = env_bool("TASKS_IN_THREAD", CELERY_BROKER_URL is None)
 CELERY_BROKER_URL = CELERY_BROKER_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
