@@ -13,6 +13,7 @@ from monitoring.models import (
     ReportingPeriod,
     ReturnVersion,
 )
+from monitoring.overview import rag_counts_refresh
 
 
 class KPITargetInline(admin.TabularInline):
@@ -28,6 +29,22 @@ class KPIAdmin(SimpleHistoryAdmin):
     search_fields = ["code", "name", "contract__reference", "contract__title"]
     raw_id_fields = ["contract", "service_line"]
     inlines = [KPITargetInline]
+
+    # A KPI or its targets changed here change the overview's RAG counts, as the KPI services'
+    # changes do: the admin keeps them right the same way.
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        rag_counts_refresh(contract_ids=[form.instance.contract_id])
+
+    def delete_model(self, request, obj: KPI) -> None:
+        contract_id = obj.contract_id
+        super().delete_model(request, obj)
+        rag_counts_refresh(contract_ids=[contract_id])
+
+    def delete_queryset(self, request, queryset) -> None:
+        contract_ids = list(queryset.values_list("contract_id", flat=True).distinct())
+        super().delete_queryset(request, queryset)
+        rag_counts_refresh(contract_ids=contract_ids)
 
 
 class KPITemplateInline(admin.TabularInline):

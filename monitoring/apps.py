@@ -19,10 +19,9 @@ class MonitoringConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here, not at the top: this module is loaded before the app registry is
-        # ready, and models (and the signal receivers that name them) cannot be imported then.
+        # ready, and models cannot be imported then.
         from commissioning import access
         from commissioning.history import register_history
-        from monitoring import signals  # noqa: F401  (connects the receivers)
         from monitoring.models import KPI, KPITarget, PerformanceAssessment, PerformanceReturn
         from monitoring.reports.models import CommitteeReport, MonthlyReport
 

@@ -259,9 +259,10 @@ class PerformanceReturn(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # The return's RAG counts over the contract's active KPIs, kept for the performance
-    # overview (monitoring.overview.performance_overview). Empty until first needed, and
-    # emptied again whenever the return, its values, or the contract's KPIs or targets
-    # change (monitoring/signals.py).
+    # overview (monitoring.overview.performance_overview). Worked out again, in the same
+    # transaction, by each service that changes the return, its values, or the contract's
+    # KPIs or targets (monitoring.overview.rag_counts_refresh); empty until then (the
+    # overview works empty ones out as it reads, without keeping them).
     rag_red = models.PositiveIntegerField(null=True, blank=True, editable=False)
     rag_amber = models.PositiveIntegerField(null=True, blank=True, editable=False)
     rag_green = models.PositiveIntegerField(null=True, blank=True, editable=False)
@@ -290,10 +291,6 @@ class PerformanceReturn(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status in EDITABLE_STATUSES
-
-    @property
-    def is_locked(self) -> bool:
-        return self.status == ReturnStatus.ACCEPTED
 
 
 class ReturnValue(models.Model):
@@ -336,11 +333,6 @@ class ReturnValue(models.Model):
     @property
     def display(self) -> str:
         return display_value(self.kpi, self.value, self.yes_no, self.text)
-
-    @property
-    def is_empty(self) -> bool:
-        return self.value is None and self.yes_no is None and not self.text.strip() and \
-            self.numerator is None and self.denominator is None
 
 
 def display_value(kpi: KPI, value: Decimal | None, yes_no: bool | None, text: str) -> str:

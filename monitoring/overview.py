@@ -10,7 +10,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 from django.db import connection
-from django.db.models import Max, QuerySet
+from django.db.models import F, Max, QuerySet
 from django.utils import timezone
 
 from contracts.models import Contract, ExtensionOption, whole_life_value
@@ -170,12 +170,23 @@ def _overview_sql(template: str, ids: list[int]) -> tuple[str, list]:
     return sql, [ReturnStatus.SUBMITTED, ReturnStatus.ACCEPTED, *ids]
 
 
-def rate_latest_returns(contract_ids: list[int]) -> dict[int, tuple[int, int, int, int]]:
-    """Work out (red, amber, green, KPIs) for these contracts' latest shown returns and
-    store them on the returns. Returns them by return id."""
-    rated = read_rag_counts(contract_ids)
-    store_rag_counts(rated)
-    return {row[0]: tuple(int(n) for n in row[2:]) for row in rated}
+RAG_FIELDS = ("rag_red", "rag_amber", "rag_green", "rag_kpis")
+
+
+def forget_rag_counts(**filters) -> None:
+    """Empty the stored counts of the returns matching ``filters``. The epoch goes up even
+    when they are already empty, so a count worked out from data read before this change is
+    never stored after it."""
+    PerformanceReturn.objects.filter(**filters).update(
+        **dict.fromkeys(RAG_FIELDS), rag_epoch=F("rag_epoch") + 1)
+
+
+def rag_counts_refresh(*, contract_ids: list[int]) -> None:
+    """Work out again and store the counts of these contracts' returns. Called, in their
+    transaction, by every service that changes what the counts depend on (a return's status
+    or values, a contract's KPIs or targets) and by the admin: the overview only reads."""
+    forget_rag_counts(contract_id__in=contract_ids)
+    store_rag_counts(read_rag_counts(contract_ids))
 
 
 def read_rag_counts(contract_ids: list[int]) -> list[tuple]:
@@ -205,11 +216,11 @@ def performance_overview(*, contracts: QuerySet[Contract],
     """RAG counts from each contract's latest submitted or accepted return, worst first
     (most red, then most amber). A fixed number of queries for any number of contracts.
 
-    Each return's counts are worked out in the database (``OVERVIEW_SQL``) the first time
-    they are needed and kept on the return until something they depend on changes
-    (monitoring/signals.py); rating a thousand contracts' six KPIs on every request was
-    most of this page's time. With ``attach=False`` the rows carry no ``contract`` (the
-    page attaches only the 50 it draws)."""
+    Each return's counts are worked out in the database (``OVERVIEW_SQL``) and kept on the
+    return by the services that change what they depend on (``rag_counts_refresh``): rating
+    a thousand contracts' six KPIs on every request was most of this page's time. With
+    ``attach=False`` the rows carry no ``contract`` (the page attaches only the 50 it
+    draws)."""
     # The ids first, then a literal list: the planner then knows it is reading a thousand
     # contracts, not guessing ten thousand (which made it hash whole tables).
     visible = contracts.order_by().values("pk")
@@ -219,8 +230,10 @@ def performance_overview(*, contracts: QuerySet[Contract],
     with connection.cursor() as cursor:
         cursor.execute(*_overview_sql(LATEST_SQL, ids))
         latest = cursor.fetchall()
+    # Counts not stored yet (data loaded in bulk, say) are worked out here and not kept: a
+    # page being read writes nothing.
     missing = [row[0] for row in latest if row[6] is not None and row[11] is None]
-    fresh = rate_latest_returns(missing)
+    fresh = {row[0]: tuple(int(n) for n in row[2:]) for row in read_rag_counts(missing)}
     periods = ReportingPeriod.objects.in_bulk({row[7] for row in latest if row[7]})
     option_months: dict[int, list[int]] = defaultdict(list)
     for contract_id, months in ExtensionOption.objects.filter(

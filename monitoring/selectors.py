@@ -193,23 +193,24 @@ def provider_task_list(*, user: User, today: date | None = None,
         PeriodKind.MONTH: recent_periods(kind=PeriodKind.MONTH, today=today,
                                          count=quarters * 3),
     }
+    # Keyed by (kind, first day), not id: a period nobody has reported on may have no row yet.
     returns = {
-        (r.contract_id, r.period_id): r
+        (r.contract_id, r.period.kind, r.period.start_date): r
         for r in PerformanceReturn.objects.filter(contract__in=contracts).select_related("period")
     }
     items: list[TaskListItem] = []
     for contract in contracts:
-        wanted: dict[int, ReportingPeriod] = {}
+        wanted: dict[tuple[str, date], ReportingPeriod] = {}
         for kind in period_kinds(k for k in contract.kpis.all() if k.is_active):
             for period in periods_by_kind[kind]:
                 if contract.start_date <= period.end_date and \
                         period.start_date <= contract.current_end:
-                    wanted[period.pk] = period
-        for (contract_id, _period_id), ret in returns.items():
+                    wanted[period.kind, period.start_date] = period
+        for (contract_id, *_when), ret in returns.items():
             if contract_id == contract.pk and ret.status != ReturnStatus.ACCEPTED:
-                wanted.setdefault(ret.period_id, ret.period)
+                wanted.setdefault((ret.period.kind, ret.period.start_date), ret.period)
         for period in sorted(wanted.values(), key=lambda p: p.start_date, reverse=True):
-            ret = returns.get((contract.pk, period.pk))
+            ret = returns.get((contract.pk, period.kind, period.start_date))
             items.append(TaskListItem(contract, period, ret, *return_state(ret, period, today)))
     return items
 
@@ -250,7 +251,7 @@ def return_form_rows(*, contract: Contract, period: ReportingPeriod,
     before = previous_period(period)
     previous = {
         v.kpi_id: v for v in ReturnValue.objects.filter(
-            performance_return__contract=contract, performance_return__period=before,
+            performance_return__contract=contract, performance_return__period_id=before.pk,
         ).exclude(performance_return__status=ReturnStatus.DRAFT)
     }
     rows = []
@@ -377,7 +378,7 @@ def contract_performance(*, contract: Contract, today: date | None = None,
     kpis = list(contract.kpis.filter(is_active=True).select_related("service_line"))
     targets = target_rows(kpis)
     values = shown_values(performance_return__contract=contract,
-                          performance_return__period__in=periods)
+                          performance_return__period__in=[p for p in periods if p.pk])
     return periods, [kpi_performance(kpi, periods, values, targets.get(kpi.pk, []))
                      for kpi in kpis]
 

@@ -7,8 +7,6 @@ Every object is found through a ``for_user`` queryset, so a user who may not see
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -89,7 +87,7 @@ def _provider_contract(request: HttpRequest, contract_pk: int) -> Contract:
 
 
 def _period(code: str) -> ReportingPeriod:
-    period = reporting_periods.period_from_code(code)
+    period = reporting_periods.period_by_code(code)
     if period is None:
         raise Http404
     return period
@@ -135,7 +133,7 @@ def return_form(request: HttpRequest, contract_pk: int, period_code: str) -> Htt
     contract = _provider_contract(request, contract_pk)
     period = _period(period_code)
     performance_return = PerformanceReturn.objects.filter(contract=contract,
-                                                          period=period).first()
+                                                          period_id=period.pk).first()
     rows = selectors.return_form_rows(contract=contract, period=period,
                                       performance_return=performance_return)
     if request.method == "GET":
@@ -188,7 +186,8 @@ def return_check(request: HttpRequest, contract_pk: int, period_code: str) -> Ht
     """Check your answers, then submit with the declaration."""
     contract = _provider_contract(request, contract_pk)
     period = _period(period_code)
-    performance_return = get_object_or_404(PerformanceReturn, contract=contract, period=period)
+    performance_return = get_object_or_404(PerformanceReturn, contract=contract,
+                                           period_id=period.pk)
     if not performance_return.is_editable:
         return redirect("monitoring:return_form", contract.pk, period.code)
     rows = selectors.return_form_rows(contract=contract, period=period,
@@ -225,7 +224,8 @@ def return_check(request: HttpRequest, contract_pk: int, period_code: str) -> Ht
 def return_submitted(request: HttpRequest, contract_pk: int, period_code: str) -> HttpResponse:
     contract = _provider_contract(request, contract_pk)
     period = _period(period_code)
-    performance_return = get_object_or_404(PerformanceReturn, contract=contract, period=period)
+    performance_return = get_object_or_404(PerformanceReturn, contract=contract,
+                                           period_id=period.pk)
     return render(request, "monitoring/return_submitted.html", {
         "contract": contract, "period": period, "return": performance_return})
 
@@ -236,7 +236,7 @@ def _uploads_closed(request: HttpRequest, contract: Contract, period: ReportingP
     says why instead of offering a file input, and a POST is refused before its file is
     read, so nothing is parsed and nothing changes."""
     message = return_services.not_editable_message(
-        PerformanceReturn.objects.filter(contract=contract, period=period)
+        PerformanceReturn.objects.filter(contract=contract, period_id=period.pk)
         .select_related("period").first())
     if message is None:
         return None
@@ -302,7 +302,7 @@ def return_template(request: HttpRequest, contract_pk: int, period_code: str,
     contract = _provider_contract(request, contract_pk)
     period = _period(period_code)
     performance_return = PerformanceReturn.objects.filter(contract=contract,
-                                                          period=period).first()
+                                                          period_id=period.pk).first()
     rows = selectors.return_form_rows(contract=contract, period=period,
                                       performance_return=performance_return)
 
@@ -382,7 +382,7 @@ def service_users_upload(request: HttpRequest, contract_pk: int,
         form.add_error("file", f"The file has {len(row_errors)} "
                                f"problem{'s' if len(row_errors) != 1 else ''}. Nothing was "
                                "saved: correct the file and upload it again")
-    current = ServiceUserList.objects.filter(contract=contract, period=period).first()
+    current = ServiceUserList.objects.filter(contract=contract, period_id=period.pk).first()
     return render(request, "monitoring/upload_form.html", {
         "form": form, "contract": contract, "period": period, "row_errors": row_errors,
         "title": "Upload the NHS numbers of people supported", "button": "Upload",
@@ -624,13 +624,8 @@ def target_set(request: HttpRequest, pk: int) -> HttpResponse:
     kpi = get_object_or_404(KPI.objects.for_user(request.user).select_related("contract"),
                             pk=pk)
     contract = _manageable_contract(request, kpi.contract_id)
-    periods = reporting_periods.recent_periods(kind="quarter", today=timezone.localdate(), count=8)
-    for _ in range(4):  # the coming year's quarters too
-        periods.append(reporting_periods.period_get(kind="quarter",
-                                                    day=periods[-1].end_date + timedelta(days=1)))
-    queryset = ReportingPeriod.objects.filter(pk__in=[p.pk for p in periods]).order_by(
-        "start_date")
-    form = TargetForm(request.POST or None, periods=queryset)
+    form = TargetForm(request.POST or None,
+                      periods=reporting_periods.target_quarters(today=timezone.localdate()))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -139,7 +139,7 @@ def _performance(contracts: list[Contract], as_of: date) -> tuple[list, dict]:
     # related-object caches) was most of this function's time (bench/RESULTS.md).
     targets = target_rows(KPI.objects.filter(contract__in=contracts, is_active=True))
     values = shown_values(performance_return__contract__in=contracts,
-                          performance_return__period__in=periods)
+                          performance_return__period__in=[p for p in periods if p.pk])
     by_contract: dict[int, list[KPIPerformance]] = defaultdict(list)
     for kpi in kpis:
         # Text sparklines only: an SVG for each of thousands of KPIs would take WeasyPrint
@@ -155,7 +155,7 @@ def _returns_status(contracts: list[Contract], periods: list, as_of: date) -> tu
     latest = periods[-1]
     existing = {
         r.contract_id: r.status
-        for r in PerformanceReturn.objects.filter(contract__in=contracts, period=latest)
+        for r in PerformanceReturn.objects.filter(contract__in=contracts, period_id=latest.pk)
     }
     rows: dict[int, ReturnsStatusRow] = {}
     outstanding = 0

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from commissioning.models import User
 from contracts.models import Contract
@@ -18,7 +19,8 @@ from monitoring.models import (
     PeriodKind,
     ReportingPeriod,
 )
-from monitoring.reporting_periods import period_get
+from monitoring.overview import rag_counts_refresh
+from monitoring.reporting_periods import period_get, periods_open
 
 
 @dataclass
@@ -77,6 +79,7 @@ def kpi_update(*, kpi: KPI, data: KPIInput, updated_by: User) -> KPI:
         setattr(kpi, name, value)
     kpi._history_user = updated_by
     kpi.save()
+    rag_counts_refresh(contract_ids=[kpi.contract_id])
     return kpi
 
 
@@ -99,6 +102,8 @@ def target_set(*, kpi: KPI, valid_from: ReportingPeriod, target_value: Decimal |
     target, _ = KPITarget.objects.update_or_create(
         kpi=kpi, valid_from=valid_from, defaults={**values, "set_by": set_by},
     )
+    periods_open(today=timezone.localdate())  # the quarters the next target may start from
+    rag_counts_refresh(contract_ids=[kpi.contract_id])
     return target
 
 

@@ -180,7 +180,7 @@ def return_import(*, contract: Contract, period: ReportingPeriod, upload: Upload
     result.rows = len(rows) - 1
     if result.errors:
         return result
-    existing = PerformanceReturn.objects.filter(contract=contract, period=period).first()
+    existing = PerformanceReturn.objects.filter(contract=contract, period_id=period.pk).first()
     try:
         result.performance_return = return_save_draft(
             contract=contract, period=period, values=values,

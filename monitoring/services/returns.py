@@ -30,6 +30,8 @@ from monitoring.models import (
     ReturnVersion,
     ReviewDecision,
 )
+from monitoring.overview import rag_counts_refresh
+from monitoring.reporting_periods import period_saved
 from monitoring.selectors import kpis_for_period
 from monitoring.services.notify import notify_commissioners, provider_emails, queue_mail
 
@@ -134,6 +136,7 @@ def return_open(*, contract: Contract, period: ReportingPeriod, opened_by: User,
     """The period's return, created as an empty draft the first time (for evidence uploads
     before any figures are saved)."""
     check_period_ended(period, today)
+    period = period_saved(period)
     performance_return, _ = PerformanceReturn.objects.get_or_create(contract=contract,
                                                                     period=period)
     return performance_return
@@ -151,6 +154,7 @@ def return_save_draft(*, contract: Contract, period: ReportingPeriod,
     from numerator and denominator, never typed.
     """
     check_period_ended(period, today)
+    period = period_saved(period)
     performance_return, created = PerformanceReturn.objects.select_for_update().get_or_create(
         contract=contract, period=period
     )
@@ -191,6 +195,7 @@ def return_save_draft(*, contract: Contract, period: ReportingPeriod,
     performance_return.overall_commentary = overall_commentary.strip()
     performance_return._history_user = saved_by
     performance_return.save(update_fields=["overall_commentary", "version", "updated_at"])
+    rag_counts_refresh(contract_ids=[contract.pk])
     return performance_return
 
 
@@ -262,6 +267,7 @@ def return_submit(*, performance_return: PerformanceReturn, declaration: bool,
     locked.save(update_fields=["status", "submitted_at", "submitted_by", "version",
                                "updated_at"])
     performance_return.version, performance_return.status = locked.version, locked.status
+    rag_counts_refresh(contract_ids=[locked.contract_id])
     notify_commissioners(
         locked, f"Return submitted: {locked.contract.reference} {locked.period.label}",
         "monitoring/email/return_submitted.txt", {"version": version},
@@ -301,6 +307,7 @@ def return_accept(*, performance_return: PerformanceReturn, expected_version: in
         decision=ReviewDecision.ACCEPTED, comment=comment.strip(), reviewed_by=accepted_by,
         reviewed_at=now,
     )
+    rag_counts_refresh(contract_ids=[locked.contract_id])
     return locked
 
 
@@ -338,4 +345,5 @@ def return_query(*, performance_return: PerformanceReturn, expected_version: int
                "monitoring/email/return_queried.txt", locked,
                {"kpi_queries": [(row.kpi, kpi_comments[row.kpi_id]) for row in rows
                                 if row.kpi_id in kpi_comments]})
+    rag_counts_refresh(contract_ids=[locked.contract_id])
     return locked

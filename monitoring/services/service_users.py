@@ -19,6 +19,7 @@ from monitoring.models import (
     ReportingPeriod,
     ServiceUserList,
 )
+from monitoring.reporting_periods import period_saved
 from monitoring.services.return_uploads import checked_upload
 from monitoring.services.returns import check_editable, check_period_ended
 
@@ -77,6 +78,7 @@ def service_users_upload(*, contract: Contract, period: ReportingPeriod, upload:
     if result.errors:
         return result
     with transaction.atomic():
+        period = period_saved(period)
         service_user_list, _ = ServiceUserList.objects.select_for_update().get_or_create(
             contract=contract, period=period, defaults={"uploaded_by": uploaded_by}
         )

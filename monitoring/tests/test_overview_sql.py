@@ -107,9 +107,11 @@ def test_the_sql_rating_agrees_with_the_python_rule(world, seed):
     assert order == sorted(order)
 
 
-def test_stored_counts_are_used_and_forgotten_when_the_data_changes(world):
-    from monitoring.models import ReturnStatus
+def test_stored_counts_are_used_and_forgotten_when_the_data_changes(world, client_for):
+    from commissioning.tests.page_forms import rendered_form
+    from monitoring.models import Frequency
     from monitoring.services import kpis as kpi_services
+    from monitoring.services import returns as return_services
     from monitoring.tests.factories import fill_and_submit, kpi_with_target
 
     contract = contract_for(world, reference="STORE-1")
@@ -130,27 +132,34 @@ def test_stored_counts_are_used_and_forgotten_when_the_data_changes(world):
     kpi_services.target_set(kpi=first, valid_from=quarter(), target_value=Decimal("40"),
                             amber_tolerance=Decimal("0"), set_by=world.commissioner_a)
     assert counts() == (0, 0, 2, 0)
-    # A KPI switched off no longer counts; a new one has no value yet.
-    second.is_active = False
-    second.save()
+    # A KPI switched off (in the admin, the only place that does it) no longer counts; a new
+    # one has no value yet (an annual KPI: the provider reports it in Q4, not in this return).
+    admin = client_for(world.staff_admin)
+    change = rendered_form(admin.get(f"/admin/monitoring/kpi/{second.pk}/change/")
+                           .content.decode())
+    response = admin.post(f"/admin/monitoring/kpi/{second.pk}/change/",
+                          {k: v for k, v in change.data.items() if k != "is_active"})
+    assert response.status_code == 302, response.content.decode()[:3000]
     assert counts() == (0, 0, 1, 0)
-    kpi_with_target(contract, code="S3")
+    kpi_with_target(contract, code="S3", frequency=Frequency.ANNUAL)
     assert counts() == (0, 0, 1, 1)
     # Queried and resubmitted with another value.
-    PerformanceReturn.objects.filter(pk=ret.pk).update(status=ReturnStatus.QUERIED)
-    ret = PerformanceReturn.objects.get(pk=ret.pk)
-    ret.save()
-    value = ReturnValue.objects.get(performance_return=ret, kpi=first)
-    value.value = Decimal("10")
-    value.save()
-    PerformanceReturn.objects.filter(pk=ret.pk).update(status=ReturnStatus.SUBMITTED)
+    ret = return_services.return_query(performance_return=ret, expected_version=ret.version,
+                                       kpi_comments={first.pk: "Check"}, comment="",
+                                       queried_by=world.commissioner_a)
+    ret = return_services.return_save_draft(
+        contract=contract, period=quarter(), expected_version=ret.version,
+        values=[return_services.ValueInput(kpi_id=first.pk, value=Decimal("10"))],
+        overall_commentary="", saved_by=world.provider_x_user)
+    return_services.return_submit(performance_return=ret, declaration=True,
+                                  expected_version=ret.version,
+                                  submitted_by=world.provider_x_user)
     assert counts() == (1, 0, 0, 1)
 
 
 def test_counts_worked_out_before_a_change_are_not_stored_after_it(world):
     """The epoch guard: counts read before a change must not land once it is made."""
-    from monitoring.overview import read_rag_counts, store_rag_counts
-    from monitoring.signals import forget_rag_counts
+    from monitoring.overview import forget_rag_counts, read_rag_counts, store_rag_counts
     from monitoring.tests.factories import fill_and_submit, kpi_with_target
 
     contract = contract_for(world, reference="RACE-1")
