@@ -9,11 +9,12 @@ from crispy_forms_gds.helper import FormHelper
 from django import forms
 from django.core.exceptions import ValidationError
 
+from commissioning import identifiers
 from commissioning.forms import GovUKForm
 from commissioning.inputs import MoneyField, UKDateField
 from commissioning.locking import VersionField
 from commissioning.models import Organisation, OrganisationKind, PartnershipMember, User
-from contracts import validation
+from contracts import cpv, validation
 from contracts.models import (
     ROUTES_BY_REGIME,
     Contract,
@@ -381,12 +382,42 @@ class ContractEditForm(ContractDetailsForm, ContractDatesForm, ContractValuesFor
     works = forms.BooleanField(label="This is a works contract (15% modification threshold)",
                                required=False)
 
+    cpv_code = forms.ChoiceField(
+        label="Main CPV code (optional)", required=False,
+        choices=lambda: [("", "No CPV code"), *cpv.choices()],
+        help_text="What the contract buys, from the Common Procurement Vocabulary (CPV 2008)",
+        error_messages={"invalid_choice": "Select a CPV code from the list"},
+    )
+    additional_cpv_codes = forms.CharField(
+        label="Additional CPV codes (optional)", required=False, max_length=500,
+        help_text="8-digit codes from the same list, separated by commas, like 85312000, "
+                  "85323000",
+        widget=forms.TextInput(attrs={"class": "govuk-input", "spellcheck": "false"}),
+        error_messages={"max_length": "Additional CPV codes must be 500 characters or fewer"},
+    )
+    find_a_tender_notice_id = forms.CharField(
+        label="Find a Tender notice identifier (optional)", required=False, max_length=20,
+        help_text="The contract details notice on Find a Tender, like 012345-2025",
+        widget=forms.TextInput(attrs={"class": "govuk-input govuk-input--width-10",
+                                      "spellcheck": "false"}),
+    )
+    find_a_tender_procedure_id = forms.CharField(
+        label="Find a Tender procedure identifier (optional)", required=False, max_length=30,
+        help_text="The procurement's identifier on Find a Tender, like ocds-h6vhtk-04f3a1",
+        widget=forms.TextInput(attrs={"class": "govuk-input govuk-input--width-20",
+                                      "spellcheck": "false"}),
+    )
+
     field_order = ["reference", "title", "description", "service_area", "provider",
                    "procurement_regime", "procurement_route", "tendered", "works",
                    "start_date", "initial_end_date", "notice_period_months", "annual_value",
-                   "vat_not_recoverable", "version"]
+                   "vat_not_recoverable", "cpv_code", "additional_cpv_codes",
+                   "find_a_tender_notice_id", "find_a_tender_procedure_id", "version"]
 
     def __init__(self, *args, providers, **kwargs) -> None:
+        initial = kwargs.get("initial")
+        if initial and isinstance(initial.get("additional_cpv_codes"), list):
+            initial["additional_cpv_codes"] = ", ".join(initial["additional_cpv_codes"])
         super().__init__(*args, **kwargs)
         del self.fields["extension_options"]
         # contracts.selectors.provider_choices: never every provider on the service.
@@ -395,6 +426,20 @@ class ContractEditForm(ContractDetailsForm, ContractDatesForm, ContractValuesFor
 
     def clean_extension_options(self) -> list[int]:  # not on this form
         return []
+
+    def clean_additional_cpv_codes(self) -> list[str]:
+        codes = cpv.check_list(self.cleaned_data["additional_cpv_codes"])
+        if self.cleaned_data.get("cpv_code") in codes:
+            codes.remove(self.cleaned_data["cpv_code"])
+        return codes
+
+    def clean_find_a_tender_notice_id(self) -> str:
+        value = self.cleaned_data["find_a_tender_notice_id"]
+        return identifiers.check_find_a_tender_notice(value) if value.strip() else ""
+
+    def clean_find_a_tender_procedure_id(self) -> str:
+        value = self.cleaned_data["find_a_tender_procedure_id"]
+        return identifiers.check_find_a_tender_procedure(value) if value.strip() else ""
 
     def clean(self):
         cleaned = super().clean()

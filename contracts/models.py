@@ -18,6 +18,7 @@ from simple_history.models import HistoricalRecords
 from commissioning import access
 from commissioning.models import Organisation, Partnership
 from commissioning.periods import add_months, months_between
+from contracts import cpv
 
 PENNY = Decimal("0.01")
 
@@ -328,6 +329,13 @@ class Contract(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("contracts:detail", args=[self.pk])
+
+    @property
+    def cpv_classifications(self) -> list[tuple[str, str]]:
+        """(code, English label) for the main CPV code then the additional ones."""
+        codes = [self.cpv_code] if self.cpv_code else []
+        codes += [c for c in self.additional_cpv_codes or [] if c != self.cpv_code]
+        return [(code, cpv.label(code)) for code in codes]
 
     # --- Derived values (never stored) ---------------------------------------------------
 

@@ -30,7 +30,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from commissioning.models import Organisation
-from contracts import regimes
+from contracts import cpv, regimes
 from contracts.models import (
     CommissioningShare,
     Contract,
@@ -81,6 +81,9 @@ TENDER_STATUS = {S.PLANNED: "planning", S.IN_PROCUREMENT: "active"}  # else "com
 CONTRACT_STATUS = {S.AWARDED: "pending", S.LIVE: "active", S.EXTENDED: "active",
                    S.EXPIRED: "terminated", S.TERMINATED: "terminated"}
 AWARDED_STATUSES = tuple(CONTRACT_STATUS)
+
+
+FIND_A_TENDER_NOTICE_URL = "https://www.find-tender.service.gov.uk/Notice/{}"
 
 
 def prefix() -> str:
@@ -311,6 +314,21 @@ def release(contract: Contract) -> dict[str, Any]:
             "contractPeriod": period,
         },
     }
+    classifications = [{"scheme": cpv.SCHEME, "id": code, "description": text}
+                       for code, text in contract.cpv_classifications]
+    if classifications:
+        data["tender"]["items"] = [{
+            "id": "1", "description": contract.title,
+            "classification": classifications[0],
+            "additionalClassifications": classifications[1:],
+        }]
+    if contract.find_a_tender_notice_id:
+        data["tender"]["documents"] = [{
+            "id": f"find-a-tender-{contract.find_a_tender_notice_id}",
+            "documentType": "awardNotice", "format": "text/html", "language": "en",
+            "title": f"Find a Tender notice {contract.find_a_tender_notice_id}",
+            "url": FIND_A_TENDER_NOTICE_URL.format(contract.find_a_tender_notice_id),
+        }]
     if call_off is not None:
         lot, framework = call_off.lot, call_off.lot.framework
         data["tender"]["lots"] = [{"id": f"lot-{lot.number}", "title": lot.title,
@@ -319,6 +337,12 @@ def release(contract: Contract) -> dict[str, Any]:
             "id": "framework", "relationship": ["framework"], "title": framework.title,
             "scheme": "ocid", "identifier": framework_ocid(framework),
         }]
+    if contract.find_a_tender_procedure_id:
+        data.setdefault("relatedProcesses", []).append({
+            "id": "find-a-tender", "relationship": ["parent"],
+            "title": "This procurement as published on Find a Tender",
+            "scheme": "ocid", "identifier": contract.find_a_tender_procedure_id,
+        })
     if status in AWARDED_STATUSES:
         award_id = f"{release_ocid}-award-1"
         data["awards"] = [{

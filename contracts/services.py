@@ -102,7 +102,8 @@ EDITABLE_FIELDS = (
     "reference", "title", "description", "service_area", "provider", "holder",
     "lead_commissioner", "contract_manager", "procurement_regime", "procurement_route",
     "tendered", "works", "start_date", "initial_end_date", "notice_period_months",
-    "annual_value", "vat_not_recoverable",
+    "annual_value", "vat_not_recoverable", "cpv_code", "additional_cpv_codes",
+    "find_a_tender_notice_id", "find_a_tender_procedure_id",
 )
 
 

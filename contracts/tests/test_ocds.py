@@ -237,3 +237,31 @@ def test_review_dates_are_milestones(world, client_for):
     assert milestone["status"] == "scheduled" and milestone["type"] == "assessment"
     roles = {p["name"]: p["roles"] for p in release["parties"]}
     assert roles[world.icb_a.name] == ["buyer", "payer"]
+
+
+def test_it_classifies_a_contract_by_its_cpv_codes_and_links_find_a_tender(world, client_for):
+    contract = full_contract(world, start_date=date(2024, 4, 1),
+                             initial_end_date=date(2099, 3, 31), awarded_on=date(2024, 2, 1),
+                             cpv_code="85323000", additional_cpv_codes=["85312000"],
+                             find_a_tender_notice_id="012345-2025",
+                             find_a_tender_procedure_id="ocds-h6vhtk-04f3a1")
+    package = package_for(client_for(world.commissioner_a), contract)
+    item = only_release(package)["tender"]["items"][0]
+    assert item["classification"] == {"scheme": "CPV", "id": "85323000",
+                                      "description": "Community health services"}
+    assert item["additionalClassifications"] == [{
+        "scheme": "CPV", "id": "85312000",
+        "description": "Social work services without accommodation"}]
+    assert only_release(package)["tender"]["documents"][0]["url"] == (
+        "https://www.find-tender.service.gov.uk/Notice/012345-2025")
+    assert problems(package) == {}
+    report = check(package)
+    assert report["validation_errors"] == [] and report["additional_fields"] == []
+
+
+def test_a_contract_without_cpv_codes_has_no_items(world, client_for):
+    contract = full_contract(world, start_date=date(2024, 4, 1),
+                             initial_end_date=date(2099, 3, 31), awarded_on=date(2024, 2, 1))
+    package = package_for(client_for(world.commissioner_a), contract)
+    assert "items" not in only_release(package)["tender"]
+    assert "documents" not in only_release(package)["tender"]
