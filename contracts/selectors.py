@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from commissioning import access
 from commissioning.models import Organisation, Partnership
 from commissioning.periods import add_months
+from contracts.key_dates import notice_deadline
 from contracts.models import (
     ACTIVE_STATUSES,
     AlertKind,
@@ -199,7 +200,7 @@ def key_date_alerts_due(
             alerts.append(alert(AlertKind.REVIEW, when))
         option = next_option.get(pk)
         if option is not None and status in (ContractStatus.LIVE, ContractStatus.EXTENDED):
-            deadline = add_months(end, -notice)
+            deadline = notice_deadline(end, notice)
             if add_months(deadline, -EXTENSION_DECISION_LEAD_MONTHS) <= today <= end:
                 alerts.append(alert(AlertKind.EXTENSION_DECISION, deadline,
                                     f"option {option}"))
