@@ -258,3 +258,28 @@ def provider_choices(user, partnerships, *, current: int | None = None) -> Query
     if current is not None:
         known = Organisation.objects.filter(Q(pk__in=known.values("pk")) | Q(pk=current))
     return known
+
+
+@dataclass(frozen=True)
+class NextKeyDate:
+    due_date: date
+    what: str
+
+
+def contract_next_key_date(contract: Contract, *, today: date) -> NextKeyDate | None:
+    """What is due next on a contract, for the summary at the top of its page: the soonest of
+    its review dates, the notice deadline of its next extension option (current end minus
+    the notice period) and its end, on or after ``today``. Reads the prefetched
+    ``review_dates`` and ``extension_options``."""
+    candidates = [NextKeyDate(r.date, f"Review: {r.description}")
+                  for r in contract.review_dates.all()]
+    end = contract.current_end_date
+    option = contract.next_option
+    if option is not None and end is not None:
+        candidates.append(NextKeyDate(notice_deadline(end, contract.notice_period_months),
+                                      f"Decide on extension option {option.sequence}"))
+    if end is not None:
+        candidates.append(NextKeyDate(end, "Contract ends"))
+    upcoming = sorted((c for c in candidates if c.due_date >= today),
+                      key=lambda c: c.due_date)
+    return upcoming[0] if upcoming else None

@@ -125,6 +125,8 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "contracts/contract_detail.html", {
         "contract": contract, "can_edit": can_edit, "documents": documents,
         "allowed_transitions": lifecycle.allowed_transitions(contract.status),
+        "next_key_date": selectors.contract_next_key_date(contract,
+                                                          today=timezone.localdate()),
         **_commissioning_details(request, contract),
     })
 
