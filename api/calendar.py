@@ -19,7 +19,7 @@ from commissioning import access
 from contracts.key_dates import contract_key_dates
 from contracts.models import Contract
 from monitoring.models import KPI, PeriodKind, ReportingPeriod
-from monitoring.reporting_periods import period_get
+from monitoring.reporting_periods import period_for
 from monitoring.selectors import provider_task_list
 
 LOOK_BACK = timedelta(days=92)
@@ -85,9 +85,14 @@ def _return_due_dates(user, contracts, today, since, until):
                 .values_list("frequency", flat=True).distinct())
     if not kinds:
         return
-    period_get(kind=PeriodKind.QUARTER, day=today)  # the quarter running now has its row
     wanted = [PeriodKind.QUARTER] + ([PeriodKind.MONTH] if "monthly" in kinds else [])
-    for period in ReportingPeriod.objects.filter(kind__in=wanted, due_date__gte=since,
-                                                 due_date__lte=until):
+    periods = list(ReportingPeriod.objects.filter(kind__in=wanted, due_date__gte=since,
+                                                  due_date__lte=until))
+    # The quarter running now, unsaved if nothing has been recorded against it yet (reading
+    # a feed writes nothing).
+    current = period_for(kind=PeriodKind.QUARTER, day=today)
+    if current.pk is None and since <= current.due_date <= until:
+        periods.append(current)
+    for period in periods:
         yield (f"returns-due-{period.code}", period.due_date,
                f"Provider returns for {period.label} due", reverse("monitoring:inbox"))
