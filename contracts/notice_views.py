@@ -5,6 +5,7 @@ data, the data as an OCDS release, and recording that it was published. Rules li
 from __future__ import annotations
 
 import json
+from datetime import date
 
 from django import forms
 from django.contrib import messages
@@ -103,4 +104,36 @@ def psr_summary(request: HttpRequest, organisation_pk: int, year: str) -> HttpRe
     return render(request, "contracts/psr_summary.html", {
         "organisation": organisation, "financial_year": financial_year, "contracts": contracts,
         "previous": FinancialYear.of(financial_year.start - 1),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def payments_notice(request: HttpRequest, organisation_pk: int, period_end: str) -> HttpResponse:
+    """An organisation's six-monthly payments compliance notice (Procurement Act s.69): the
+    period, its deadline, the contracts that make it due, and recording its publication.
+    Seen by whoever sees one of those contracts (outsiders and providers 404); recorded by
+    whoever may change one of them."""
+    if access.is_provider_user(request.user) \
+            or organisation_pk not in access.partner_organisation_ids(request.user):
+        raise Http404
+    organisation = get_object_or_404(Organisation.objects.commissioners(), pk=organisation_pk)
+    notice = notices.find_payments_notice(Contract.objects.for_user(request.user).with_term(),
+                                          organisation, period_end)
+    if notice is None:
+        raise Http404
+    can_record = notice.published is None and any(
+        permissions.can_edit_contract(request.user, c) for c in notice.contracts)
+    form = NoticePublicationForm(request.POST or None) if can_record else None
+    if request.method == "POST":
+        if form is None:
+            raise Http404
+        if form.is_valid():
+            notices.notice_publish(notice=notice, user=request.user, **form.cleaned_data)
+            messages.success(request, f"{notice.title} recorded as published")
+            return redirect("dashboard")
+    start, end = (date.fromisoformat(day) for day in notice.event.split("/"))
+    return render(request, "contracts/payments_notice.html", {
+        "organisation": organisation, "notice": notice, "form": form,
+        "state": notice.state(timezone.localdate()), "when": notice.when(timezone.localdate()),
+        "start": start, "end": end,
     })

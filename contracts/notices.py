@@ -13,6 +13,10 @@ follows its framework) and its events, all already in the register:
   the award decision, before the standstill;
 - PSR confirmation of award: 30 days after the standstill ends (Direct Award A and B: 30 days
   after the award).
+- Payments compliance (Procurement Act s.69, per organisation, not per contract): 30 days
+  after the end of each six-month reporting period (1 April to 30 September, 1 October to
+  31 March; the first ended 30 September 2025), for an organisation that held a Procurement
+  Act contract over £5 million in force at some time in the period.
 
 A contract details notice of a contract over the s.52 threshold must carry at least three
 KPIs (``contracts.thresholds``): the notice shows a problem until it has them. KPIs and
@@ -75,11 +79,22 @@ class DueNotice:
     contract: Contract
     problems: list[str] = field(default_factory=list)
     published: NoticePublication | None = None
-    subject: Any = None  # the variation or assessment the notice is about
+    subject: Any = None  # the variation, assessment or (payments) organisation it is about
+    contracts: list[Contract] = field(default_factory=list)  # a payments notice's contracts
 
     @property
     def title(self) -> str:
         return NoticeKind(self.kind).label
+
+    @property
+    def organisation(self) -> Any:
+        """Whose duty it is: the contract's holder, or the organisation of a payments
+        compliance notice (``subject``)."""
+        return self.subject if self.kind == NoticeKind.PAYMENTS else self.contract.holder
+
+    @property
+    def period_end(self) -> str:
+        return self.event.split("/")[-1]
 
     def state(self, today: date) -> str:
         if self.published is not None:
@@ -191,7 +206,66 @@ def outstanding(contracts: Any, *, today: date | None = None) -> list[DueNotice]
         | Q(call_off__isnull=False)))
     due = [n for contract in candidates
            for n in notices_for_contract(contract) if n.published is None]
-    return sorted(due, key=lambda n: (n.due, n.contract.reference, n.kind))
+    due += [n for n in payments_notices(contracts, today=today) if n.published is None]
+    return sorted(due, key=lambda n: (n.due, n.contract.reference if n.contract else "",
+                                      n.kind))
+
+
+# --- Payments compliance (per organisation) --------------------------------------------------
+
+PAYMENTS_FIRST_PERIOD_START = date(2025, 4, 1)
+
+
+def payments_periods(until: date) -> list[tuple[date, date]]:
+    """The six-month reporting periods (1 April to 30 September, 1 October to 31 March) that
+    ended before ``until``, oldest first, from the first (ended 30 September 2025)."""
+    periods = []
+    start = PAYMENTS_FIRST_PERIOD_START
+    while True:
+        end = (date(start.year, 9, 30) if start.month == 4 else date(start.year + 1, 3, 31))
+        if end >= until:
+            return periods
+        periods.append((start, end))
+        start = end + timedelta(days=1)
+
+
+def payments_notices(contracts: Any, *, today: date | None = None) -> list[DueNotice]:
+    """The payments compliance notices the holders of these contracts (a ``for_user``
+    queryset) owe: one per organisation and ended period in which it held a Procurement Act
+    contract over £5 million that was in force. Each lists those contracts as ``contracts``."""
+    today = today or timezone.localdate()
+    periods = payments_periods(today)
+    if not periods:
+        return []
+    owed: dict[tuple[int, date], DueNotice] = {}
+    candidates = notice_queryset(contracts.filter(
+        Q(procurement_regime=ProcurementRegime.PA_2023) | Q(call_off__isnull=False),
+        status__in=ENTERED).select_related("holder"))
+    for contract in candidates:
+        if regimes.regime(contract) != ProcurementRegime.PA_2023 \
+                or not contract_over_s52_threshold(contract):
+            continue
+        for start, end in periods:
+            if entered_into(contract) <= end and contract.current_end_date >= start:
+                notice = owed.setdefault((contract.holder_id, end), DueNotice(
+                    kind=NoticeKind.PAYMENTS, event=f"{start.isoformat()}/{end.isoformat()}",
+                    due=end + timedelta(days=NOTICE_DAYS),
+                    rule="within 30 days of the end of the six-month reporting period",
+                    contract=None, subject=contract.holder))
+                notice.contracts.append(contract)
+    published = {(p.organisation_id, p.event): p for p in NoticePublication.objects.filter(
+        kind=NoticeKind.PAYMENTS, contract__isnull=True,
+        organisation_id__in={holder for holder, _end in owed})}
+    for (holder, _end), notice in owed.items():
+        notice.published = published.get((holder, notice.event))
+    return sorted(owed.values(), key=lambda n: (n.due, n.subject.name))
+
+
+def find_payments_notice(contracts: Any, organisation: Any, period_end: str,
+                         today: date | None = None) -> DueNotice | None:
+    return next((n for n in payments_notices(contracts.filter(holder=organisation),
+                                             today=today)
+                 if n.period_end == period_end), None)
 
 
 def notice_queryset(contracts: Any) -> Any:
@@ -235,7 +309,7 @@ def notice_publish(*, notice: DueNotice, notice_identifier: str, published_on: d
     """Record that the notice was published; the record is kept with its history."""
     with transaction.atomic():
         return NoticePublication.objects.create(
-            contract=notice.contract, organisation=notice.contract.holder, kind=notice.kind,
+            contract=notice.contract, organisation=notice.organisation, kind=notice.kind,
             event=notice.event, notice_identifier=notice_identifier.strip(),
             published_on=published_on, recorded_by=user)
 

@@ -18,6 +18,8 @@ urlpatterns = [
          name="notice"),
     path("contracts/<int:pk>/notices/<str:kind>/<str:event>/ocds.json",
          notice_views.notice_ocds, name="notice_ocds"),
+    path("contracts/payments-compliance/<int:organisation_pk>/<str:period_end>/",
+         notice_views.payments_notice, name="payments_notice"),
     path("contracts/psr-summary/<int:organisation_pk>/<str:year>/", notice_views.psr_summary,
          name="psr_summary"),
     path("contracts/new/check/", views.contract_create_check, name="create_check"),

@@ -252,6 +252,13 @@ ACCESS: dict[str, Case | tuple[Case, ...]] = {
         post(r("contracts:notice", nc, lambda s: "uk7", lambda s: "award"), A_EDITORS,
              note="recording the notice's publication"),
     ),
+    # An organisation's payments compliance notice: whoever sees a contract that makes it due.
+    "contracts:payments_notice": (
+        page(r("contracts:payments_notice", lambda s: s.notice_contract.holder_id,
+               lambda s: "2026-03-31"), A_SIDE),
+        post(r("contracts:payments_notice", lambda s: s.notice_contract.holder_id,
+               lambda s: "2026-03-31"), A_EDITORS, note="recording the notice's publication"),
+    ),
     "contracts:psr_summary": page(
         r("contracts:psr_summary", lambda s: s.contract.holder_id, lambda s: "2025-26"),
         A_PARTNERSHIP),
@@ -560,8 +567,10 @@ def build_side(world, *, name, partnership, council, icb, provider, commissioner
     s.contract = contract_for(world, reference=s.markers[0], title=s.markers[1], **side)
     s.other_contract = contract_for(world, **side)
     # A Procurement Act contract owes a contract details notice (contracts.notices).
+    # Over £5m: its holder owes six-monthly payments compliance notices too.
     s.notice_contract = contract_for(world, procurement_regime="pa_2023",
-                                     procurement_route="pa_open", **side)
+                                     procurement_route="pa_open",
+                                     annual_value=Decimal("6000000"), **side)
     ServiceLineFactory(contract=s.contract)
     ShareFactory(contract=s.contract, organisation=council, share_percent=Decimal("60"))
     ShareFactory(contract=s.contract, organisation=icb, share_percent=Decimal("40"))

@@ -140,6 +140,7 @@ FORM_PAGES: dict[str, FormPage] = {
     "contracts:decision": FORM,
     "contracts:variation": FORM,
     "contracts:notice": FORM,
+    "contracts:payments_notice": FORM,
     "contracts:review_date": FORM,
     "contracts:shares": FORM,
     "contracts:document_upload": FORM,

@@ -307,3 +307,49 @@ def test_the_psr_summary_page_lists_the_awards_its_reader_may_see(world, client_
                       ).status_code == 404
     for persona in ("commissioner_b", "outsider", "provider_x_user"):
         assert client_for(getattr(world, persona)).get(url).status_code == 404
+
+
+# --- Six-monthly payments compliance (per organisation) ---------------------------------------
+
+def test_payments_reporting_periods_end_on_30_september_and_31_march():
+    assert notices.payments_periods(date(2025, 9, 30)) == []
+    assert notices.payments_periods(date(2026, 4, 1)) == [
+        (date(2025, 4, 1), date(2025, 9, 30)), (date(2025, 10, 1), date(2026, 3, 31))]
+
+
+def test_an_organisation_with_a_big_procurement_act_contract_owes_payments_notices(
+        world, big_contract):
+    small = contract_for(world, reference="PA-SMALL", annual_value=Decimal("100000"),
+                         start_date=date(2025, 6, 1), initial_end_date=date(2027, 5, 31),
+                         procurement_regime=ProcurementRegime.PA_2023,
+                         procurement_route=ProcurementRoute.PA_OPEN, status=ContractStatus.LIVE)
+    contracts = Contract.objects.filter(pk__in=[big_contract.pk, small.pk]).with_term()
+    # The big contract was entered into on 15 January 2026: the period to 31 March 2026 only.
+    [due] = notices.payments_notices(contracts, today=date(2026, 11, 1))[:1]
+    assert (due.kind, due.event, due.due) == (
+        NoticeKind.PAYMENTS, "2025-10-01/2026-03-31", date(2026, 4, 30))
+    assert due.organisation == world.council_a and due.contracts == [big_contract]
+    owed = notices.payments_notices(contracts, today=date(2026, 11, 1))
+    assert [n.event for n in owed] == ["2025-10-01/2026-03-31", "2026-04-01/2026-09-30"]
+    assert owed[1].when(date(2026, 10, 25)) == "due in 5 days"  # 30 October 2026
+
+    notices.notice_publish(notice=owed[0], notice_identifier="2026/S 000-000777",
+                           published_on=date(2026, 4, 20), user=world.commissioner_a)
+    [left] = [n for n in notices.payments_notices(contracts, today=date(2026, 11, 1))
+              if n.published is None]
+    assert left.event == "2026-04-01/2026-09-30"
+    record = NoticePublication.objects.get()
+    assert (record.contract, record.organisation) == (None, world.council_a)
+
+
+def test_no_payments_notice_without_a_procurement_act_contract_over_5_million(world):
+    contract_for(world, annual_value=Decimal("6000000"), start_date=date(2025, 4, 1),
+                 initial_end_date=date(2026, 3, 31), status=ContractStatus.LIVE,
+                 procurement_regime=ProcurementRegime.PCR_2015,
+                 procurement_route=ProcurementRoute.PCR_OPEN)
+    contract_for(world, annual_value=Decimal("100000"), start_date=date(2025, 4, 1),
+                 initial_end_date=date(2027, 3, 31), status=ContractStatus.LIVE,
+                 procurement_regime=ProcurementRegime.PA_2023,
+                 procurement_route=ProcurementRoute.PA_OPEN)
+    assert notices.payments_notices(Contract.objects.with_term(),
+                                    today=date(2026, 11, 1)) == []
