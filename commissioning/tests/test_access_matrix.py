@@ -38,8 +38,40 @@ from django.utils import timezone
 
 from api import tokens as api_tokens
 from commissioning import history
-from commissioning.models import Invitation, Role, User
+from commissioning.models import Invitation, PartnershipMember, Role, User
+from commissioning.tests import factories as f
 from commissioning.tests import oidc
+from contracts.frameworks.models import FrameworkParty
+from contracts.frameworks.tests.factories import (
+    FrameworkFactory,
+    LotFactory,
+    WindowFactory,
+    admit,
+    quick_call_off,
+)
+from contracts.models import ContractDocument, DocumentKind, RegisterImport
+from contracts.tests.factories import (
+    DecisionFactory,
+    ExtensionOptionFactory,
+    ServiceLineFactory,
+    ShareFactory,
+    contract_for,
+)
+from funding.models import (
+    AgreementPartner,
+    AllocationBasis,
+    ContractFunding,
+    Contribution,
+    FinanceImport,
+    ImportStatus,
+    SchemeBudget,
+    TopSlice,
+)
+from funding.tests.factories import AgreementFactory, SchemeFactory, source
+from monitoring.models import Evidence, PerformanceAssessment
+from monitoring.reports import committee as committee_reports
+from monitoring.reports.models import CommitteeReportExport, MonthlyReport, ReportStatus
+from monitoring.tests.factories import fill_and_submit, kpi_with_target, quarter
 
 pytestmark = pytest.mark.django_db
 
@@ -526,38 +558,6 @@ def build_side(world, *, name, partnership, council, icb, provider, commissioner
 
     ``markers`` are words only this side's objects carry: no page may show them to a persona
     from the other side."""
-    from contracts.frameworks.models import FrameworkParty
-    from contracts.frameworks.tests.factories import (
-        FrameworkFactory,
-        LotFactory,
-        WindowFactory,
-        admit,
-        quick_call_off,
-    )
-    from contracts.models import ContractDocument, DocumentKind, RegisterImport
-    from contracts.tests.factories import (
-        DecisionFactory,
-        ExtensionOptionFactory,
-        ServiceLineFactory,
-        ShareFactory,
-        contract_for,
-    )
-    from funding.models import (
-        AgreementPartner,
-        AllocationBasis,
-        ContractFunding,
-        Contribution,
-        FinanceImport,
-        ImportStatus,
-        SchemeBudget,
-        TopSlice,
-    )
-    from funding.tests.factories import AgreementFactory, SchemeFactory, source
-    from monitoring.models import Evidence, PerformanceAssessment
-    from monitoring.reports import committee as committee_reports
-    from monitoring.reports.models import CommitteeReportExport, MonthlyReport, ReportStatus
-    from monitoring.tests.factories import fill_and_submit, kpi_with_target, quarter
-
     side = {"partnership": partnership, "holder": council, "lead_commissioner": council,
             "provider": provider}
     s = SimpleNamespace(partnership=partnership, markers=(
@@ -668,9 +668,6 @@ def build_side(world, *, name, partnership, council, icb, provider, commissioner
 def partner_not_party(world):
     """A third member of partnership A (Bexley) and its commissioner, who becomes a party to
     side A's framework only (``sides``): the ``NP`` persona."""
-    from commissioning.models import PartnershipMember
-    from commissioning.tests import factories as f
-
     bexley = f.CouncilFactory(name="London Borough of Bexley", short_name="Bexley Council")
     PartnershipMember.objects.create(partnership=world.partnership_a, organisation=bexley)
     world.partner_not_party_a = f.user_with_role(
@@ -680,8 +677,6 @@ def partner_not_party(world):
 
 @pytest.fixture
 def sides(world, settings, tmp_path, partner_not_party) -> dict[str, SimpleNamespace]:
-    from contracts.frameworks.models import FrameworkParty
-
     settings.MEDIA_ROOT = tmp_path
     built = {
         "A": build_side(world, name="ALPHA", partnership=world.partnership_a,

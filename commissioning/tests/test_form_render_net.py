@@ -30,12 +30,16 @@ from types import SimpleNamespace
 
 import lxml.html
 import pytest
+from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
 from django.forms import BaseForm, BaseFormSet
 from django.forms.boundfield import BoundField
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from commissioning.tests import test_access_matrix
 from commissioning.tests.test_access_matrix import (
@@ -55,6 +59,8 @@ from commissioning.tests.test_access_matrix import (
     expected,
     project_url_names,
 )
+from contracts.frameworks.tests.factories import WindowFactory
+from monitoring.tests.factories import quarter
 
 pytestmark = pytest.mark.django_db
 
@@ -86,16 +92,12 @@ UNVERIFIED = "commissioner_a_before_two_factor"
 def _open_quarter(view: str) -> Callable[[SimpleNamespace, object], str]:
     """The quarter after the submitted one: its return is still open to fill in."""
     def prepare(s, world) -> str:
-        from monitoring.tests.factories import quarter
-
         return reverse(view, args=[s.contract.pk, quarter(date(2025, 8, 15)).code])
     return prepare
 
 
 def _open_window(s, world) -> str:
     """A window open today, so the framework takes applications."""
-    from contracts.frameworks.tests.factories import WindowFactory
-
     today = timezone.localdate()
     WindowFactory(framework=s.framework, opens=today - timedelta(days=1),
                   closes=today + timedelta(days=30))
@@ -104,10 +106,6 @@ def _open_window(s, world) -> str:
 
 def _reset_link(s, world) -> str:
     """The link of a password-reset e-mail for commissioner A."""
-    from django.contrib.auth.tokens import default_token_generator
-    from django.utils.encoding import force_bytes
-    from django.utils.http import urlsafe_base64_encode
-
     user = world.commissioner_a
     return reverse("password_reset_confirm", args=[
         urlsafe_base64_encode(force_bytes(user.pk)), default_token_generator.make_token(user)])
@@ -485,8 +483,6 @@ def client_as(world, sign_in):
     def make(persona: str) -> Client:
         if persona not in clients:
             if persona == UNVERIFIED:
-                from django_otp.plugins.otp_totp.models import TOTPDevice
-
                 TOTPDevice.objects.create(user=world.commissioner_a, name="App", confirmed=True)
                 clients[persona] = Client()
                 clients[persona].force_login(

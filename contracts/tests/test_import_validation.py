@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from commissioning.models import Organisation
-from contracts import imports, services
+from contracts import imports, services, validation
 from contracts.forms import ContractDatesForm
 from contracts.models import Contract, ProcurementRegime, ProcurementRoute, RegisterImport
 from contracts.tests.test_imports import HEADER, csv_bytes, good_row, upload_and_check
@@ -126,8 +126,6 @@ def test_register_imports_are_scoped_to_their_uploader_by_for_user(world, client
 
 def test_the_import_checks_rows_with_the_one_validator(world, monkeypatch):
     """A rule added to contracts.validation reaches the import without a copy."""
-    from contracts import validation
-
     original = validation.contract_problems
 
     def stricter(contract, **kwargs):
