@@ -157,10 +157,13 @@ def two_factor_backup_codes(request: HttpRequest) -> HttpResponse:
                   {"codes": codes, "first_time": False})
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def two_factor_remove(request: HttpRequest) -> HttpResponse:
+    """Turn off two-factor sign-in, after an "Are you sure" page."""
     if two_factor.is_required(request.user) or not request.user.is_verified():
         raise Http404
+    if request.method == "GET":
+        return render(request, "commissioning/two_factor_remove.html")
     two_factor.remove(user=request.user)
     messages.success(request, "Two-factor sign-in has been turned off")
     return redirect("account")
@@ -323,14 +326,18 @@ def invite(request: HttpRequest) -> HttpResponse:
     return render(request, "commissioning/invite.html", {"form": form})
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    """Revoke a pending invitation, after an "Are you sure" page."""
     invitation = get_object_or_404(
         Invitation.objects.pending().filter(
             organisation__in=access.organisations_user_can_invite_to(request.user)
         ),
         pk=pk,
     )
+    if request.method == "GET":
+        return render(request, "commissioning/invitation_revoke.html",
+                      {"invitation": invitation})
     services.invitation_revoke(invitation=invitation)
     messages.success(request, f"Invitation for {invitation.email} revoked")
     return redirect("people")

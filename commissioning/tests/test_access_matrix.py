@@ -236,7 +236,11 @@ ACCESS: dict[str, Case | tuple[Case, ...]] = {
     "two_factor_verify": everywhere("two_factor_verify", SIGNED_IN),
     "two_factor_backup_codes": everywhere("two_factor_backup_codes", SIGNED_IN, method="POST"),
     # Required for staff and the commissioning side, so only providers may turn it off.
-    "two_factor_remove": everywhere("two_factor_remove", PROVIDERS, method="POST"),
+    # Its "Are you sure" page (GET) answers the same people as the POST.
+    "two_factor_remove": (
+        everywhere("two_factor_remove", PROVIDERS),
+        everywhere("two_factor_remove", PROVIDERS, method="POST"),
+    ),
     "password_change": everywhere("password_change", SIGNED_IN),
     "invitation_accept": (
         page(lambda s: reverse("invitation_accept", args=["not-a-real-token"]), PUBLIC),
@@ -255,7 +259,11 @@ ACCESS: dict[str, Case | tuple[Case, ...]] = {
     ),
     "people": everywhere("people", SIGNED_IN),
     "invite": everywhere("invite", PEOPLE_ADMINS),
-    "invitation_revoke": post(r("invitation_revoke", lambda s: s.invitation.pk), PEOPLE_ADMINS),
+    "invitation_revoke": (
+        page(r("invitation_revoke", lambda s: s.invitation.pk), PEOPLE_ADMINS,
+             note="its confirmation page"),
+        post(r("invitation_revoke", lambda s: s.invitation.pk), PEOPLE_ADMINS),
+    ),
     "object_history": tuple(_history_case(label) for label in HISTORY),
     "accessibility": everywhere("accessibility", PUBLIC),
     "healthcheck": everywhere("healthcheck", PUBLIC),

@@ -17,6 +17,7 @@ from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from commissioning import two_factor
 from commissioning.models import Invitation, Membership, Role
 from commissioning.tests.browser import (
     expect_heading,
@@ -74,7 +75,15 @@ def test_it_lets_people_switch_organisation_renew_codes_change_password_and_revo
     sign_in_verified(page, base, world.partnership_admin_a)
     page.goto(base + "/people/")
     expect_heading(page, "People")
-    press(page, "Revoke invitation for Nia Newcomer")
+    # Revoking asks first; Cancel leaves the invitation as it was.
+    page.get_by_role("link", name="Revoke invitation for Nia Newcomer").click()
+    expect_heading(page, "Are you sure you want to revoke the invitation for Nia Newcomer?")
+    page.locator("main").get_by_role("link", name="Cancel").click()
+    expect_heading(page, "People")
+    assert Invitation.objects.filter(full_name="Nia Newcomer", revoked_at=None).exists()
+    page.get_by_role("link", name="Revoke invitation for Nia Newcomer").click()
+    press(page, "Revoke invitation")
+    expect_heading(page, "People")
     assert not Invitation.objects.filter(full_name="Nia Newcomer", revoked_at=None).exists()
 
 
@@ -103,7 +112,12 @@ def test_it_lets_a_provider_reset_a_forgotten_password_and_turn_off_two_factor(
 
     sign_in_verified(page, base, user, password=NEW_PASSWORD)
     page.locator("header").get_by_role("link", name="Your account").click()
+    page.locator("main").get_by_role("button", name="Turn off two-factor sign-in").click()
+    expect_heading(page, "Are you sure you want to turn off two-factor sign-in?")
+    assert two_factor.has_second_factor(user)  # nothing changes until it is confirmed
     press(page, "Turn off two-factor sign-in")
+    expect_heading(page, "Your account")
+    assert not two_factor.has_second_factor(user)
     sign_out(page)
     sign_in(page, base, user.email, NEW_PASSWORD)
     expect(page.locator("h1")).to_have_text("Your dashboard")  # no code asked for

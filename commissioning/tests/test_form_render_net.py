@@ -202,8 +202,8 @@ WITHOUT_FORM: dict[str, str] = {
     "object_history": PAGE,
     "switch_organisation": "radios written in the template for people with more than one "
                            "organisation, not a Form: the POST-journey net drives it",
-    "two_factor_backup_codes": POST_ONLY, "two_factor_remove": POST_ONLY,
-    "invitation_revoke": POST_ONLY, "logout": POST_ONLY,
+    "two_factor_backup_codes": POST_ONLY, "two_factor_remove": BUTTONS,
+    "invitation_revoke": BUTTONS, "logout": POST_ONLY,
     "sso_callback": "the page that explains a refused single sign-on",
     "contracts:create": "redirects to the first step of the journey",
     "contracts:create_check": BUTTONS,
