@@ -25,6 +25,7 @@ from monitoring.models import (
     Quadrant,
     ServiceUserList,
 )
+from monitoring.reports import demo as report_demo
 from monitoring.services import assessments as assessment_services
 from monitoring.services import kpis as kpi_services
 from monitoring.services import return_uploads
@@ -216,3 +217,4 @@ def load(stdout) -> None:
                        submitter)
     stdout.write(f"Monitoring: {made} demo returns created across "
                  f"{periods[0].label} to {periods[-1].label}.")
+    report_demo.load(stdout)
