@@ -18,9 +18,8 @@ from django.db.models import Sum
 from commissioning.locking import lock_for_update
 from commissioning.models import Partnership, User
 from commissioning.pdf import render_pdf
-from commissioning.periods import FinancialYear
 from contracts.models import ACTIVE_STATUSES, Contract
-from funding.selectors import agreement_page
+from funding.selectors import agreement_page, current_year
 from monitoring.overview import performance_overview
 from monitoring.reports.cover import contract_facts, estimated_users
 from monitoring.reports.models import (
@@ -166,7 +165,8 @@ def _service_users(contract: Contract) -> str:
 def _agreement_sections(agreement, meeting: str, on: date) -> dict[str, str]:
     """The pooled fund's figures for the financial year of the meeting, as at its month (a
     paper for a meeting in March reports that year, whenever it is drafted)."""
-    page = agreement_page(agreement, FinancialYear.from_date(on).start, as_at=on)
+    # The meeting's year, kept within the agreement's years (as its own page does).
+    page = agreement_page(agreement, current_year(agreement, on), as_at=on)
     partners = ", ".join(p.organisation.name for p in page.partners)
     schemes = "; ".join(f"{s.code} {s.name} (lead: {s.lead_partner.display_name}, budget "
                         f"{_money(s.budget)})" for s in page.schemes)
