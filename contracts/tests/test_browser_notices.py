@@ -59,3 +59,51 @@ def test_it_lets_a_commissioner_record_a_published_contract_details_notice(page:
     scanner.scan("contract page after recording")
     assert NoticePublication.objects.get().recorded_by == world.commissioner_a
     assert not scanner.problems, "\n".join(scanner.problems)
+
+
+@pytest.mark.covers("contracts:payments_notice")
+def test_it_lets_a_commissioner_record_a_published_payments_compliance_notice(
+        page: Page, live_server, world):
+    base = live_server.url
+    contract_for(
+        world, reference="PA-BIG-1", title="Integrated care at home",
+        annual_value=Decimal("3000000"), procurement_regime=ProcurementRegime.PA_2023,
+        procurement_route=ProcurementRoute.PA_OPEN, start_date=date(2025, 11, 1),
+        initial_end_date=date(2030, 10, 31), awarded_on=date(2025, 10, 1),
+        standstill_end_date=date(2025, 10, 11), status=ContractStatus.LIVE)
+    today = timezone.localdate()
+    scanner = Scanner(page)
+
+    sign_in_verified(page, base, world.commissioner_a)
+    due = page.get_by_role("table", name="Transparency notices to publish")
+    expect(due).to_contain_text(f"{world.council_a.name} (all its contracts)")
+    links = due.get_by_role("link", name="Payments compliance notice")
+    count = links.count()
+    assert count >= 2  # entered into in October 2025: periods to 31 March and 30 September 2026
+    links.first.click()
+    expect_heading(page, "Payments compliance notice")
+    main = page.locator("main")
+    expect(main).to_contain_text("1 Oct 2025 to 31 Mar 2026")
+    expect(main).to_contain_text(
+        "within 30 days of the end of the six-month reporting period: by 30 Apr 2026")
+    expect(main).to_contain_text("PA-BIG-1")
+    scanner.scan("payments compliance notice")
+
+    type_into(page, "Notice identifier", "2026/S 000-009999")
+    type_into(page, "Date published", "31/12/2999")
+    press(page, "Record publication")
+    expect(page.locator(".govuk-error-summary")).to_contain_text(
+        "Date published must be today or in the past")
+    assert not NoticePublication.objects.exists()
+    scanner.scan("payments compliance notice with errors")
+
+    page.get_by_label("Date published", exact=True).fill("")
+    type_into(page, "Date published", today.strftime("%d/%m/%Y"))
+    press(page, "Record publication")
+    expect(page.locator("h1")).to_have_text("Your dashboard")
+    expect(page.get_by_role("table", name="Transparency notices to publish").get_by_role(
+        "link", name="Payments compliance notice")).to_have_count(count - 1)
+    record = NoticePublication.objects.get()
+    assert (record.kind, record.event, record.contract, record.organisation) == (
+        "payments", "2025-10-01/2026-03-31", None, world.council_a)
+    assert not scanner.problems, "\n".join(scanner.problems)
