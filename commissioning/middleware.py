@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
 
@@ -60,4 +62,32 @@ class PrivateResponsesMiddleware:
         download = response.get("Content-Disposition", "").lower().startswith("attachment")
         if signed_in or download:
             patch_cache_control(response, private=True, no_store=True)
+        return response
+
+
+SESSION_REFRESHED_KEY = "_idle_refreshed_at"
+
+
+class SlidingSessionMiddleware:
+    """The idle sign-out without writing the session row on every request.
+
+    The row's expiry (``SESSION_COOKIE_AGE`` from its last save) is pushed forward only when it
+    was last pushed more than ``SESSION_REFRESH_SECONDS`` ago; ``SESSION_COOKIE_AGE`` is the
+    idle time plus that interval, so a person is signed out between ``SESSION_IDLE_MINUTES``
+    and ``SESSION_IDLE_MINUTES`` plus one interval after their last request, never earlier.
+    Sits after SessionMiddleware, which saves the session this marks as changed."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or session.is_empty():
+            return response
+        now = int(time.time())
+        # A session changed by the request is saved (and its expiry pushed) anyway: note when.
+        if session.modified or (now - session.get(SESSION_REFRESHED_KEY, 0)
+                                >= settings.SESSION_REFRESH_SECONDS):
+            session[SESSION_REFRESHED_KEY] = now
         return response
