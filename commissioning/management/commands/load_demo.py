@@ -9,6 +9,8 @@ from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from commissioning import queueing
+
 
 class Command(BaseCommand):
     help = "Create realistic demo data from the seed committee papers (safe to run twice)."
@@ -20,4 +22,7 @@ class Command(BaseCommand):
                 if find_spec(module_name) is None:
                     continue
                 import_module(module_name).load(self.stdout)
+        # Embedded set-up: e-mails queued by the demo run on the in-process worker thread;
+        # let them finish before the command exits.
+        queueing.in_process.wait_idle()
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
