@@ -184,6 +184,8 @@ def load(stdout) -> None:
     manager = _user("alicia.munday@bromley.example.org")
     submitter = _user("submitter@bromleywell.example.org")
     today = timezone.localdate()
+    # The demo records against these quarters, so their rows must exist (reading never makes them).
+    reporting_periods.periods_open(today=today)
     periods = reporting_periods.recent_periods(kind="quarter", today=today, count=8)
     made = 0
     if well is not None:
