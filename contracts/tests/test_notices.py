@@ -241,7 +241,10 @@ def test_recording_a_publication_clears_the_notice_and_keeps_the_record(world, c
     add_kpis(big_contract, 3)
     client = client_for(world.commissioner_a)
     url = reverse("contracts:notice", args=[big_contract.pk, "uk7", "award"])
-    assert [n.kind for n in notices.outstanding(Contract.objects.with_term())] == ["uk7"]
+    def contract_notices() -> list[str]:  # the holder's payments notices are left out here
+        return [n.kind for n in notices.outstanding(Contract.objects.with_term()) if n.contract]
+
+    assert contract_notices() == ["uk7"]
     bad = client.post(url, {"notice_identifier": "", "published_on": "31/02/2026"})
     assert bad.status_code == 200
     assert "Enter the notice identifier" in bad.content.decode()
@@ -256,7 +259,7 @@ def test_recording_a_publication_clears_the_notice_and_keeps_the_record(world, c
             record.recorded_by) == ("uk7", "award", "2026/S 000-012345", today,
                                     world.commissioner_a)
     assert record.history.count() == 1
-    assert notices.outstanding(Contract.objects.with_term()) == []
+    assert contract_notices() == []
     page = client.get(url).content.decode()
     assert "Published" in page and "2026/S 000-012345" in page and "Record publication" \
         not in page
