@@ -19,6 +19,7 @@ table records what it made; users' e-mail addresses end in ``scale.invalid``) un
 
 from __future__ import annotations
 
+import hashlib
 import io
 import itertools
 import json
@@ -33,6 +34,32 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from commissioning.models import Membership, Organisation, Partnership, PartnershipMember, User
+from commissioning.periods import add_months, financial_year_start
+from contracts.frameworks import models as contract_models
+from contracts.models import (
+    ROUTES_BY_REGIME,
+    CommissioningShare,
+    Contract,
+    Decision,
+    ExtensionOption,
+    ServiceLine,
+)
+from funding.models import (
+    AgreementPartner,
+    ContractFunding,
+    Contribution,
+    FundingSource,
+    MonthlyActual,
+    Scheme,
+    SchemeBudget,
+    SchemeType,
+    Section75Agreement,
+)
+from monitoring.models import KPI, KPITarget, PerformanceReturn, ReturnValue, ReturnVersion
+from monitoring.reporting_periods import recent_periods
 
 MARKER_TABLE = "scale_data_marker"
 EMAIL_DOMAIN = "scale.invalid"
@@ -212,8 +239,6 @@ def write_marker(size: str, details: dict) -> None:
 
 def database_state() -> tuple[str, dict | None]:
     """("empty" | "generated" | "foreign", marker)."""
-    from commissioning.models import Organisation, User
-    from contracts.models import Contract
 
     marker = marker_state()
     organisations = Organisation.objects.count()
@@ -291,8 +316,6 @@ class Generator:
         self._step_started = now
 
     def run(self) -> dict:
-        from commissioning.models import Organisation
-
         if self.force and Organisation.objects.exists():
             # Names are unique: keep generated ones apart from whatever is already there.
             self.suffix = f" ({Organisation.objects.count()})"
@@ -307,8 +330,6 @@ class Generator:
     # --- Organisations and partnerships ---------------------------------------------------
 
     def organisations(self) -> None:
-        from commissioning.models import Organisation, Partnership, PartnershipMember
-
         n = self.size.partnerships
         places = PLACES[: 2 * n] if 2 * n <= len(PLACES) else [
             f"{PLACES[i % len(PLACES)]} {i // len(PLACES) + 1}" for i in range(2 * n)]
@@ -375,10 +396,6 @@ class Generator:
     # --- Users -----------------------------------------------------------------------------
 
     def users(self) -> None:
-        from django_otp.plugins.otp_totp.models import TOTPDevice
-
-        from commissioning.models import Membership, User
-
         password = make_password(PASSWORD)  # hashed once: PBKDF2 per user would take hours
         users, memberships = [], []
         commissioner_roles = ["commissioner", "commissioner", "contract_manager",
@@ -441,15 +458,6 @@ class Generator:
     # --- Contracts ---------------------------------------------------------------------------
 
     def contracts(self) -> None:
-        from contracts.models import (
-            ROUTES_BY_REGIME,
-            CommissioningShare,
-            Contract,
-            Decision,
-            ExtensionOption,
-            ServiceLine,
-        )
-
         rng = self.rng
         regimes = list(ROUTES_BY_REGIME.items())
         areas = list(SERVICES)
@@ -559,8 +567,6 @@ class Generator:
     # --- Frameworks (only once the models exist) ---------------------------------------------
 
     def frameworks(self) -> None:
-        from contracts.frameworks import models as contract_models
-
         needed = ("Framework", "FrameworkParty", "Lot", "ProcurementWindow",
                   "ProviderApplication", "CallOff")
         if not all(hasattr(contract_models, name) for name in needed) or \
@@ -640,9 +646,6 @@ class Generator:
     # --- KPIs, targets, returns and values -------------------------------------------------
 
     def kpis_and_returns(self) -> None:
-        from monitoring.models import KPI, KPITarget, PerformanceReturn, ReturnValue, ReturnVersion
-        from monitoring.reporting_periods import recent_periods
-
         rng = self.rng
         periods = recent_periods(kind="quarter", today=self.today, count=self.size.quarters)
         first_period = periods[0]
@@ -784,19 +787,6 @@ class Generator:
     # --- Section 75 agreements ----------------------------------------------------------------
 
     def funding(self) -> None:
-        from commissioning.periods import add_months, financial_year_start
-        from funding.models import (
-            AgreementPartner,
-            ContractFunding,
-            Contribution,
-            FundingSource,
-            MonthlyActual,
-            Scheme,
-            SchemeBudget,
-            SchemeType,
-            Section75Agreement,
-        )
-
         rng = self.rng
         this_year = financial_year_start(self.today)
         first_year = this_year - 4  # five financial years, the current one last
@@ -888,6 +878,5 @@ class Generator:
 def totp_key(email: str) -> str:
     """A generated user's authenticator key (hex), derived from the e-mail address so the
     load test can compute codes. Generated data only: never for real accounts."""
-    import hashlib
 
     return hashlib.sha256(f"scale-data:{email}".encode()).hexdigest()[:40]
