@@ -5,6 +5,7 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commissioning.settings")
+    # Imported after the settings module is chosen (Django's standard manage.py).
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)
