@@ -28,6 +28,10 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from bench.bench_pages import print_table
+from bench.bench_report import print_imports, print_report
+from bench.loadtest import print_result
+
 ROOT = Path(__file__).resolve().parent.parent
 RUN = [sys.executable, str(ROOT / "bench" / "run.py")]
 
@@ -70,10 +74,6 @@ def _machine() -> str:
 
 
 def summary(figures: dict) -> str:
-    from bench.bench_pages import print_table
-    from bench.bench_report import print_imports, print_report
-    from bench.loadtest import print_result
-
     out = io.StringIO()
     with redirect_stdout(out):
         print(f"Run {figures['started']} on {figures['machine']}")

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import resource
@@ -35,6 +36,7 @@ def _consume(response) -> int:
 def _bare_list_view():
     """A plain ListView of the commissioner's contracts, 100 a page, through a tiny template:
     what Django costs with no API framework at all."""
+    # Django is set up at run time, not on import; these modules need it.
     from django.http import HttpResponse
     from django.template import engines
     from django.test import RequestFactory
@@ -69,6 +71,7 @@ def _bare_list_view():
 
 
 def _token_client(user):
+    # Django is set up at run time, not on import; these modules need it.
     from django.test import Client
 
     from api import tokens
@@ -88,6 +91,7 @@ def _deep_url(client, url: str, pages: int) -> str:
 
 
 def _queries(client, url: str) -> int:
+    # Django is set up at run time, not on import; these modules need it.
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -99,6 +103,7 @@ def _queries(client, url: str) -> int:
 
 
 def _csv_child(email: str, write_fd: int, trace: bool, limit: int | None = None) -> None:
+    # Django is set up at run time, not on import; these modules need it.
     from django.db import connections
 
     from commissioning.models import User
@@ -130,6 +135,7 @@ def _csv_child(email: str, write_fd: int, trace: bool, limit: int | None = None)
 
 
 def _in_fork(target, *args) -> dict:
+    # Django is set up at run time, not on import; these modules need it.
     from django.db import connections
 
     connections.close_all()
@@ -154,6 +160,7 @@ def _csv_export(email: str, trace: bool, limit: int | None = None) -> dict:
 
 
 def measure(requests: int = 30, warm_up: int = 3) -> dict:
+    # Django is set up at run time, not on import; these modules need it.
     from bench import scale
     from commissioning.models import User
     from contracts.models import Contract
@@ -222,8 +229,6 @@ def print_table(data: dict) -> None:
 
 
 def main(argv: list[str]) -> None:
-    import argparse
-
     parser = argparse.ArgumentParser(prog="bench/run.py api")
     parser.add_argument("--size", choices=["small", "large"], default="large")
     parser.add_argument("--requests", type=int, default=30)
@@ -232,6 +237,7 @@ def main(argv: list[str]) -> None:
                         help="only the CSV exports, as the commissioner and as the platform "
                              "administrator (who sees every KPI value)")
     args = parser.parse_args(argv)
+    # Importable once ROOT is on sys.path (this file also runs as a script).
     from bench import scale
 
     scale.setup(migrate=True)

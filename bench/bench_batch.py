@@ -16,6 +16,7 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -43,6 +44,7 @@ def _children(pid: int) -> list[int]:
 
 
 def run_batch(concurrency: int, log_dir: Path) -> dict:
+    # Django is set up at run time, not on import; these modules need it.
     from django.db import connection
 
     from commissioning.celery import app
@@ -100,15 +102,16 @@ def main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     if not os.environ.get("CELERY_BROKER_URL", "").startswith("redis://"):
         raise SystemExit("Run through scripts/with-test-services.sh (needs the test Redis).")
+    # Importable once ROOT is on sys.path (this file also runs as a script).
     from bench import scale
 
     scale.setup(migrate=True)
+    # Django is set up at run time, not on import; these modules need it.
     from commissioning.models import Partnership
 
     if not Partnership.objects.exists():
         print(f"generating the {args.size} data set…", flush=True)
         print(f"  {scale.generate(args.size):.0f} s", flush=True)
-    import tempfile
 
     results = []
     with tempfile.TemporaryDirectory() as tmp:

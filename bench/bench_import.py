@@ -31,8 +31,15 @@ import os
 import sys
 import tempfile
 import time
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+import django
+from django.conf import settings
+from django.core.management import call_command
+from openpyxl import load_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -49,15 +56,12 @@ def _setup(database: str) -> None:
         raise SystemExit("DATABASE_URL must point at PostgreSQL "
                          "(use scripts/with-test-services.sh)")
     os.environ["DATABASE_URL"] = urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
+    # Importable once ROOT is on sys.path (this file also runs as a script).
     from bench.bench_register import _create_database
 
     _create_database(os.environ["DATABASE_URL"])
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commissioning.settings")
-    import django
-
     django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
 
     settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="bench-import-")
     settings.DEBUG = False
@@ -65,6 +69,7 @@ def _setup(database: str) -> None:
 
 
 def _people():
+    # Django is set up at run time, not on import; these modules need it.
     from commissioning.models import (
         Membership,
         Organisation,
@@ -98,6 +103,7 @@ def _people():
 
 
 def register_rows(prefix: str, rows: int) -> list[dict[str, object]]:
+    # Django is set up at run time, not on import; these modules need it.
     from contracts.tests.test_import_register import council_row
 
     dates = ("01/04/2024", "1 April 2024", "01-Apr-24")
@@ -126,8 +132,6 @@ def _baseline_read(kind: str, data: bytes) -> float:
     if kind == "csv":
         rows = list(csv.reader(io.StringIO(data.decode("cp1252"))))
     else:
-        from openpyxl import load_workbook
-
         workbook = load_workbook(io.BytesIO(data), read_only=True)
         rows = list(workbook.active.iter_rows(values_only=True))
         workbook.close()
@@ -136,9 +140,7 @@ def _baseline_read(kind: str, data: bytes) -> float:
 
 
 def _baseline_write(partnership, user, icb, rows: int) -> float:
-    from datetime import date
-    from decimal import Decimal
-
+    # Django is set up at run time, not on import; these modules need it.
     from django.db import transaction
 
     from commissioning.models import Organisation
@@ -161,6 +163,7 @@ def _baseline_write(partnership, user, icb, rows: int) -> float:
 
 
 def measure(kind: str, rows: int, partnership, user, icb) -> dict:
+    # Django is set up at run time, not on import; these modules need it.
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from contracts import services
@@ -201,6 +204,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     _setup("bench_import")
+    # Django is set up at run time, not on import; these modules need it.
     from contracts import imports
     from contracts.models import Contract
 

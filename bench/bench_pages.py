@@ -13,9 +13,12 @@ of every page is run again under EXPLAIN ANALYZE and sequential scans on tables 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import statistics
 import time
+
+from bench import scale
 
 BIG_TABLE_ROWS = 10_000
 
@@ -43,6 +46,7 @@ def page_list(t) -> list[tuple[str, str, str, str | None]]:
         ("Performance overview", "commissioner", "/monitoring/", "/admin/monitoring/kpi/"),
     ]
     if t.framework_id:
+        # Django is set up at run time, not on import; these modules need it.
         from django.contrib import admin
 
         from contracts.frameworks.models import Framework
@@ -61,10 +65,9 @@ def _consume(response) -> int:
 
 
 def measure(requests: int = 30, warm_up: int = 3, explain: bool = False) -> dict:
+    # Django is set up at run time, not on import; these modules need it.
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
-
-    from bench import scale
 
     people = scale.personas()
     clients = {name: scale.client_for(email) for name, email in people.items()}
@@ -117,6 +120,7 @@ def measure(requests: int = 30, warm_up: int = 3, explain: bool = False) -> dict
 
 
 def _table_sizes() -> dict[str, int]:
+    # Django is set up at run time, not on import; these modules need it.
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -126,8 +130,7 @@ def _table_sizes() -> dict[str, int]:
 
 def _seq_scans(queries: list[str]) -> list[str]:
     """Sequential scans on big tables in the plans of these queries (EXPLAIN ANALYZE)."""
-    import json
-
+    # Django is set up at run time, not on import; these modules need it.
     from django.db import connection
 
     sizes = _table_sizes()
@@ -175,7 +178,6 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--json")
     parser.add_argument("--explain", action="store_true")
     args = parser.parse_args(argv)
-    from bench import scale
 
     scale.setup()
     data = measure(requests=max(args.requests, 1), explain=args.explain)

@@ -11,12 +11,21 @@ refuses to touch a database that holds anything it did not generate.
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import random
+import re
 import statistics
 import time
 from datetime import date, timedelta
 from decimal import Decimal
+from urllib.parse import urlsplit, urlunsplit
+
+import django
+import psycopg2
+from django.conf import settings
+from psycopg2 import sql
 
 CONTRACTS = 10_000
 PARTNERSHIPS = 10
@@ -37,10 +46,7 @@ def _setup_django() -> None:
     _create_database(url)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commissioning.settings")
     os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
-    import django
-
     django.setup()
-    from django.conf import settings
 
     # The test Client's host and locmem e-mail, but NOT the test environment's template
     # instrumentation: it copies every template context for the Client, which would add
@@ -52,11 +58,6 @@ def _setup_django() -> None:
 
 def _create_database(url: str) -> None:
     """Create the database named in DATABASE_URL if the server does not have it yet."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    import psycopg2
-    from psycopg2 import sql
-
     parts = urlsplit(url)
     name = parts.path.lstrip("/")
     server = urlunsplit(parts._replace(path="/postgres"))
@@ -73,6 +74,7 @@ def _create_database(url: str) -> None:
 
 def _refuse_foreign_data() -> bool:
     """True if the bench data is already there; exit if anything else is."""
+    # Django is set up at run time, not on import; these modules need it.
     from commissioning.models import Organisation, User
     from contracts.models import Contract
 
@@ -91,6 +93,7 @@ def build_data() -> None:
     """10,000 contracts across 10 partnerships, with shares, service lines, options and
     decisions. The benchmark commissioner's council is in every partnership, so it sees all
     10,000 (the worst case)."""
+    # Django is set up at run time, not on import; these modules need it.
     from commissioning.models import (
         Membership,
         Organisation,
@@ -179,6 +182,7 @@ def build_data() -> None:
     ServiceLine.objects.bulk_create(lines, batch_size=5000)
     ExtensionOption.objects.bulk_create(options, batch_size=5000)
     Decision.objects.bulk_create(decisions, batch_size=5000)
+    # Django is set up at run time, not on import; these modules need it.
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -187,6 +191,7 @@ def build_data() -> None:
 
 def _client_for(email: str):
     """A test Client signed in with both factors, as conftest.client_for does."""
+    # Django is set up at run time, not on import; these modules need it.
     from django.test import Client
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -222,6 +227,7 @@ def measure_pages(pages, requests: int = REQUESTS, warm_up: int = WARM_UP):
     anything else on the machine falls on all of them alike. Wall time is what a user
     waits for (this process plus PostgreSQL); CPU time is this process alone (Python and
     template rendering) and is hardly affected by other load."""
+    # Django is set up at run time, not on import; these modules need it.
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -256,6 +262,7 @@ class BareListClient:
     itself costs for this list (issue 19's baseline). ``get(url)`` like a test Client."""
 
     def __init__(self, email: str) -> None:
+        # Django is set up at run time, not on import; these modules need it.
         from django.http import HttpResponse
         from django.template import engines
         from django.test import RequestFactory
@@ -293,8 +300,6 @@ class BareListClient:
 
 def _rows_count(client, url: str) -> int:
     """Rows matching the page's filters, read from the page itself."""
-    import re
-
     if "/export" in url:
         return -1
     text = client.get(url).content.decode()
@@ -305,9 +310,7 @@ def _rows_count(client, url: str) -> int:
 
 def bench_import() -> float:
     """Rows per second for checking a generated 5,000-row CSV (read + every rule)."""
-    import csv
-    import io
-
+    # Django is set up at run time, not on import; these modules need it.
     from commissioning.models import Partnership
     from contracts import imports
 
@@ -335,6 +338,7 @@ def bench_import() -> float:
 
 def main() -> None:
     _setup_django()
+    # Django is set up at run time, not on import; these modules need it.
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)

@@ -16,8 +16,12 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import multiprocessing
+import resource
 import statistics
 import time
+
+from bench import scale
 
 IMPORT_ROWS = 5_000
 
@@ -25,9 +29,8 @@ IMPORT_ROWS = 5_000
 def _in_child(work):
     """Run ``work`` in a forked process, as a Celery prefork pool process runs a task, and
     return (its result, the child's peak resident memory in MB)."""
-    import multiprocessing
-    import resource
 
+    # Django is set up at run time, not on import; these modules need it.
     from django.db import connections
 
     def target(queue):
@@ -48,6 +51,7 @@ def _gather_at_issue_size(partnership, month, kpis_wanted: int = 2_000) -> dict:
     """Data gathering for a partnership of the issue's size (300 contracts, 2,000 KPIs):
     live contracts of the measured partnership moved, inside a transaction the caller rolls
     back, to a copy of it until they hold 2,000 KPIs. Median of 5 after one warm-up."""
+    # Django is set up at run time, not on import; these modules need it.
     from django.db.models import Count, Q
 
     from commissioning.models import Partnership, PartnershipMember
@@ -83,11 +87,11 @@ def measure_report(repeats: int = 3) -> dict:
     """Data gathering (median of ``repeats``, with its query count); then, each in a forked
     process with its peak memory: the report as the worker produces it (rendered part by
     part and joined) and WeasyPrint alone rendering the same report as one HTML document."""
+    # Django is set up at run time, not on import; these modules need it.
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from bench import scale
     from commissioning.models import Partnership
     from commissioning.pdf import html_to_pdf, render_html
     from monitoring.reports.data import monthly_report_data
@@ -143,6 +147,7 @@ def measure_report(repeats: int = 3) -> dict:
 
 
 def _rolled_back(work):
+    # Django is set up at run time, not on import; these modules need it.
     from django.db import transaction
 
     with transaction.atomic():
@@ -152,10 +157,10 @@ def _rolled_back(work):
 
 
 def measure_imports() -> list[dict]:
+    # Django is set up at run time, not on import; these modules need it.
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.utils import timezone
 
-    from bench import scale
     from commissioning.models import Organisation, User
     from contracts import imports as register_imports
     from contracts.models import Contract
@@ -287,7 +292,6 @@ def main(argv: list[str], *, what: str) -> None:
     parser = argparse.ArgumentParser(prog=f"bench/run.py {what}")
     parser.add_argument("--json")
     args = parser.parse_args(argv)
-    from bench import scale
 
     scale.setup()
     if what == "report":

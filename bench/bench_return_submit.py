@@ -24,9 +24,11 @@ KPIS = 40
 
 
 def main() -> None:
+    # Importable once ROOT is on sys.path (this file also runs as a script).
     from bench import scale
 
     scale.setup(migrate=True)
+    # Django is set up at run time, not on import; these modules need it.
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -84,6 +86,7 @@ def main() -> None:
     client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     submit_times, submit_queries = [], []
+    # Django is set up at run time, not on import; these modules need it.
     from monitoring.models import PerformanceReturn
 
     for contract in contracts:

@@ -24,6 +24,7 @@ import signal
 import sys
 import time
 import tracemalloc
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -185,7 +186,6 @@ def main(argv: list[str]) -> None:
         "wide": hostile.wide_row_xlsx(2_200_000, random_numbers=True),
     }
     print(f"files built in {time.perf_counter() - started:.1f} s")
-    import zipfile
 
     def expanded(data: bytes) -> float:
         return sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(data)).infolist()) / MB

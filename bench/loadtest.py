@@ -37,8 +37,10 @@ import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from importlib import import_module
 from pathlib import Path
 
+from bench import scale
 from bench.loopback import require_loopback
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,8 +55,8 @@ def _free_port() -> int:
 
 def make_sessions(commissioners: int = 40, providers: int = 20) -> dict:
     """Sessions for generated users, as after a real two-factor sign-in."""
-    from importlib import import_module
 
+    # Django is set up at run time, not on import; these modules need it.
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.db.models import Count
@@ -158,6 +160,7 @@ APPLICATION_NAME = "jc-loadtest"  # gunicorn's PostgreSQL connections (PGAPPNAME
 def gunicorn_backends() -> list[int]:
     """Process ids of the PostgreSQL backends serving gunicorn (by application name), so
     that their CPU can be read from /proc: the database server runs on this machine."""
+    # Django is set up at run time, not on import; these modules need it.
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -241,6 +244,7 @@ class RSSSampler(threading.Thread):
         self.samples += 1
 
     def run(self) -> None:
+        # Django is set up at run time, not on import; these modules need it.
         from django.db import connection
 
         try:
@@ -267,9 +271,6 @@ def _gunicorn_env(static_root: str) -> dict:
 
 
 def _wait_for(url: str, timeout: float = 60) -> None:
-    import urllib.error
-    import urllib.request
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -322,8 +323,6 @@ def _read_stats(prefix: str) -> dict:
 
 
 def run(args) -> dict:
-    from bench import scale
-
     require_loopback(args.host or "http://127.0.0.1")
     # The sessions made here must be readable by gunicorn: one secret key for both.
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(60))
@@ -477,7 +476,6 @@ def main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     if args.host:
         require_loopback(args.host)
-    from bench import scale
 
     result = run(args)
     scale.write_json(args.json, result)

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import sys
 from pathlib import Path
@@ -24,11 +25,10 @@ BENCHMARKS = {"register": "bench.bench_register"}
 
 
 def _generate(argv: list[str]) -> None:
-    import argparse
-
     parser = argparse.ArgumentParser(prog="bench/run.py generate")
     parser.add_argument("--size", choices=["small", "large"], default="large")
     args = parser.parse_args(argv)
+    # Importable once ROOT is on sys.path (this file also runs as a script).
     from bench import scale
 
     scale.setup(migrate=True)

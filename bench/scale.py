@@ -11,15 +11,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.bench_register import _client_for, _setup_django
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def setup(*, migrate: bool = False) -> None:
     """Django on PostgreSQL (created if missing), DEBUG off, test Client host allowed."""
-    from bench.bench_register import _setup_django
 
     _setup_django()
     if migrate:
+        # Django is set up at run time, not on import; these modules need it.
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0, interactive=False)
@@ -27,6 +29,7 @@ def setup(*, migrate: bool = False) -> None:
 
 def generate(size: str) -> float:
     """Generate the data set (a no-op if it is already there); seconds taken."""
+    # Django is set up at run time, not on import; these modules need it.
     from django.core.management import call_command
 
     started = time.perf_counter()
@@ -37,12 +40,12 @@ def generate(size: str) -> float:
 def client_for(email: str):
     """A test Client signed in with both factors (the generator gave every commissioner a
     confirmed authenticator device)."""
-    from bench.bench_register import _client_for
 
     return _client_for(email)
 
 
 def personas() -> dict[str, str]:
+    # Django is set up at run time, not on import; these modules need it.
     from monitoring.management.commands.generate_scale_data import PERSONAS
 
     return PERSONAS
@@ -61,6 +64,7 @@ class Targets:
 
 
 def targets() -> Targets:
+    # Django is set up at run time, not on import; these modules need it.
     from django.db.models import Count
 
     from commissioning.models import User
@@ -79,6 +83,7 @@ def targets() -> Targets:
                 .order_by("-k", "-d", "pk").first()) or visible.order_by("pk").first()
     framework_id = None
     try:
+        # Django is set up at run time, not on import; these modules need it.
         from contracts.frameworks.models import Framework
 
         framework = (Framework.objects.for_user(commissioner).annotate(n=Count("lots"))
@@ -87,6 +92,7 @@ def targets() -> Targets:
     except ImportError:
         pass
     agreement = Section75Agreement.objects.for_user(commissioner).order_by("pk").first()
+    # Django is set up at run time, not on import; these modules need it.
     from django.utils import timezone
 
     latest = recent_periods(kind="quarter", today=timezone.localdate(), count=1)[-1]
