@@ -50,13 +50,38 @@ from openpyxl.utils.datetime import (
     from_ISO8601,
 )
 
-from commissioning.spreadsheets import XLSX_CONTENT_TYPE  # noqa: F401  (for callers' type tables)
+from commissioning.spreadsheets import XLSX_CONTENT_TYPE
 
 PDF = "pdf"
 DOCX = "docx"
 XLSX = "xlsx"
 ODT = "odt"
 TEXT = "text"
+
+# The one table of the documents people may attach: extension -> (content type, family, name).
+# Each upload page picks the extensions it takes with ``file_types`` and says which in
+# ``described``, so the type checks and their wording are the same on every page.
+FILE_TYPES = {
+    ".pdf": ("application/pdf", PDF, "PDF"),
+    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", DOCX,
+              "Word (DOCX)"),
+    ".xlsx": (XLSX_CONTENT_TYPE, XLSX, "Excel (XLSX)"),
+    ".odt": ("application/vnd.oasis.opendocument.text", ODT, "OpenDocument text (ODT)"),
+    ".csv": ("text/csv", TEXT, "CSV"),
+    ".txt": ("text/plain", TEXT, "text"),
+}
+
+
+def file_types(*extensions: str) -> dict[str, tuple[str, str]]:
+    """The ``allowed`` table for ``check_file``: extension -> (content type, family)."""
+    return {extension: FILE_TYPES[extension][:2] for extension in extensions}
+
+
+def described(*extensions: str) -> str:
+    """'a PDF, Word (DOCX) or CSV file': what an upload page takes, in words."""
+    names = [FILE_TYPES[extension][2] for extension in extensions]
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+    return f"a {listed} file"
 
 ZIP_SIGNATURE = b"PK\x03\x04"
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old binary Office files (.xls, .doc)

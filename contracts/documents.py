@@ -14,16 +14,9 @@ from contracts.models import (
     DocumentKind,
 )
 
-DOCUMENT_TYPES = {
-    ".pdf": ("application/pdf", uploads.PDF),
-    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-              uploads.DOCX),
-    ".xlsx": (uploads.XLSX_CONTENT_TYPE, uploads.XLSX),
-    ".odt": ("application/vnd.oasis.opendocument.text", uploads.ODT),
-    ".csv": ("text/csv", uploads.TEXT),
-    ".txt": ("text/plain", uploads.TEXT),
-}
-ALLOWED_DESCRIPTION = "a PDF, Word (DOCX), Excel (XLSX), OpenDocument text (ODT), CSV or text file"
+DOCUMENT_EXTENSIONS = (".pdf", ".docx", ".xlsx", ".odt", ".csv", ".txt")
+DOCUMENT_TYPES = uploads.file_types(*DOCUMENT_EXTENSIONS)
+ALLOWED_DESCRIPTION = uploads.described(*DOCUMENT_EXTENSIONS)
 
 
 @transaction.atomic

@@ -24,14 +24,9 @@ from monitoring.models import (
 from monitoring.selectors import kpis_for_period
 from monitoring.services.returns import ValueInput, check_editable, return_save_draft
 
-EVIDENCE_TYPES = {
-    ".pdf": ("application/pdf", uploads.PDF),
-    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-              uploads.DOCX),
-    ".xlsx": (uploads.XLSX_CONTENT_TYPE, uploads.XLSX),
-    ".csv": ("text/csv", uploads.TEXT),
-}
-EVIDENCE_DESCRIPTION = "a PDF, Word (DOCX), Excel (XLSX) or CSV file"
+EVIDENCE_EXTENSIONS = (".pdf", ".docx", ".xlsx", ".csv")
+EVIDENCE_TYPES = uploads.file_types(*EVIDENCE_EXTENSIONS)
+EVIDENCE_DESCRIPTION = uploads.described(*EVIDENCE_EXTENSIONS)
 
 
 def checked_upload(upload: UploadedFile | None, allowed: dict[str, tuple[str, str]],
