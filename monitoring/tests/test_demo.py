@@ -2,6 +2,8 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from commissioning.models import User
@@ -43,8 +45,6 @@ def test_the_demo_loads_twice_with_returns_in_every_state(client_for, settings, 
 def test_the_demo_writes_nothing_the_second_time_not_even_history(settings, tmp_path):
     """README promises that running the demo again changes nothing: no row is inserted,
     updated or deleted (history rows included) the second time."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     settings.MEDIA_ROOT = tmp_path
     call_command("load_demo", stdout=StringIO())

@@ -9,20 +9,29 @@ from decimal import Decimal
 
 import pytest
 
+from commissioning.tests.page_forms import rendered_form
 from contracts.models import Contract
 from contracts.tests.factories import contract_for
 from monitoring.models import (
     KPI,
     DataType,
     Direction,
+    Frequency,
     KPITarget,
     PerformanceReturn,
     ReturnStatus,
     ReturnValue,
 )
-from monitoring.overview import performance_overview
+from monitoring.overview import (
+    forget_rag_counts,
+    performance_overview,
+    read_rag_counts,
+    store_rag_counts,
+)
 from monitoring.rag import Target, rag, target_in_force
-from monitoring.tests.factories import KPIFactory, quarter
+from monitoring.services import kpis as kpi_services
+from monitoring.services import returns as return_services
+from monitoring.tests.factories import KPIFactory, fill_and_submit, kpi_with_target, quarter
 
 pytestmark = pytest.mark.django_db
 
@@ -108,12 +117,6 @@ def test_the_sql_rating_agrees_with_the_python_rule(world, seed):
 
 
 def test_stored_counts_are_used_and_forgotten_when_the_data_changes(world, client_for):
-    from commissioning.tests.page_forms import rendered_form
-    from monitoring.models import Frequency
-    from monitoring.services import kpis as kpi_services
-    from monitoring.services import returns as return_services
-    from monitoring.tests.factories import fill_and_submit, kpi_with_target
-
     contract = contract_for(world, reference="STORE-1")
     first = kpi_with_target(contract, code="S1", target="100", tolerance="0")
     second = kpi_with_target(contract, code="S2", target="100", tolerance="0")
@@ -159,8 +162,6 @@ def test_stored_counts_are_used_and_forgotten_when_the_data_changes(world, clien
 
 def test_counts_worked_out_before_a_change_are_not_stored_after_it(world):
     """The epoch guard: counts read before a change must not land once it is made."""
-    from monitoring.overview import forget_rag_counts, read_rag_counts, store_rag_counts
-    from monitoring.tests.factories import fill_and_submit, kpi_with_target
 
     contract = contract_for(world, reference="RACE-1")
     kpi_with_target(contract, code="R1", target="100")

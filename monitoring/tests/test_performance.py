@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from commissioning.spreadsheets import safe_cell
 from contracts.tests.factories import contract_for
 from monitoring import charts, selectors
 from monitoring.models import KPI, AssessmentStatus, KPITemplateSet, PerformanceAssessment
@@ -170,8 +171,6 @@ def test_the_overview_reminds_when_an_annual_assessment_is_due(world, client_for
 
 
 def test_exports_neutralise_every_formula_prefix():
-    from commissioning.spreadsheets import safe_cell
-
     for text in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
         assert safe_cell(text).startswith("'")
     assert safe_cell(Decimal("-5")) == Decimal("-5")

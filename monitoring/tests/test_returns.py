@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
@@ -262,8 +263,6 @@ def test_a_stale_version_is_refused_and_keeps_what_was_typed(setup, client_for):
 
 
 def _csv(text: str, name: str = "return.csv"):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     return SimpleUploadedFile(name, text.encode(), content_type="text/csv")
 
 

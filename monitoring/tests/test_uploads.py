@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
+from commissioning.tests import hostile_files as hostile
 from contracts.tests.factories import contract_for
 from monitoring.models import (
     Evidence,
@@ -193,8 +194,6 @@ def test_the_report_shows_counts_and_overlaps_never_numbers(setup, client_for):
 # --- Hostile files (built here): refused next to the file field, nothing saved ----------------
 
 def test_evidence_refuses_a_zip_bomb_and_stores_nothing(setup, client_for, settings):
-    from commissioning.tests import hostile_files as hostile
-
     world, contract, _count, _pct, period = setup
     client = client_for(world.provider_x_user)
     evidence_url = url("evidence_upload", contract, period)
@@ -212,8 +211,6 @@ def test_evidence_refuses_a_zip_bomb_and_stores_nothing(setup, client_for, setti
 
 
 def test_a_return_spreadsheet_is_refused_at_its_row_limit_while_it_is_read(setup, client_for):
-    from commissioning.tests import hostile_files as hostile
-
     world, contract, _count, _pct, period = setup
     client = client_for(world.provider_x_user)
     assert 'name="file"' in client.get(url("return_upload", contract, period)).content.decode()
@@ -229,8 +226,6 @@ def test_a_return_spreadsheet_is_refused_at_its_row_limit_while_it_is_read(setup
 
 
 def test_a_return_spreadsheet_with_a_row_wider_than_any_template_is_refused(setup, client_for):
-    from commissioning.tests import hostile_files as hostile
-
     world, contract, _count, _pct, period = setup
     client = client_for(world.provider_x_user)
     body = upload(client, contract, period, "return.xlsx",

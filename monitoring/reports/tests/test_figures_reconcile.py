@@ -15,6 +15,8 @@ from decimal import Decimal
 import pytest
 
 from commissioning.periods import add_months
+from contracts.models import ContractStatus
+from contracts.tests.factories import ShareFactory, contract_for
 from funding.tests.factories import actual, agreement_for, contribute, scheme_for
 from monitoring.reports.data import monthly_report_data
 
@@ -127,9 +129,6 @@ def test_it_reports_a_past_month_as_at_that_month_not_as_at_today(world, pooled_
 
 
 def test_it_lists_the_contracts_running_in_the_report_month_only(world):
-    from contracts.models import ContractStatus
-    from contracts.tests.factories import ShareFactory, contract_for
-
     ended = contract_for(world, reference="OLD", title="Ended in 2022",
                          start_date=date(2019, 4, 1), initial_end_date=date(2022, 3, 31),
                          status=ContractStatus.EXTENDED)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.core.management import call_command
 
 from monitoring.reports import services as report_services
 from monitoring.reports.models import MonthlyReport, ReportStatus
@@ -18,7 +19,6 @@ TECHNICAL = ("PDFRenderError", "Static file not found", "pdf/report.")
 def failed_report(world, settings, tmp_path, django_capture_on_commit_callbacks):
     """A report that fails the way it did in production (PDFRenderError: Static file not
     found: pdf/report.<hash>.css): here the worker's STATIC_ROOT lacks the stylesheet."""
-    from django.core.management import call_command
 
     settings.STATIC_ROOT = tmp_path / "static"
     settings.STORAGES = {**settings.STORAGES, "staticfiles": {

@@ -10,12 +10,14 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.db import connection
+from django.template import engines
 from django.test.utils import CaptureQueriesContext
 from pypdf import PdfReader
 
+from commissioning.tests.factories import CouncilFactory, ICBFactory, PartnershipFactory
 from contracts.tests.factories import ShareFactory, contract_for
-from funding.models import SchemeBudget
-from funding.tests.factories import actual, agreement_for, contribute, scheme_for
+from funding.models import AgreementPartner, SchemeBudget
+from funding.tests.factories import AgreementFactory, actual, agreement_for, contribute, scheme_for
 from monitoring.reports import services as report_services
 from monitoring.reports.data import monthly_report_data
 from monitoring.reports.models import (
@@ -24,6 +26,7 @@ from monitoring.reports.models import (
     MonthlyReport,
     ReportStatus,
 )
+from monitoring.selectors import assessment_due
 from monitoring.tests.factories import fill_and_submit, kpi_with_target, quarter
 
 pytestmark = pytest.mark.django_db
@@ -173,7 +176,6 @@ def test_a_weasyprint_failure_marks_the_report_failed_and_can_be_rerun(
         "{% endblock %}")
     original = settings.TEMPLATES
     settings.TEMPLATES = [{**original[0], "DIRS": [tmp_path / "templates", *original[0]["DIRS"]]}]
-    from django.template import engines
 
     engines._engines = {}
     try:
@@ -361,7 +363,6 @@ def test_the_s52_assessment_is_due_on_the_same_day_on_the_contract_page_and_in_t
     """A contract over £5 million that started on 31 March is due its first assessment on
     31 March a year later, wherever the date is shown (the report once clamped it to the 28th).
     """
-    from monitoring.selectors import assessment_due
 
     contract = contract_for(world, title="Integrated community equipment", reference="ICE-1",
                             start_date=date(2025, 3, 31), initial_end_date=date(2030, 3, 30),
@@ -377,9 +378,6 @@ def test_the_s52_assessment_is_due_on_the_same_day_on_the_contract_page_and_in_t
 def test_the_joint_report_shows_only_what_every_partner_is_party_to(world):
     """Every partner's people open the partnership's monthly report, so a contract or pooled
     budget that two of three partners commission together stays out of it."""
-    from commissioning.tests.factories import CouncilFactory, ICBFactory, PartnershipFactory
-    from funding.models import AgreementPartner
-    from funding.tests.factories import AgreementFactory
 
     county = CouncilFactory(name="Cambridgeshire County Council")
     city = CouncilFactory(name="Peterborough City Council")
