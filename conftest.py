@@ -7,9 +7,25 @@ person for each role. Every view test checks that the wrong persona is refused.
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
+from importlib import import_module
+from pathlib import Path
 
 import pytest
+import redis
+from django.apps import apps
+from django.db import connection
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from commissioning.celery import app
+from commissioning.models import Role
+from commissioning.tests import factories as f
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live_server + sync Playwright
 
@@ -63,9 +79,6 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture
 def world(db) -> World:
-    from commissioning.models import Role
-    from commissioning.tests import factories as f
-
     council_a = f.CouncilFactory(name="London Borough of Bromley", short_name="Bromley Council")
     icb_a = f.ICBFactory(name="NHS South East London ICB", short_name="SEL ICB")
     council_b = f.CouncilFactory(name="London Borough of Merton", short_name="Merton Council")
@@ -126,9 +139,6 @@ def world(db) -> World:
 @pytest.fixture
 def client_for(client):
     """client_for(user) -> a test client signed in as that user."""
-    from django.test import Client
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     def make(user):
         c = Client()
@@ -178,16 +188,6 @@ def celery_worker_process(live_server, tmp_path):
     Yields a handle with the e-mail folder the worker writes to. The producing side (this test
     process) stops running tasks in-process for the duration.
     """
-    import signal
-    import subprocess
-    import sys
-    import time
-    from pathlib import Path
-
-    from django.db import connection
-
-    from commissioning.celery import app
-
     redis_url = _require_real_services()
     db = connection.settings_dict
     database_url = (f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}")
@@ -201,8 +201,6 @@ def celery_worker_process(live_server, tmp_path):
            "SITE_URL": live_server.url, "MEDIA_ROOT": str(media_root)}
     root = Path(__file__).resolve().parent
     # Empty the queue so a previous test's leftovers never run here.
-    import redis
-
     redis.Redis.from_url(redis_url).flushdb()
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "commissioning", "worker",
@@ -245,8 +243,6 @@ def celery_worker_process(live_server, tmp_path):
 
 def pytest_terminal_summary(terminalreporter):
     """The fuzz tests' count of inputs tried (commissioning/tests/test_fuzz_*.py)."""
-    import sys
-
     strategies = sys.modules.get("commissioning.tests.strategies")
     line = strategies.summary_line() if strategies else None
     if line:
@@ -266,10 +262,6 @@ def _migration_seeded_reference_data(request):
     uses_db = request.node.get_closest_marker("django_db") or {
         "db", "transactional_db", "world", "live_server"} & set(request.fixturenames)
     if uses_db:
-        from importlib import import_module
-
-        from django.apps import apps
-
         request.getfixturevalue("db")  # follows the test's own django_db marker
         for module, function, model in _SEED_MIGRATIONS:
             if not apps.get_model(model).objects.exists():
