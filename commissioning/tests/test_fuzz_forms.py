@@ -21,13 +21,75 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from commissioning import services
+from commissioning.models import Invitation, Role
 from commissioning.tests import strategies as fz
 from commissioning.tests.strategies import checkbox, choice, id_text, multi
 from commissioning.tests.strategies import field as f
+from contracts import imports
+from contracts.frameworks.models import (
+    ApplicationDecision,
+    AwardMethod,
+    CallOffRules,
+    EvaluationResult,
+    Framework,
+    FrameworkStatus,
+    FundingArrangement,
+    LotStatus,
+    ProcurementWindow,
+    ProviderApplication,
+)
+from contracts.frameworks.tests.factories import admit, framework_for
+from contracts.models import (
+    Contract,
+    ContractStatus,
+    DecisionMaker,
+    DecisionPurpose,
+    DocumentKind,
+    ProcurementRegime,
+    ProcurementRoute,
+    RegisterImport,
+    ServiceArea,
+)
+from contracts.tests.factories import ExtensionOptionFactory, contract_for, full_contract
+from funding.models import (
+    AgreementKind,
+    AllocationBasis,
+    AreaOfSpend,
+    ArrangementType,
+    BudgetType,
+    Commissioner,
+    FinanceImport,
+    ImportStatus,
+    RiskShareRule,
+    Scheme,
+    SchemeType,
+    Section75Agreement,
+    TopSlice,
+    UnderspendRule,
+)
+from funding.tests.factories import agreement_for, contribute, scheme_for, source
+from funding.tests.factories import agreement_for as other_agreement
+from monitoring import tasks
+from monitoring.models import (
+    KPI,
+    DataType,
+    Direction,
+    Frequency,
+    KPITemplateSet,
+    PerformanceReturn,
+    Quadrant,
+    Rating,
+)
+from monitoring.reports import committee as committee_reports
+from monitoring.reports.models import CommitteeReport, CommitteeReportType, DecisionMakerChoice
+from monitoring.services import assessments as assessment_services
+from monitoring.tests.factories import fill_and_submit, kpi_with_target, percentage_kpi, quarter
 
 SCALE = float(os.environ.get("FUZZ_SCALE", "1"))
 EXAMPLES = 45  # per view; about 50 views
@@ -104,7 +166,6 @@ def run_group(specs, env, client_for, world):
     clients = {}
     for spec in specs:
         if spec.anonymous:
-            from django.test import Client
             client = Client()
         else:
             if spec.persona not in clients:
@@ -127,15 +188,11 @@ def ids(*objects):
 # --- Commissioning: invitations, organisations, passwords, two-factor ------------------------
 
 def test_fuzz_commissioning_forms(world, client_for, quiet):
-    from commissioning import services
-    from commissioning.models import Role
-
     org_ids = ids(world.council_a, world.icb_a)
     bad_org_ids = ids(world.council_b, world.provider_y)
     _invitation = services.invitation_create(
         invited_by=world.partnership_admin_a, full_name="New Person", email="new@example.org",
         organisation=world.council_a, role=Role.COMMISSIONER)
-    from commissioning.models import Invitation
 
     token, token_hash = Invitation.new_token()
     Invitation.objects.filter(email="new@example.org").update(token_hash=token_hash)
@@ -182,9 +239,6 @@ class ContractsEnv:
 
 
 def contracts_env(world, client_for):
-    from contracts.models import Contract, ContractStatus, RegisterImport
-    from contracts.tests.factories import ExtensionOptionFactory, contract_for, full_contract
-
     contract = full_contract(world, status=ContractStatus.LIVE)
     ExtensionOptionFactory(contract=contract, sequence=3)
     other = contract_for(world, partnership=world.partnership_b, holder=world.council_b,
@@ -201,18 +255,6 @@ def contracts_env(world, client_for):
 
 
 def test_fuzz_contract_forms(world, client_for, quiet):
-    from contracts import imports
-    from contracts.models import (
-        Contract,
-        ContractStatus,
-        DecisionMaker,
-        DecisionPurpose,
-        DocumentKind,
-        ProcurementRegime,
-        ProcurementRoute,
-        ServiceArea,
-    )
-
     env, _ = contracts_env(world, client_for)
     c = env.contract
     version = version_of(Contract, c.pk)
@@ -326,27 +368,12 @@ def test_fuzz_contract_forms(world, client_for, quiet):
 # --- Frameworks ------------------------------------------------------------------------------
 
 def test_fuzz_framework_forms(world, client_for, quiet):
-    from contracts.frameworks.models import (
-        AwardMethod,
-        CallOffRules,
-        EvaluationResult,
-        Framework,
-        FrameworkStatus,
-        FundingArrangement,
-        LotStatus,
-        ProcurementWindow,
-        ProviderApplication,
-    )
-    from contracts.frameworks.tests.factories import admit, framework_for
-    from contracts.models import ServiceArea
-
     framework = framework_for(world, lots=2)
     today = date.today()
     ProcurementWindow.objects.create(framework=framework, opens=today - timedelta(days=5),
                                      closes=today + timedelta(days=30))
     lot1, lot2 = framework.lots.order_by("number")
     admit(world.provider_x, lot1)
-    from contracts.frameworks.models import ApplicationDecision
 
     pending = admit(world.provider_y, lot2, decision=ApplicationDecision.PENDING)
     parties = id_text(ids(world.council_a, world.icb_a), ids(world.council_b, world.provider_x))
@@ -416,26 +443,6 @@ def test_fuzz_framework_forms(world, client_for, quiet):
 # --- Funding ---------------------------------------------------------------------------------
 
 def test_fuzz_funding_forms(world, client_for, quiet):
-    from contracts.tests.factories import contract_for
-    from funding.models import (
-        AgreementKind,
-        AllocationBasis,
-        AreaOfSpend,
-        ArrangementType,
-        BudgetType,
-        Commissioner,
-        FinanceImport,
-        ImportStatus,
-        RiskShareRule,
-        Scheme,
-        SchemeType,
-        Section75Agreement,
-        TopSlice,
-        UnderspendRule,
-    )
-    from funding.tests.factories import agreement_for, contribute, scheme_for, source
-    from funding.tests.factories import agreement_for as other_agreement
-
     agreement = agreement_for(world)
     scheme = scheme_for(agreement, code="BCF-01", budget="100000")
     contribution = contribute(scheme, world.council_a, "50000")
@@ -531,25 +538,6 @@ def test_fuzz_funding_forms(world, client_for, quiet):
 # --- Monitoring ------------------------------------------------------------------------------
 
 def test_fuzz_monitoring_forms(world, client_for, quiet):
-    from contracts.tests.factories import contract_for
-    from monitoring.models import (
-        KPI,
-        DataType,
-        Direction,
-        Frequency,
-        KPITemplateSet,
-        PerformanceReturn,
-        Quadrant,
-        Rating,
-    )
-    from monitoring.services import assessments as assessment_services
-    from monitoring.tests.factories import (
-        fill_and_submit,
-        kpi_with_target,
-        percentage_kpi,
-        quarter,
-    )
-
     contract = contract_for(world, reference="DH-1")
     count = kpi_with_target(contract, code="DH1", name="Referrals")
     pct = percentage_kpi(contract, code="DH2", name="Contacted")
@@ -633,11 +621,6 @@ def test_fuzz_monitoring_forms(world, client_for, quiet):
 # --- Reports ---------------------------------------------------------------------------------
 
 def test_fuzz_report_forms(world, client_for, quiet, monkeypatch):
-    from contracts.tests.factories import contract_for
-    from monitoring import tasks
-    from monitoring.reports import committee as committee_reports
-    from monitoring.reports.models import CommitteeReport, CommitteeReportType, DecisionMakerChoice
-
     # The monthly report is produced by a worker; here only the request is under test.
     monkeypatch.setattr(tasks.generate_monthly_report, "apply_async",
                         lambda *args, **kwargs: None)

@@ -16,6 +16,8 @@ Properties, for every file:
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 from datetime import date
@@ -28,6 +30,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from commissioning.tests import strategies as fz
+from contracts import imports as register_imports
+from contracts.models import Contract, RegisterImport, RegisterImportStatus
+from contracts.tests.factories import contract_for
+from funding import imports as finance_imports
+from funding.models import FinanceImport, ImportStatus, MonthlyActual
+from funding.tests.factories import agreement_for, close, scheme_for
+from monitoring.models import DataType, PerformanceReturn, ReturnValue, ServiceUserList
+from monitoring.nhs_numbers import check_digit
+from monitoring.tests.factories import kpi_with_target, percentage_kpi, quarter
 
 SCALE = float(os.environ.get("FUZZ_SCALE", "1"))
 
@@ -126,8 +137,6 @@ def table_files(columns: dict, *, max_rows: int = 6):
                 fz.xlsx_from_rows(rows), None
         encoding = draw(st.sampled_from(("utf-8", "utf-8", "utf-8-sig", "utf-16", "latin-1",
                                          "cp1252")))
-        import csv
-        import io
 
         buffer = io.StringIO()
         csv.writer(buffer).writerows([[str(c) for c in r] for r in rows])
@@ -166,8 +175,6 @@ def media(settings, tmp_path):
 
 
 def nhs_number(nine: int) -> str | None:
-    from monitoring.nhs_numbers import check_digit
-
     first = f"{nine:09d}"
     digit = check_digit(first)
     return None if digit is None else first + str(digit)
@@ -180,9 +187,6 @@ def many_rows_csv(header: str, line: str, count: int) -> bytes:
 # --- Contract register import ----------------------------------------------------------------
 
 def test_register_import_never_fails_and_saves_all_or_nothing(world, client_for, media):
-    from contracts import imports
-    from contracts.models import Contract, RegisterImport, RegisterImportStatus
-
     client = client_for(world.commissioner_a)
     start_url = reverse("contracts:import")
     organisation_names = ("Bromley Council", "SEL ICB", "London Borough of Bromley",
@@ -214,9 +218,9 @@ def test_register_import_never_fails_and_saves_all_or_nothing(world, client_for,
         "Review date": one_of_weighted((2, fz.plausible_date()), (1, fz.date_text())),
         "Service lines": st.sampled_from(("", "Carers; Dementia", ";;;", "x" * 300)),
     }
-    header_pool = tuple(columns) + tuple(a for f in imports.FIELDS for a in f.aliases)
+    header_pool = tuple(columns) + tuple(a for f in register_imports.FIELDS for a in f.aliases)
     real = fz.xlsx_from_rows([list(columns), ["R-1", "T"]])
-    too_many = many_rows_csv("Contract reference,Title", "R,T", imports.MAX_ROWS + 1)
+    too_many = many_rows_csv("Contract reference,Title", "R,T", register_imports.MAX_ROWS + 1)
     partnership_ids = st.one_of(
         st.just(str(world.partnership_a.pk)), st.just(str(world.partnership_a.pk)),
         st.just(str(world.partnership_b.pk)), st.sampled_from(fz.HUGE_INTS))
@@ -281,10 +285,6 @@ def test_register_import_never_fails_and_saves_all_or_nothing(world, client_for,
 # --- Finance system import -------------------------------------------------------------------
 
 def test_finance_import_never_fails_and_saves_all_or_nothing(world, client_for, media):
-    from funding import imports
-    from funding.models import FinanceImport, ImportStatus, MonthlyActual
-    from funding.tests.factories import agreement_for, close, scheme_for
-
     agreement = agreement_for(world)
     for code in ("BCF-01", "BCF-02", "DFG"):
         scheme_for(agreement, code=code)
@@ -308,7 +308,7 @@ def test_finance_import_never_fails_and_saves_all_or_nothing(world, client_for, 
     header_pool = (*columns, "Period", "Spend", "Outturn", "Scheme", "Code", "Date")
     real = fz.xlsx_from_rows([list(columns), ["BCF-01", "Apr 2025", 1, 2]])
     too_many = many_rows_csv("Scheme code,Month,Actual,Forecast", "BCF-01,Apr 2025,1,2",
-                             imports.MAX_ROWS + 1)
+                             finance_imports.MAX_ROWS + 1)
 
     @fuzz_settings(130)
     @given(file=any_file(columns, header_pool, real, too_many))
@@ -358,10 +358,6 @@ def test_finance_import_never_fails_and_saves_all_or_nothing(world, client_for, 
 
 @pytest.fixture
 def monitored(world):
-    from contracts.tests.factories import contract_for
-    from monitoring.models import DataType
-    from monitoring.tests.factories import kpi_with_target, percentage_kpi, quarter
-
     contract = contract_for(world, reference="DH-1", title="Dementia Hub")
     kpi_with_target(contract, code="DH1", name="Referrals")
     percentage_kpi(contract, code="DH2", name="Contacted within 10 working days")
@@ -375,8 +371,6 @@ def monitored(world):
 
 def test_return_upload_never_fails_and_saves_all_or_nothing(world, client_for, media,
                                                             monitored):
-    from monitoring.models import PerformanceReturn, ReturnValue
-
     contract, period = monitored
     client = client_for(world.provider_x_user)
     upload_url = reverse("monitoring:return_upload", args=[contract.pk, period.code])
@@ -420,8 +414,6 @@ def test_return_upload_never_fails_and_saves_all_or_nothing(world, client_for, m
 
 def test_service_users_upload_never_fails_and_saves_all_or_nothing(world, client_for, media,
                                                                    monitored):
-    from monitoring.models import ServiceUserList
-
     contract, period = monitored
     client = client_for(world.provider_x_user)
     upload_url = reverse("monitoring:service_users_upload", args=[contract.pk, period.code])
