@@ -42,6 +42,7 @@ from typing import IO
 from xml.parsers import expat
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from openpyxl.styles.numbers import is_date_format, is_timedelta_format
 from openpyxl.utils.datetime import (
     CALENDAR_MAC_1904,
@@ -194,6 +195,18 @@ class CheckedFile:
     name: str  # the file's own name, without any folder, at most 255 characters
     content_type: str
     family: str
+
+
+def check_for_field(upload, allowed: Mapping[str, tuple[str, str]], description: str, *,
+                    field: str = "file") -> CheckedFile:
+    """``check_file`` for a form's upload: no file, or a refused one, is a ValidationError on
+    ``field`` (the one way every upload page reports a refused file next to its field)."""
+    if upload is None:
+        raise ValidationError({field: "The selected file is empty"})
+    try:
+        return check_file(upload, name=upload.name, allowed=allowed, description=description)
+    except UploadRefused as error:
+        raise ValidationError({field: str(error)}) from error
 
 
 def check_file(file: IO[bytes], *, name: str | None,

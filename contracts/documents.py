@@ -27,11 +27,7 @@ def document_upload(
     (size, type by content, and for DOCX/XLSX/ODT the archive: bombs, macros, embedded files)."""
     if kind not in DocumentKind.values:
         raise ValidationError({"kind": "Select what kind of document this is"})
-    try:
-        checked = uploads.check_file(upload, name=upload.name or "document",
-                                     allowed=DOCUMENT_TYPES, description=ALLOWED_DESCRIPTION)
-    except uploads.UploadRefused as error:
-        raise ValidationError({"file": str(error)}) from error
+    checked = uploads.check_for_field(upload, DOCUMENT_TYPES, ALLOWED_DESCRIPTION)
     document = ContractDocument(
         contract=contract, kind=kind, original_name=checked.name, size=upload.size,
         content_type=checked.content_type, uploaded_by=uploaded_by,

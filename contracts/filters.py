@@ -69,6 +69,16 @@ def _select(**attrs):
     return forms.Select(attrs={"class": "govuk-select", **attrs})
 
 
+def search_contracts(queryset, value: str):
+    """The register's search box: reference, title or provider, wherever contracts are listed."""
+    value = value.strip()
+    if not value:
+        return queryset
+    return queryset.filter(
+        Q(reference__icontains=value) | Q(title__icontains=value)
+        | Q(provider__name__icontains=value) | Q(provider__short_name__icontains=value)
+    )
+
 class ContractFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label="Search", method="filter_search",
@@ -118,13 +128,7 @@ class ContractFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(reference__icontains=value) | Q(title__icontains=value)
-            | Q(provider__name__icontains=value) | Q(provider__short_name__icontains=value)
-        )
+        return search_contracts(queryset, value)
 
     def filter_provider(self, queryset, name, value):
         return filter_by_provider_text(queryset, value)

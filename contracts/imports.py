@@ -207,12 +207,9 @@ class Table:
         return self.numbers[index] if self.numbers else index + 2
 
 
-REGISTER_FILE_TYPES = {
-    ".csv": ("text/csv", uploads.TEXT),
-    ".txt": ("text/plain", uploads.TEXT),
-    "": ("text/csv", uploads.TEXT),
-    ".xlsx": (uploads.XLSX_CONTENT_TYPE, uploads.XLSX),
-}
+# A register saved without an extension is read as the CSV it almost always is.
+REGISTER_FILE_TYPES = {**uploads.file_types(".csv", ".txt", ".xlsx"),
+                       "": uploads.file_types(".csv")[".csv"]}
 REGISTER_FILES = "a CSV or XLSX file"
 
 

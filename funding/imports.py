@@ -25,10 +25,7 @@ from funding.models import month_label
 MAX_ROWS = 10_000
 MAX_COLUMNS = 50
 MAX_CELLS = 300_000
-FINANCE_FILE_TYPES = {
-    ".csv": ("text/csv", uploads.TEXT),
-    ".xlsx": (uploads.XLSX_CONTENT_TYPE, uploads.XLSX),
-}
+FINANCE_FILE_TYPES = uploads.file_types(".csv", ".xlsx")
 FINANCE_FILES = "a CSV or an Excel workbook (.xlsx)"
 
 # Column heading (normalised) -> field. Finance systems name them in many ways.

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 
 from commissioning import access
 from commissioning.models import Partnership
-from contracts.filters import provider_text_filter
+from contracts.filters import provider_text_filter, search_contracts
 from contracts.models import Contract, ServiceArea
 from monitoring.models import PerformanceReturn, ReportingPeriod
 
@@ -41,13 +41,7 @@ class OverviewFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(reference__icontains=value) | Q(title__icontains=value)
-            | Q(provider__name__icontains=value) | Q(provider__short_name__icontains=value)
-        )
+        return search_contracts(queryset, value)
 
 
 class InboxFilter(django_filters.FilterSet):

@@ -29,18 +29,6 @@ EVIDENCE_TYPES = uploads.file_types(*EVIDENCE_EXTENSIONS)
 EVIDENCE_DESCRIPTION = uploads.described(*EVIDENCE_EXTENSIONS)
 
 
-def checked_upload(upload: UploadedFile | None, allowed: dict[str, tuple[str, str]],
-                   description: str) -> uploads.CheckedFile:
-    """``commissioning.uploads.check_file``, its refusal as a ValidationError on ``file``."""
-    if upload is None:
-        raise ValidationError({"file": "The selected file is empty"})
-    try:
-        return uploads.check_file(upload, name=upload.name, allowed=allowed,
-                                  description=description)
-    except uploads.UploadRefused as error:
-        raise ValidationError({"file": str(error)}) from error
-
-
 @transaction.atomic
 def evidence_upload(*, performance_return: PerformanceReturn, upload: UploadedFile,
                     kpi: KPI | None, uploaded_by: User) -> Evidence:
@@ -48,7 +36,7 @@ def evidence_upload(*, performance_return: PerformanceReturn, upload: UploadedFi
     check_editable(performance_return)
     if kpi is not None and kpi.contract_id != performance_return.contract_id:
         raise ValidationError({"kpi": "Select a KPI of this contract"})
-    checked = checked_upload(upload, EVIDENCE_TYPES, EVIDENCE_DESCRIPTION)
+    checked = uploads.check_for_field(upload, EVIDENCE_TYPES, EVIDENCE_DESCRIPTION)
     evidence = Evidence(performance_return=performance_return, kpi=kpi,
                         original_name=checked.name, size=upload.size,
                         content_type=checked.content_type, uploaded_by=uploaded_by)
@@ -66,10 +54,7 @@ MAX_RETURN_ROWS = 1_000  # one row a KPI: far more than any contract has
 RETURN_LIMITS = uploads.Limits(rows=MAX_RETURN_ROWS, columns=50, cells=50_000,
                                advice="Use the template: one row for each KPI")
 TEMPLATE_COLUMNS = ["kpi_code", "kpi_name", "value", "numerator", "denominator", "commentary"]
-SPREADSHEET_TYPES = {
-    ".csv": ("text/csv", uploads.TEXT),
-    ".xlsx": (uploads.XLSX_CONTENT_TYPE, uploads.XLSX),
-}
+SPREADSHEET_TYPES = uploads.file_types(".csv", ".xlsx")
 
 
 @dataclass
@@ -93,7 +78,7 @@ def return_import(*, contract: Contract, period: ReportingPeriod, upload: Upload
     and every error is reported with its row and column."""
     result = ImportResult()
     try:
-        kind = checked_upload(upload, SPREADSHEET_TYPES, "a CSV or XLSX file").family
+        kind = uploads.check_for_field(upload, SPREADSHEET_TYPES, "a CSV or XLSX file").family
         rows = [(number, ["" if c is None else str(c) for c in cells])
                 for number, cells in uploads.read_rows(upload, kind, RETURN_LIMITS)]
     except ValidationError as error:

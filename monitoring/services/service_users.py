@@ -20,7 +20,6 @@ from monitoring.models import (
     ServiceUserList,
 )
 from monitoring.reporting_periods import period_saved
-from monitoring.services.return_uploads import checked_upload
 from monitoring.services.returns import check_editable, check_period_ended
 
 MAX_SERVICE_USER_ROWS = 100_000
@@ -53,7 +52,8 @@ def service_users_upload(*, contract: Contract, period: ReportingPeriod, upload:
                    .select_related("period").first())
         if current is not None:
             check_editable(current)
-        kind = checked_upload(upload, {".csv": ("text/csv", uploads.TEXT)}, "a CSV file").family
+        kind = uploads.check_for_field(upload, uploads.file_types(".csv"),
+                                       uploads.described(".csv")).family
         for index, (number, row) in enumerate(uploads.read_rows(upload, kind,
                                                                  SERVICE_USER_LIMITS)):
             raw = str(row[0]).strip() if row else ""
