@@ -29,8 +29,14 @@ from django.db.models import Q
 from django.test import Client
 from django.urls import reverse
 
-from commissioning.models import Membership, Role, User
+from commissioning.access import user_organisations
+from commissioning.models import Membership, Organisation, Role, User
 from commissioning.tests.page_forms import rendered_form
+from contracts.frameworks.models import FrameworkParty
+from contracts.frameworks.tests.factories import admit, framework_for
+from contracts.models import CommissioningShare, Contract
+from contracts.tests.factories import contract_for
+from monitoring.tests.factories import fill_and_submit, kpi_with_target, quarter
 
 pytestmark = pytest.mark.django_db
 
@@ -50,8 +56,6 @@ def invitation_links(address: str) -> list[str]:
 
 def _b_world(world):
     """Partnership B's contract with provider Y, a submitted return and its evidence."""
-    from contracts.tests.factories import contract_for
-    from monitoring.tests.factories import fill_and_submit, kpi_with_target, quarter
 
     contract = contract_for(world, partnership=world.partnership_b, holder=world.council_b,
                             lead_commissioner=world.council_b, provider=world.provider_y,
@@ -64,7 +68,6 @@ def _b_world(world):
 def _what_of_b_it_reaches(client: Client, b) -> list[str]:
     """What of partnership B's the client can reach, whichever organisation it acts as."""
     leaks = []
-    from commissioning.access import user_organisations
 
     user = User.objects.get(pk=client.session["_auth_user_id"])
     for organisation in user_organisations(user):
@@ -84,8 +87,6 @@ def test_it_never_lets_a_partnership_administrator_into_a_provider(world, client
     """Findings 1 (a) and (b): the provider becomes linked to partnership A (by putting it on
     A's contract, or because it applied to A's framework); A's administrator then tries to
     grant themselves a role there, and must not reach B's contract through it."""
-    from contracts.frameworks.tests.factories import framework_for
-    from contracts.tests.factories import contract_for
 
     b = _b_world(world)
     attacker = client_for(world.partnership_admin_a)
@@ -98,8 +99,6 @@ def test_it_never_lets_a_partnership_administrator_into_a_provider(world, client
         contract.refresh_from_db()
         assert contract.provider == world.provider_x
     else:
-        from contracts.frameworks.tests.factories import admit
-
         admit(world.provider_y, framework_for(world).lots.first(), decision="pending")
 
     invite = attacker.get(reverse("invite"))
@@ -164,7 +163,6 @@ class Attempts:
 def _attack(world, sides, client_for, capture, attempts: Attempts) -> None:
     """Everything partnership A's administrator and commissioner, and the approver of A's
     provider, can try through the pages."""
-    from commissioning.models import Organisation
 
     a, b = sides["A"], sides["B"]
     every_org = list(Organisation.objects.all())
@@ -253,7 +251,6 @@ def _attack(world, sides, client_for, capture, attempts: Attempts) -> None:
 
 def _identities(world) -> list[tuple[object, object]]:
     """Every (account, organisation) the attackers can act as after the attack."""
-    from commissioning.access import user_organisations
 
     accounts = [world.partnership_admin_a, world.commissioner_a, world.provider_x_approver,
                 *User.objects.filter(email=ALT)]
@@ -269,7 +266,6 @@ def test_no_sequence_of_actions_gives_an_attacker_another_partnerships_data(
     """The property in the module docstring, with partnership B's provider linked to
     partnership A by an application to A's framework (finding 1 (b)) and free to be named on
     A's contracts (finding 1 (a))."""
-    from contracts.frameworks.tests.factories import admit
 
     b = sides["B"]
     admit(world.provider_y, sides["A"].lot, decision="pending")
@@ -308,8 +304,6 @@ def test_no_sequence_of_actions_gives_an_attacker_another_partnerships_data(
         re.sub(r" as \w+$", " as <role>", a) for a in attempts.accepted})))
     assert not leaks, f"{len(leaks)} leaks after the attack:\n" + "\n".join(leaks[:60])
     # Whatever the product accepted, partnership B's organisations are party to nothing of A's.
-    from contracts.frameworks.models import FrameworkParty
-    from contracts.models import CommissioningShare, Contract
 
     b_orgs = (world.council_b, world.icb_b)
     assert not Contract.objects.filter(partnership=world.partnership_a).filter(
