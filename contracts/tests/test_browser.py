@@ -65,7 +65,10 @@ def expect_error(page: Page, message: str) -> None:
 
 
 def summary_row(page: Page, key: str):
-    return page.locator(".govuk-summary-list__row").filter(
+    """A row of the page's detail lists (not the at-a-glance summary at the top of a contract
+    page, which repeats some keys: see glance_row)."""
+    return page.locator(".govuk-summary-list:not(.app-contract-summary) "
+                        ".govuk-summary-list__row").filter(
         has=page.locator(".govuk-summary-list__key", has_text=re.compile(f"^{re.escape(key)}$"))
     )
 
@@ -179,6 +182,9 @@ def test_commissioner_records_a_contract_and_works_on_it(page: Page, live_server
     expect_heading(page, "Carers support hub (all ages)")
     expect(page.locator("main .govuk-tag").first).to_have_text("Planned")
     expect(summary_row(page, "Provider")).to_contain_text(world.provider_y.name)
+    glance = page.locator(".app-contract-summary")
+    expect(glance).to_contain_text(world.provider_y.name)
+    expect(glance).to_contain_text("1 Apr 2026 to 31 Mar 2029")
     expect(summary_row(page, "Start date")).to_contain_text("1 Apr 2026")
     expect(summary_row(page, "End of initial term")).to_contain_text("31 Mar 2029")
     expect(summary_row(page, "Latest possible end date")).to_contain_text("31 Mar 2031")

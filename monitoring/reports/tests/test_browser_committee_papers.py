@@ -130,7 +130,8 @@ def test_it_builds_the_bromley_well_award_paper_from_the_register_in_pdf_and_wor
     press(page, "Save funding details")
     summary = page.locator(".govuk-error-summary")
     expect(summary).to_contain_text(
-        "Enter the total current budget for this head as an amount in pounds, like £1,234.50")
+        "Enter the total current budget for this head as an amount in pounds written in full, "
+        "like £75,000: amounts shortened with k or m (like £75k or £2.7m) are not read")
     expect(summary).to_contain_text(
         "Enter the estimated number of users or beneficiaries as a whole number")
     scanner.scan("committee paper details with errors")
