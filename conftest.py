@@ -23,7 +23,10 @@ from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from commissioning.access import set_current_organisation
 from commissioning.celery import app
+from commissioning.middleware import SESSION_KEY as CURRENT_ORGANISATION_KEY
+from commissioning.middleware import SESSION_REFRESHED_KEY
 from commissioning.models import Role
 from commissioning.tests import factories as f
 
@@ -149,6 +152,13 @@ def client_for(client):
         )
         session = c.session
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        # As the first page after signing in leaves it: the organisation the person acts for
+        # is remembered and the idle timeout was just pushed forward, so a test's first page
+        # does not also save the session (that page's queries are the ones a test counts).
+        organisation = set_current_organisation(user, None)
+        if organisation is not None:
+            session[CURRENT_ORGANISATION_KEY] = organisation.pk
+        session[SESSION_REFRESHED_KEY] = int(time.time())
         session.save()
         return c
 

@@ -32,7 +32,7 @@ from django.urls import reverse
 from commissioning.access import user_organisations
 from commissioning.models import Membership, Organisation, Role, User
 from commissioning.tests.page_forms import rendered_form
-from contracts.frameworks.models import FrameworkParty
+from contracts.frameworks.models import FrameworkParty, ProviderApplication
 from contracts.frameworks.tests.factories import admit, framework_for
 from contracts.models import CommissioningShare, Contract
 from contracts.tests.factories import contract_for
@@ -273,6 +273,15 @@ def test_no_sequence_of_actions_gives_an_attacker_another_partnerships_data(
     _attack(world, sides, client_for, django_capture_on_commit_callbacks, attempts)
 
     foreign = list(b.markers)
+    # B's provider is free to apply to A's frameworks (finding 1 (b)) and to be named on A's
+    # contracts (finding 1 (a)); once it is, its own record (name, kind, identifiers) is what
+    # A's people see on their application list and contract, not B's data. B's data on any page
+    # or API answer is still caught by the markers below.
+    b_provider_named_by_a = Contract.objects.filter(
+        partnership=world.partnership_a, provider_id=b.application.provider_id).exists() or \
+        ProviderApplication.objects.filter(
+            lot__framework__partnership=world.partnership_a,
+            provider_id=b.application.provider_id).exists()
     leaks: list[str] = []
     checked = 0
     identities = _identities(world)
@@ -291,7 +300,8 @@ def test_no_sequence_of_actions_gives_an_attacker_another_partnerships_data(
             got = matrix.outcome(this_client, case.method, url)
             checked += 1
             who = f"{account.email} as {organisation}"
-            if side == "B" and got.kind == matrix.OK and \
+            shared = name == "api:provider-detail" and b_provider_named_by_a
+            if side == "B" and got.kind == matrix.OK and not shared and \
                     matrix.expected(case, "B", matrix.CA) != matrix.OK:
                 leaks.append(f"{who}: {name} {case.method} {url} [B's object] gave {got.detail}")
             shown = [m for m in foreign if m in got.body]

@@ -122,11 +122,6 @@ def test_it_uploads_a_document_through_the_form(world, client_for, contract, set
 
 
 def _queries(client, url) -> int:
-    """Queries of a page as a signed-in person opens it; the first page after signing in
-    also saves the organisation the session acts for, so it is opened once beforehand."""
-    if not getattr(client, "_warmed_up", False):
-        client.get(reverse("dashboard"))
-        client._warmed_up = True
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)
     assert response.status_code == 200
