@@ -9,16 +9,22 @@ from __future__ import annotations
 
 import django_filters
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions
 
 from commissioning import access
 from commissioning.models import Partnership
 from commissioning.periods import financial_year_bounds
-from contracts.filters import provider_text_filter
+from contracts.filters import ContractFilter, provider_text_filter
 from funding.models import MonthlyActual
 from monitoring.models import ReturnValue
 
 PAGING_PARAMETERS = frozenset({"cursor", "page_size"})
+
+# The register's "Partner organisation" filter takes an organisation's id; its choices come
+# from the person's partnerships at request time, so the schema is told the type.
+extend_schema_field(OpenApiTypes.INT)(ContractFilter.base_filters["partner"])
 
 
 class StrictFilterBackend(DjangoFilterBackend):

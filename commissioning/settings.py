@@ -404,4 +404,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["api.permissions.ReadOnlyForSignedIn"],
     "SCHEMA_PATH_PREFIX": "/api/v1/",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Three models have a field called "kind": each choice set gets a stable name.
+    "ENUM_NAME_OVERRIDES": {
+        "OrganisationKindEnum": "commissioning.models.OrganisationKind",
+        "AgreementKindEnum": "funding.models.AgreementKind",
+        "PeriodKindEnum": "monitoring.models.PeriodKind",
+    },
 }

@@ -134,7 +134,8 @@ def selected_filters(context, filterset) -> dict:
         raw = params.get(name, "").strip()
         if not raw:
             continue
-        chosen.append(SelectedFilter(str(field.label or name), _shown_value(field, raw),
+        # The label the filter panel shows (Django's "Service area" where none is set).
+        chosen.append(SelectedFilter(str(filterset.form[name].label), _shown_value(field, raw),
                                      _query(params, **{name: None, "page": None})))
     kept = {k: params.get(k) for k in ("sort",) if params.get(k)}
     clear = QueryDict(mutable=True)

@@ -11,7 +11,7 @@ from contracts.frameworks.models import ProviderApplication
 from contracts.frameworks.tests.factories import admit, framework_for, quick_call_off
 from contracts.tests.factories import contract_for
 
-COMMISSIONERS_ONLY = ["For committee papers", "<h2 class=\"govuk-heading-m\">Decisions</h2>",
+COMMISSIONERS_ONLY = ["For committee papers", "id=\"decisions\">Decisions</h2>",
                       "KPIs, returns and performance"]
 
 
