@@ -122,6 +122,49 @@ class MoneyField(forms.CharField):
         return value
 
 
+# KPI figures are DecimalField(max_digits=14, decimal_places=2): under 10**12.
+MAX_FIGURE_WHOLE_DIGITS = 12
+
+
+class FigureError(ValueError):
+    """Not a KPI figure (``reason`` is "format", "places" or "too_large")."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def parse_figure(value: object) -> Decimal | None:
+    """A figure in a return, typed on the page or in a spreadsheet cell: "1,234.5", "£12",
+    "85%" -> Decimal; blank -> None. Raises ``FigureError`` for text, more than 2 decimal
+    places, or 10**12 or more (the same limits on the page and in the spreadsheet)."""
+    text = "" if value is None else str(value)
+    text = text.strip().replace(",", "").removeprefix("£").removesuffix("%").strip()
+    if not text:
+        return None
+    try:
+        number = Decimal(text)
+    except InvalidOperation as error:
+        raise FigureError("format") from error
+    if not number.is_finite():
+        raise FigureError("format")
+    exponent = number.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        raise FigureError("places")
+    if abs(number) >= Decimal(10) ** MAX_FIGURE_WHOLE_DIGITS:
+        raise FigureError("too_large")
+    return number
+
+
+def figure_message(label: str, error: FigureError) -> str:
+    """The words for a figure that could not be read, the same on pages and in spreadsheets."""
+    if error.reason == "places":
+        return f"{label} must have no more than 2 decimal places"
+    if error.reason == "too_large":
+        return f"{label} is too large"
+    return f"{label} must be a number, like 42 or 12.5"
+
+
 def money_message(noun: str, error: AmountError) -> str:
     """The words for an amount that could not be read, the same on pages and in imports."""
     if error.reason == "too_large":

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
 
+from commissioning import inputs
 from commissioning.forms import GovUKForm
 from contracts.models import Contract
 from monitoring.models import (
@@ -22,26 +23,14 @@ from monitoring.models import (
 from monitoring.services.kpis import KPIInput
 from monitoring.services.returns import EVIDENCE_PART, ValueInput, field_name, part_label
 
-MAX_WHOLE_DIGITS = 12
-
 
 def parse_figure(raw: str, label: str) -> Decimal | None:
-    """"1,234.5" -> Decimal; blank -> None; text -> a GOV.UK style error naming the field."""
-    text = (raw or "").strip().replace(",", "")
-    if not text:
-        return None
+    """``commissioning.inputs.parse_figure``, its refusal as a GOV.UK style error naming the
+    field."""
     try:
-        number = Decimal(text)
-    except InvalidOperation as error:
-        raise ValidationError(f"{label} must be a number, like 42 or 12.5") from error
-    if not number.is_finite():
-        raise ValidationError(f"{label} must be a number, like 42 or 12.5")
-    exponent = number.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -2:
-        raise ValidationError(f"{label} must have no more than 2 decimal places")
-    if abs(number) >= Decimal(10) ** MAX_WHOLE_DIGITS:
-        raise ValidationError(f"{label} is too large")
-    return number
+        return inputs.parse_figure(raw)
+    except inputs.FigureError as error:
+        raise ValidationError(inputs.figure_message(label, error)) from error
 
 
 class FigureField(forms.CharField):

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
-from commissioning import uploads
+from commissioning import inputs, uploads
 from commissioning.locking import ConcurrentEditError
 from commissioning.models import User
 from contracts.models import Contract
@@ -62,14 +61,6 @@ class ImportResult:
     errors: list[tuple[int, str, str]] = field(default_factory=list)  # (row, column, message)
     performance_return: PerformanceReturn | None = None
     rows: int = 0
-
-
-def _parse_decimal(text: str) -> Decimal:
-    cleaned = text.strip().replace(",", "").replace("£", "").rstrip("%")
-    number = Decimal(cleaned)
-    if not number.is_finite():
-        raise InvalidOperation
-    return number
 
 
 def return_import(*, contract: Contract, period: ReportingPeriod, upload: UploadedFile,
@@ -134,9 +125,11 @@ def return_import(*, contract: Contract, period: ReportingPeriod, upload: Upload
             if not text:
                 continue
             try:
-                number_value = _parse_decimal(text)
-            except (InvalidOperation, ValueError):
-                result.errors.append((number, part, f"{text!r} is not a number"))
+                number_value = inputs.parse_figure(text)
+            except inputs.FigureError as error:
+                result.errors.append((number, part, f"{text!r} is not a number"
+                                      if error.reason == "format"
+                                      else inputs.figure_message(part.capitalize(), error)))
                 continue
             if number_value < 0:
                 result.errors.append((number, part, "Enter 0 or more"))

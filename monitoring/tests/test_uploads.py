@@ -92,6 +92,22 @@ def test_it_reports_every_row_and_column_error_and_saves_nothing(setup, client_f
     assert not PerformanceReturn.objects.exists()
 
 
+def test_a_spreadsheet_figure_has_the_limits_of_the_form(setup, client_for):
+    """Issue 14: the spreadsheet return read its figures with its own parser, which took
+    three decimal places and figures too large for the database that the page refuses; one
+    parser (commissioning.inputs.parse_figure) now reads both, in the same words."""
+    world, contract, _count, _pct, period = setup
+    response = upload(client_for(world.provider_x_user), contract, period, "r.csv",
+                      b"kpi_code,value,numerator,denominator\n"
+                      b"DH1,1.234,,\nDH2,,1000000000000,1000000000001\n")
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "Value must have no more than 2 decimal places" in text
+    assert "Numerator is too large" in text
+    assert "Nothing was saved" in text
+    assert not PerformanceReturn.objects.exists()
+
+
 def test_it_refuses_missing_columns_and_files_that_are_not_spreadsheets(setup, client_for):
     world, contract, _count, _pct, period = setup
     client = client_for(world.provider_x_user)
