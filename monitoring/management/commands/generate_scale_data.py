@@ -59,7 +59,7 @@ from funding.models import (
     Section75Agreement,
 )
 from monitoring.models import KPI, KPITarget, PerformanceReturn, ReturnValue, ReturnVersion
-from monitoring.reporting_periods import recent_periods
+from monitoring.reporting_periods import period_saved, recent_periods
 
 MARKER_TABLE = "scale_data_marker"
 EMAIL_DOMAIN = "scale.invalid"
@@ -647,7 +647,9 @@ class Generator:
 
     def kpis_and_returns(self) -> None:
         rng = self.rng
-        periods = recent_periods(kind="quarter", today=self.today, count=self.size.quarters)
+        # The generator writes: it creates the quarters' rows (pages only read them).
+        periods = [period_saved(period) for period in recent_periods(
+            kind="quarter", today=self.today, count=self.size.quarters)]
         first_period = periods[0]
         target_change = periods[len(periods) // 2]
         kpi_rows = []
