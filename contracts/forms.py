@@ -18,6 +18,7 @@ from commissioning.forms import GovUKForm
 from commissioning.inputs import MoneyField, UKDateField
 from commissioning.locking import VersionField
 from commissioning.models import Organisation, OrganisationKind, PartnershipMember, User
+from commissioning.widgets import autocomplete_select
 from contracts import cpv, validation
 from contracts.models import (
     ROUTES_BY_REGIME,
@@ -153,6 +154,7 @@ class ContractPartiesForm(GovUKForm):
     )
     provider = forms.ModelChoiceField(
         label="Provider", queryset=None, empty_label="Select a provider", required=False,
+        widget=autocomplete_select(),
         help_text="Providers that deliver a contract for the partnership or applied to one of "
                   "its frameworks",
         error_messages={"invalid_choice": "Select a provider from the list, or add a new "
@@ -398,7 +400,7 @@ class ContractEditForm(ContractDetailsForm, ContractDatesForm, ContractValuesFor
 
     version = VersionField()
     provider = forms.ModelChoiceField(
-        label="Provider", queryset=Organisation.objects.none(),
+        label="Provider", queryset=Organisation.objects.none(), widget=autocomplete_select(),
         error_messages={"required": "Select the provider",
                         "invalid_choice": "Select a provider from the list"},
     )
