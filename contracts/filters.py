@@ -7,11 +7,13 @@ from decimal import Decimal
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.urls import reverse_lazy
 from django.utils import timezone
 
 from commissioning import access
 from commissioning.models import Organisation, PartnershipMember
 from commissioning.periods import add_months
+from commissioning.widgets import autocomplete_input
 from contracts.models import (
     CommissioningShare,
     Contract,
@@ -79,6 +81,14 @@ def search_contracts(queryset, value: str):
         | Q(provider__name__icontains=value) | Q(provider__short_name__icontains=value)
     )
 
+def _provider_input() -> forms.TextInput:
+    """The provider text filter; with JavaScript an accessible autocomplete suggesting the
+    names of providers the person can see (``contracts:provider_names``); part of a name typed
+    and submitted still filters as before."""
+    return autocomplete_input(reverse_lazy("contracts:provider_names"),
+                              attrs={"class": "govuk-input"})
+
+
 class ContractFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label="Search", method="filter_search",
@@ -95,7 +105,7 @@ class ContractFilter(django_filters.FilterSet):
     # picks one provider, so links from other pages keep working.
     provider = django_filters.CharFilter(
         label="Provider", method="filter_provider", help_text="Part of the provider's name",
-        widget=forms.TextInput(attrs={"class": "govuk-input", "spellcheck": "false"}),
+        widget=_provider_input(),
     )
     lead_commissioner = django_filters.ModelChoiceFilter(
         queryset=_leads, empty_label="Any", label="Lead commissioner", widget=_select()
@@ -163,7 +173,7 @@ def provider_text_filter(field_prefix: str = "") -> django_filters.CharFilter:
         label="Provider", help_text="Part of the provider's name",
         method=lambda queryset, name, value: filter_by_provider_text(
             queryset, value, field_prefix=field_prefix),
-        widget=forms.TextInput(attrs={"class": "govuk-input", "spellcheck": "false"}),
+        widget=_provider_input(),
     )
 
 

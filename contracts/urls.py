@@ -1,6 +1,6 @@
 from django.urls import path
 
-from contracts import notice_views, views
+from contracts import lookups, notice_views, views
 from contracts.frameworks.urls import framework_urlpatterns
 
 app_name = "contracts"
@@ -9,6 +9,8 @@ urlpatterns = [
     path("contracts/", views.contract_list, name="list"),
     path("contracts/new/", views.contract_create_start, name="create"),
     path("contracts/export.<str:fmt>", views.register_export, name="export"),
+    path("contracts/lookups/cpv-codes.json", lookups.cpv_search, name="cpv_search"),
+    path("contracts/lookups/providers.json", lookups.provider_names, name="provider_names"),
     path("contracts/import/", views.import_start, name="import"),
     path("contracts/import/<int:pk>/", views.import_detail, name="import_detail"),
     path("contracts/import/<int:pk>/columns/", views.import_map, name="import_map"),

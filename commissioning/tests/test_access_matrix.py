@@ -271,6 +271,9 @@ ACCESS: dict[str, Case | tuple[Case, ...]] = {
     "logout": everywhere("logout", SIGNED_OUT, method="POST"),
     # --- Contract register ---------------------------------------------------------------------
     "contracts:list": everywhere("contracts:list", SIGNED_IN),
+    # Autocomplete suggestions: CPV is public vocabulary; provider names are scoped by for_user.
+    "contracts:cpv_search": everywhere("contracts:cpv_search", SIGNED_IN),
+    "contracts:provider_names": everywhere("contracts:provider_names", SIGNED_IN),
     "contracts:create": everywhere("contracts:create", CREATORS),
     "contracts:create_step": everywhere("contracts:create_step", CREATORS, "details"),
     "contracts:create_check": everywhere("contracts:create_check", CREATORS),
