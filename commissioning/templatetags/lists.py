@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from django import forms, template
 from django.http import QueryDict
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.safestring import SafeString
 
 register = template.Library()
 
@@ -112,12 +113,29 @@ class SelectedFilter:
     remove_href: str
 
 
+def _choices(field: forms.Field) -> list[tuple[str, str]] | None:
+    """A choice field's (value, label) pairs as strings, worked out once per form (the
+    filter panel and the selected-filter tags both read them). A model choice field's
+    queryset is read with one plain query, not Django's per-render server-side cursor."""
+    cached = getattr(field, "_list_choices", None)
+    if cached is not None:
+        return cached
+    if isinstance(field, forms.ModelChoiceField):
+        choices = [("", str(field.empty_label))] if field.empty_label is not None else []
+        choices += [(str(field.prepare_value(obj)), str(field.label_from_instance(obj)))
+                    for obj in field.queryset]
+    elif isinstance(field, forms.ChoiceField):
+        choices = [(str(value), str(text)) for value, text in field.choices]
+    else:
+        return None
+    field._list_choices = choices
+    return choices
+
+
 def _shown_value(field: forms.Field, raw: str) -> str:
-    choices = getattr(field, "choices", None)
-    if choices is not None:
-        for value, text in choices:
-            if str(value) == raw:
-                return str(text)
+    for value, text in _choices(field) or ():
+        if value == raw:
+            return text
     return raw
 
 
@@ -141,3 +159,65 @@ def selected_filters(context, filterset) -> dict:
     clear = QueryDict(mutable=True)
     clear.update(kept)
     return {"chosen": chosen, "clear_href": _query(clear)}
+
+
+# --- The filter panel's fields --------------------------------------------------------------
+
+def _widget_attrs(widget: forms.Widget, bound, described_by: list[str], error: bool) -> SafeString:
+    attrs = {**widget.attrs, "name": bound.html_name, "id": bound.auto_id}
+    attrs.pop("type", None)
+    if error:
+        base = "govuk-select" if isinstance(widget, forms.Select) else "govuk-input"
+        attrs["class"] = f"{attrs.get('class', base)} {base}--error"
+    if described_by:
+        attrs["aria-describedby"] = " ".join(described_by)
+    return format_html_join("", "{}", (
+        (format_html(" {}", k) if v is True else format_html(' {}="{}"', k, v),)
+        for k, v in attrs.items() if v is not None and v is not False))
+
+
+def _filter_field(bound) -> SafeString:
+    field, widget = bound.field, bound.field.widget
+    errors = list(bound.errors)
+    hint_id = f"{bound.auto_id}_hint"
+    error_ids = [f"{bound.auto_id}_{n}_error" for n in range(1, len(errors) + 1)]
+    described_by = ([hint_id] if field.help_text else []) + error_ids
+    parts = [format_html('<label for="{}" class="govuk-label">{}</label>',
+                         bound.id_for_label, bound.label)]
+    if field.help_text:
+        parts.append(format_html('<div id="{}" class="govuk-hint">{}</div>', hint_id,
+                                 field.help_text))
+    parts += [format_html('<p id="{}" class="govuk-error-message"><span '
+                          'class="govuk-visually-hidden">Error:</span> {}</p>', error_id, error)
+              for error_id, error in zip(error_ids, errors, strict=True)]
+    value = bound.value()
+    if type(widget) is forms.Select:
+        chosen = "" if value is None else str(value)
+        options = format_html_join("", '<option value="{}"{}>{}</option>', (
+            (option, " selected" if option == chosen else "", text)
+            for option, text in _choices(field)))
+        parts.append(format_html("<select{}>{}</select>",
+                                 _widget_attrs(widget, bound, described_by, bool(errors)),
+                                 options))
+    elif type(widget) is forms.TextInput:
+        shown = "" if value in (None, "") else format_html(' value="{}"', value)
+        parts.append(format_html('<input type="{}"{}{}>',
+                                 widget.attrs.get("type", widget.input_type),
+                                 _widget_attrs(widget, bound, described_by, bool(errors)),
+                                 shown))
+    else:  # any other widget is rendered by Django itself
+        parts.append(conditional_escape(bound.as_widget(attrs=(
+            {"aria-describedby": " ".join(described_by)} if described_by else None))))
+    return format_html('<div class="govuk-form-group{}">{}</div>',
+                       " govuk-form-group--error" if errors else "",
+                       format_html_join("", "{}", ((part,) for part in parts)))
+
+
+@register.simple_tag
+def filter_fields(form: forms.Form) -> SafeString:
+    """A filter panel's fields as plain GOV.UK form groups (label, hint, error messages,
+    input or select), the markup crispy-forms-gds gives them, built here without a template
+    per field and per option: on the register this was a third of the page's CPU time
+    (bench/RESULTS.md, issue 19). Hidden fields are rendered as they are."""
+    return format_html_join("", "{}", (
+        (str(bound) if bound.is_hidden else _filter_field(bound),) for bound in form))
