@@ -65,7 +65,7 @@ def notice_detail(request: HttpRequest, pk: int, kind: str, event: str) -> HttpR
             notices.notice_publish(notice=notice, user=request.user, **form.cleaned_data)
             messages.success(request, f"{notice.title} recorded as published")
             return redirect(contract)
-    release = notices.notice_release(notice)
+    release = ocds.notice_release(notice)
     return render(request, "contracts/notice.html", {
         "contract": contract, "notice": notice, "form": form, "today": timezone.localdate(),
         "state": notice.state(timezone.localdate()), "when": notice.when(timezone.localdate()),
@@ -79,7 +79,7 @@ def notice_detail(request: HttpRequest, pk: int, kind: str, event: str) -> HttpR
 def notice_ocds(request: HttpRequest, pk: int, kind: str, event: str) -> HttpResponse:
     """The notice's data as an OCDS release package, ready to paste into Find a Tender."""
     notice = _notice(request, pk, kind, event)
-    package = ocds.release_package([notices.notice_release(notice)],
+    package = ocds.release_package([ocds.notice_release(notice)],
                                    uri=request.build_absolute_uri())
     response = HttpResponse(json.dumps(package, ensure_ascii=False, indent=2),
                             content_type="application/json")

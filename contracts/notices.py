@@ -29,7 +29,6 @@ to the register changes what is due at once. A notice is cleared when an officer
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -59,14 +58,6 @@ ENTERED = (ContractStatus.LIVE, ContractStatus.EXTENDED, ContractStatus.EXPIRED,
            ContractStatus.TERMINATED)
 ENDED = (ContractStatus.EXPIRED, ContractStatus.TERMINATED)
 AWARDED = (ContractStatus.AWARDED, *ENTERED)
-
-# The release tags Find a Tender gives each notice's OCDS release.
-NOTICE_TAGS: dict[str, list[str]] = {
-    NoticeKind.UK7: ["contract"], NoticeKind.UK9: ["implementation"],
-    NoticeKind.UK10: ["contractAmendment"], NoticeKind.UK11: ["contractTermination"],
-    NoticeKind.PSR_INTENTION: ["award"], NoticeKind.PSR_AWARD: ["award"],
-}
-
 
 @dataclass
 class DueNotice:
@@ -272,34 +263,6 @@ def notice_queryset(contracts: Any) -> Any:
     """What working out a contract's notices reads, in a fixed number of queries."""
     return ocds.ocds_queryset(contracts).prefetch_related(
         "kpis", "performance_assessments", "notice_publications__recorded_by")
-
-
-# --- The notice's data ------------------------------------------------------------------------
-
-def notice_release(notice: DueNotice) -> dict[str, Any]:
-    """The notice's data as an OCDS release in the shape Find a Tender publishes (its tag;
-    the one change for a change notice; the KPIs for contract details), built from the
-    contract's own release so the two never disagree."""
-    contract = notice.contract
-    data = copy.deepcopy(ocds.release(contract))
-    data["id"] = f"{data['ocid']}-{notice.kind}-{notice.event}"
-    data["date"] = timezone.now().isoformat()
-    data["tag"] = NOTICE_TAGS[notice.kind]
-    awarded = data.get("contracts")
-    if notice.kind == NoticeKind.UK10 and awarded:
-        wanted = f"variation-{notice.subject.pk}"
-        awarded[0]["amendments"] = [a for a in awarded[0].get("amendments", [])
-                                    if a["id"] == wanted]
-    if notice.kind == NoticeKind.UK7 and awarded:
-        kpis = [{"id": f"kpi-{kpi.code}", "title": kpi.name, "type": "reporting",
-                 "description": "Key performance indicator"}
-                for kpi in contract.kpis.all() if kpi.is_active]
-        if kpis:
-            implementation = awarded[0].setdefault("implementation", {})
-            implementation["milestones"] = implementation.get("milestones", []) + kpis
-    if notice.kind == NoticeKind.UK11 and awarded:
-        awarded[0]["status"] = "terminated"
-    return ocds.prune(data)
 
 
 # --- Recording a publication ------------------------------------------------------------------

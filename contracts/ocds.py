@@ -5,13 +5,22 @@ What a publisher's checker (Open Contracting's libcoveocds) asks of us, and how 
 - ``ocid``: the publisher's registered prefix (``settings.OCDS_PREFIX``, ``ocds-`` and six
   letters or digits, checked at start-up by ``commissioning.checks``) and the contract's id;
 - every field either in the core schema or in an extension the package declares
-  (``EXTENSIONS``: party scale for suppliers' size, lots for a call-off's lot);
+  (``EXTENSIONS``: the Cabinet Office UK extension Find a Tender uses, with the extensions it
+  depends on, and the official lots, party scale, legal basis, metrics and contract completion
+  extensions; their files are kept in ``contracts/ocds_extensions/``);
 - no empty strings, lists or objects and no nulls (``prune``);
 - status from the dates, by the rule the contract page uses (``Contract.shown_status``);
 - variations and exercised extension options as ``amendments``, and ``contractAmendment``
   only when there are some;
 - the procurement method from the route, the regime from the framework for a call-off
-  (``contracts.regimes``), and a call-off's framework as a related process with its lot.
+  (``contracts.regimes``) and its legal basis as Find a Tender gives it (``tender.legalBasis``),
+  the light touch regime as a UK special regime, the standstill period, and a call-off's
+  framework as a related process with its lot;
+- a transparency notice's release (``notice_release``) in Find a Tender's shape: the notice as
+  a document with its UK notice type in the section it belongs to, a contract details notice's
+  KPIs as agreed metrics, a performance notice's ratings as metrics with UK measure
+  classifications, a change notice's variation as an amendment (proposed until it takes
+  effect), a termination notice's end as the contract's completion.
 
 Querysets come in already scoped by ``Contract.objects.for_user``.
 """
@@ -30,6 +39,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from commissioning.models import Organisation
+from commissioning.periods import financial_year_bounds
 from contracts import cpv, regimes
 from contracts.models import (
     CommissioningShare,
@@ -38,6 +48,8 @@ from contracts.models import (
     Decision,
     DecisionPurpose,
     ExtensionOption,
+    NoticeKind,
+    ProcurementRegime,
     ProcurementRoute,
     ReviewDate,
     Variation,
@@ -46,13 +58,43 @@ from contracts.models import (
 
 LONDON = ZoneInfo("Europe/London")
 
-# The official URLs of the extensions whose fields the releases use. The schemas' local
-# copies (contracts/ocds_extensions/) let the test suite check them offline.
+def _github(owner: str, repository: str, ref: str) -> str:
+    return f"https://raw.githubusercontent.com/{owner}/{repository}/{ref}/extension.json"
+
+
+OCE = "open-contracting-extensions"
+# The extensions whose fields the releases use, at the version kept in
+# contracts/ocds_extensions/ (its README names each source commit), so the schema a reader
+# fetches is the one the suite checked. Find a Tender declares the Cabinet Office UK extension
+# (and, through the OCDS for the EU profile, the extensions it depends on); OCDS asks a
+# publisher to declare an extension's dependencies too.
 EXTENSIONS: dict[str, str] = {
-    "lots": "https://raw.githubusercontent.com/open-contracting-extensions/"
-            "ocds_lots_extension/v1.1.5/extension.json",
-    "partyScale": "https://raw.githubusercontent.com/open-contracting-extensions/"
-                  "ocds_partyScale_extension/v1.1.5/extension.json",
+    "lots": _github(OCE, "ocds_lots_extension", "v1.1.5"),
+    "partyScale": _github(OCE, "ocds_partyDetails_scale_extension",
+                          "152cd9fb74e021e537b17d84420615acf7dec032"),
+    "legalBasis": _github(OCE, "ocds_legalBasis_extension",
+                          "b8cad008a33695661bba0eb3fb41b74c603e6941"),
+    "metrics": _github(OCE, "ocds_metrics_extension", "fad91df868907e339e5b3b4af5c334e02b80fa4f"),
+    "contractCompletion": _github(OCE, "ocds_contract_completion_extension",
+                                  "5c07b628802353251f0a22800f0003b556a2c209"),
+    # The UK extension's own dependencies (its extension.json), in its order.
+    "awardCriteria": _github(OCE, "ocds_awardCriteria_extension",
+                             "9391240f353e8536992938fe9f7987cd89235331"),
+    "bid": _github(OCE, "ocds_bid_extension", "v1.1.5"),
+    "communication": _github(OCE, "ocds_communication_extension",
+                             "57a1567a85b9480ca10210fabbdbbbea5378f3f9"),
+    "location": _github(OCE, "ocds_location_extension", "fcd56abaea4214d7f4d712087be32141badbe60c"),
+    "otherRequirements": _github(OCE, "ocds_otherRequirements_extension",
+                                 "143e56e3166073b5d317826a745e46b9889e379b"),
+    "performanceFailures": _github(OCE, "ocds_performance_failures_extension",
+                                   "ba848ad627309a76e19a5ed9281ade5dbe080915"),
+    "subcontracting": _github(OCE, "ocds_subcontracting_extension",
+                              "65d06d0af7e5dc56f0f28beb54e5d7dc5d9155e7"),
+    "suitability": _github(OCE, "ocds_suitability_extension",
+                           "271f51cef1160e66d8952a7e683f1d8375efcc95"),
+    "techniques": _github(OCE, "ocds_techniques_extension",
+                          "5568b00a8dd694a3d34441bdd9ef2bd3f9d44b11"),
+    "uk": _github("cabinetoffice", "ocds_uk_extension", "aa0e43b84dfad0cb9b839a8135e0bc4b285d32fc"),
 }
 
 R = ProcurementRoute
@@ -81,6 +123,23 @@ TENDER_STATUS = {S.PLANNED: "planning", S.IN_PROCUREMENT: "active"}  # else "com
 CONTRACT_STATUS = {S.AWARDED: "pending", S.LIVE: "active", S.EXTENDED: "active",
                    S.EXPIRED: "terminated", S.TERMINATED: "terminated"}
 AWARDED_STATUSES = tuple(CONTRACT_STATUS)
+
+# tender.legalBasis as Find a Tender gives it: the Procurement Act 2023 as a UK Public General
+# Act (scheme UKPGA, "2023/54") and, for the Public Contracts Regulations 2015, the directive
+# they implement (CELEX 32014L0024). The Provider Selection Regime's regulations (SI 2023/1348)
+# are made under the Health and Care Act 2022 (c. 31); no scheme in the declared codelists
+# names a statutory instrument, so the Act is the identifier and the description names both.
+LEGAL_BASIS: dict[str, dict[str, str]] = {
+    ProcurementRegime.PA_2023: {"scheme": "UKPGA", "id": "2023/54",
+                                "description": "Procurement Act 2023"},
+    ProcurementRegime.PCR_2015: {"scheme": "CELEX", "id": "32014L0024",
+                                 "description": "Directive 2014/24/EU, implemented by the "
+                                                "Public Contracts Regulations 2015"},
+    ProcurementRegime.PSR: {"scheme": "UKPGA", "id": "2022/31",
+                            "description": "Health and Care Act 2022: the Health Care Services "
+                                           "(Provider Selection Regime) Regulations 2023"},
+}
+LIGHT_TOUCH = "lightTouch"  # the UK extension's tender.specialRegime (free text, no codelist)
 
 
 FIND_A_TENDER_NOTICE_URL = "https://www.find-tender.service.gov.uk/Notice/{}"
@@ -312,6 +371,9 @@ def release(contract: Contract) -> dict[str, Any]:
             "mainProcurementCategory": "works" if contract.works else "services",
             "value": amount(total_value),
             "contractPeriod": period,
+            "legalBasis": LEGAL_BASIS.get(regimes.regime(contract)),
+            "specialRegime": ([LIGHT_TOUCH] if contract.procurement_route == R.PCR_LIGHT_TOUCH
+                              else []),
         },
     }
     classifications = [{"scheme": cpv.SCHEME, "id": code, "description": text}
@@ -354,6 +416,10 @@ def release(contract: Contract) -> dict[str, Any]:
             "suppliers": [reference(contract.provider)],
             "contractPeriod": period,
             "relatedLots": [f"lot-{call_off.lot.number}"] if call_off else [],
+            "standstillPeriod": ({
+                "startDate": date_time(contract.awarded_on),
+                "endDate": date_time(contract.standstill_end_date, end_of_day=True),
+            } if contract.standstill_end_date else None),
         }]
         data["contracts"] = [{
             "id": f"{release_ocid}-contract-1",
@@ -374,6 +440,117 @@ def release(contract: Contract) -> dict[str, Any]:
             },
             "amendments": changes,
         }]
+    return prune(data)
+
+
+# --- A transparency notice's release --------------------------------------------------------
+
+K = NoticeKind
+# Each notice as Find a Tender publishes it: the release's tags, the section of the release
+# that carries the notice as a document, its OCDS document type and the UK notice type
+# (``documents[].noticeType``, the UK extension). UK7 and UK10 were seen in Find a Tender's
+# contracts section as contract notices; UK9 and UK11 use the document types the UK extension
+# adds for the implementation section. Find a Tender's notice type for the Provider Selection
+# Regime's notices was not found, so theirs carry none.
+NOTICE_SHAPES: dict[str, tuple[list[str], str, str, str | None]] = {
+    K.UK7: (["contract"], "contract", "contractNotice", "UK7"),
+    K.UK9: (["implementation"], "implementation", "implementationNotice", "UK9"),
+    K.UK10: (["contractAmendment"], "contract", "contractNotice", "UK10"),
+    K.UK11: (["contractTermination"], "implementation", "contractTerminationNotice", "UK11"),
+    K.PSR_INTENTION: (["award"], "award", "awardNotice", None),
+    K.PSR_AWARD: (["award"], "award", "awardNotice", None),
+}
+# A Procurement Act performance rating as the UK extension's measure classification of an
+# observation ("met, slightlyBelow, below, significantlyBelow and other").
+MEASURE_CLASSIFICATIONS: dict[str, str] = {
+    "good": "met", "approaching": "slightlyBelow", "requires_improvement": "below",
+    "inadequate": "significantlyBelow", "other": "other",
+}
+
+
+def notice_document(notice: Any) -> dict[str, Any]:
+    """The notice itself as a document of the release, with its UK notice type and, once an
+    officer recorded its publication, the identifier and date Find a Tender gave it."""
+    _tags, _section, document_type, notice_type = NOTICE_SHAPES[notice.kind]
+    published = notice.published
+    return {
+        "id": f"{notice.kind}-{notice.event}",
+        "documentType": document_type,
+        "noticeType": notice_type,
+        "title": (f"{notice.title} {published.notice_identifier}" if published
+                  else notice.title),
+        "language": "en",
+        "datePublished": date_time(published.published_on) if published else None,
+    }
+
+
+def agreed_metrics(contract: Contract) -> list[dict[str, Any]]:
+    """The contract's active KPIs as the metrics extension's agreed metrics (the UK extension
+    calls KPIs "agreed metrics"). Reached through the reverse relation: the register may not
+    import monitoring."""
+    return [{"id": kpi.code, "title": kpi.name, "description": kpi.definition}
+            for kpi in contract.kpis.all() if kpi.is_active]
+
+
+def assessed_metrics(assessment: Any) -> list[dict[str, Any]]:
+    """A final s.52 assessment's ratings as implementation metrics, one observation each over
+    the assessment's financial year, classified as the UK extension asks."""
+    start, end = financial_year_bounds(assessment.financial_year)
+    period = {"startDate": date_time(start), "endDate": date_time(end, end_of_day=True)}
+    return [{
+        "id": rating.kpi.code, "title": rating.kpi.name,
+        "observations": [{
+            "id": f"{assessment.financial_year}-{rating.kpi.code}",
+            "period": period,
+            "measure": rating.get_rating_display(),
+            "measureClassification": {"id": MEASURE_CLASSIFICATIONS[rating.rating],
+                                      "description": rating.get_rating_display()},
+            "notes": rating.explanation,
+        }],
+    } for rating in assessment.ratings.select_related("kpi")]
+
+
+def notice_release(notice: Any) -> dict[str, Any]:
+    """A transparency notice (``contracts.notices.DueNotice``) as an OCDS release in the shape
+    Find a Tender publishes, built from the contract's own release so the two never disagree:
+    its tags, the notice as a document with its UK notice type, and what the notice adds."""
+    contract = notice.contract
+    data = release(contract)
+    tags, section, _document_type, _notice_type = NOTICE_SHAPES[notice.kind]
+    data["id"] = f"{data['ocid']}-{notice.kind}-{notice.event}"
+    data["date"] = timezone.now().isoformat()
+    data["tag"] = tags
+    document = notice_document(notice)
+    award = (data.get("awards") or [None])[0]
+    awarded = (data.get("contracts") or [None])[0]
+    if section == "award" and award is not None:
+        award.setdefault("documents", []).append(document)
+    elif awarded is not None:
+        if section == "implementation":
+            awarded.setdefault("implementation", {}).setdefault("documents", []).append(
+                document)
+        else:
+            awarded.setdefault("documents", []).append(document)
+    if awarded is not None:
+        if notice.kind == K.UK7:
+            awarded["agreedMetrics"] = agreed_metrics(contract)
+        elif notice.kind == K.UK9:
+            awarded.setdefault("implementation", {})["metrics"] = assessed_metrics(
+                notice.subject)
+        elif notice.kind == K.UK10:
+            wanted = f"variation-{notice.subject.pk}"
+            change = [a for a in awarded.pop("amendments", []) if a["id"] == wanted]
+            # Published before the change takes effect: proposed until then (UK extension).
+            key = "proposedAmendments" if notice.subject.date > timezone.localdate() \
+                else "amendments"
+            awarded[key] = change
+        elif notice.kind == K.UK11:
+            awarded["status"] = "terminated"
+            awarded.setdefault("implementation", {}).update({
+                "endDate": date_time(contract.current_end_date, end_of_day=True),
+                "endDateDetails": ("Terminated" if contract.status == S.TERMINATED
+                                   else "Expired at the end of its term"),
+            })
     return prune(data)
 
 

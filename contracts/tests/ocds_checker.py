@@ -7,9 +7,12 @@ extension from its URL. Neither can be reached from the test machines, so:
   ocdsextensionregistry's release, the release package schema written from the documentation)
   lives in ``contracts/tests/ocds_standard/`` and is given to libcoveocds as the bytes of a ZIP
   (its ``standard_zip`` setting);
-- the extensions' files live in ``contracts/ocds_extensions/`` and a requests adapter mounted on
-  ocdsextensionregistry's session answers the official URLs the package declares with them
-  (raw files and the GitHub archive). Any other URL raises, so nothing is fetched silently.
+- the extensions' files (copied from their repositories: ``contracts/ocds_extensions/README.md``)
+  live in ``contracts/ocds_extensions/<repository>/`` and a requests adapter mounted on
+  ocdsextensionregistry's session answers the URLs ``contracts.ocds.EXTENSIONS`` declares with
+  them (raw files and the GitHub archive), at the declared version only: an undeclared
+  extension or version is "not found", and any other URL raises, so nothing is fetched
+  silently.
 
 The checker itself is not replaced: schema validation, additional fields, the OCID prefix check
 and the empty-field check are libcoveocds' own.
@@ -36,10 +39,20 @@ from contracts import ocds
 
 STANDARD = Path(__file__).parent / "ocds_standard"
 EXTENSIONS = Path(ocds.__file__).parent / "ocds_extensions"
-RAW = re.compile(r"^https://raw\.githubusercontent\.com/open-contracting-extensions/"
-                 r"ocds_(?P<name>\w+)_extension/v1\.1\.5/(?P<file>[\w./-]+)$")
-ZIP = re.compile(r"^https://github\.com/open-contracting-extensions/"
-                 r"ocds_(?P<name>\w+)_extension/archive/v1\.1\.5\.zip$")
+RAW = re.compile(r"^https://raw\.githubusercontent\.com/(?P<owner>[\w-]+)/(?P<repository>[\w.-]+)/"
+                 r"(?P<ref>[\w.-]+)/(?P<file>[\w.+/-]+)$")
+ZIP = re.compile(r"^https://github\.com/(?P<owner>[\w-]+)/(?P<repository>[\w.-]+)/archive/"
+                 r"(?P<ref>[\w.-]+)\.zip$")
+
+
+def _folder(match: re.Match) -> Path | None:
+    """The local copy of a declared extension (``contracts/ocds_extensions/<repository>``), or
+    None for a URL the package does not declare at that version."""
+    declared = (f"https://raw.githubusercontent.com/{match['owner']}/{match['repository']}/"
+                f"{match['ref']}/extension.json")
+    if declared not in ocds.EXTENSIONS.values():
+        return None
+    return EXTENSIONS / match["repository"]
 
 
 def _zip(folder: Path, top: str, *, under: str = "") -> bytes:
@@ -65,12 +78,13 @@ class LocalExtensions(BaseAdapter):
         response.url = request.url
         response.request = request
         if match := ZIP.match(request.url):
-            folder = EXTENSIONS / match["name"]
-            top = f"ocds_{match['name']}_extension-1.1.5"
-            body = _zip(folder, top) if folder.is_dir() else None
+            folder = _folder(match)
+            top = f"{match['repository']}-{match['ref'].removeprefix('v')}"
+            body = _zip(folder, top) if folder is not None else None
         elif match := RAW.match(request.url):
-            path = EXTENSIONS / match["name"] / match["file"]
-            body = path.read_bytes() if path.is_file() else None
+            folder = _folder(match)
+            path = folder / match["file"] if folder is not None else None
+            body = path.read_bytes() if path is not None and path.is_file() else None
         else:
             raise requests.ConnectionError(f"the OCDS checker may not fetch {request.url}")
         response.status_code = 200 if body is not None else 404
@@ -101,16 +115,31 @@ def check(package: dict[str, Any]) -> dict[str, Any]:
         return ocds_json_output(output_dir, json_data=package, lib_cove_ocds_config=config)
 
 
+# The UK extension adds codes to two codelists of the extensions it depends on (the bid
+# extension's bid statistics, other requirements' reserved participation); libcoveocds 0.17
+# applies a "+" codelist to the standard's codelists only, so it reports these two as failed
+# for every publisher that declares the UK extension, Find a Tender included.
+PATCHES_OF_EXTENSION_CODELISTS = {
+    (ocds.EXTENSIONS["uk"], "+bidStatistics.csv"),
+    (ocds.EXTENSIONS["uk"], "+reservedParticipation.csv"),
+}
+
+
 def problems(package: dict[str, Any]) -> dict[str, Any]:
     """Everything a publisher must fix, empty when the checker is satisfied: schema errors,
-    fields no declared extension defines, extensions that did not load, malformed OCID
-    prefixes, empty fields, codes outside their codelists, and declared extensions that were
-    not applied."""
+    fields no declared extension defines, extensions that did not load and their codelists
+    that did not apply, malformed OCID prefixes, empty fields, codes outside their codelists
+    (the standard's 1.1.5 codelists as extended by the declared extensions), and declared
+    extensions that were not applied."""
     report = check(package)
+    extensions = (report.get("extensions") or {}).get("extensions", [])
     found: dict[str, Any] = {
         "validation_errors": [(e["field"], e["description"]) for e in report["validation_errors"]],
         "additional_fields": [f["path"] + "/" + f["field"] for f in report["additional_fields"]],
         "invalid_extensions": (report.get("extensions") or {}).get("invalid_extensions", []),
+        "failed_codelists": [(e["url"], name, message) for e in extensions
+                             for name, message in (e.get("failed_codelists") or {}).items()
+                             if (e["url"], name) not in PATCHES_OF_EXTENSION_CODELISTS],
         "ocid_prefixes": (report.get("conformance_errors") or {}).get(
             "ocds_prefixes_bad_format", []),
         "empty_fields": list((report.get("additional_checks") or {}).get("empty_field", [])),

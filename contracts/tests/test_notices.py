@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from contracts import notices
+from contracts import notices, ocds
 from contracts.frameworks.tests.factories import framework_for, quick_call_off
 from contracts.models import (
     Contract,
@@ -40,14 +40,27 @@ def loaded(contract: Contract) -> Contract:
 def add_kpis(contract: Contract, count: int) -> None:
     for n in range(1, count + 1):
         contract.kpis.create(code=f"K{n}", name=f"Measure {n}", quadrant="how_well",
-                             data_type="count")
+                             data_type="count", definition="Counted monthly")
 
 
 def package_of(notice) -> dict:
-    return {"uri": "https://example.org/notice", "version": "1.1",
-            "extensions": list(notices.ocds.EXTENSIONS.values()),
-            "publishedDate": timezone.now().isoformat(),
-            "publisher": {"name": "Test"}, "releases": [notices.notice_release(notice)]}
+    """The notice's release in the package the product emits (its declared extensions)."""
+    return ocds.release_package([ocds.notice_release(notice)],
+                                uri="https://example.org/notice")
+
+
+def document_of(notice, kind: str, *, published: str | None = None) -> dict:
+    """The notice as Find a Tender's releases carry it: a document with its UK notice type."""
+    document_type, notice_type = {
+        "uk7": ("contractNotice", "UK7"), "uk9": ("implementationNotice", "UK9"),
+        "uk10": ("contractNotice", "UK10"), "uk11": ("contractTerminationNotice", "UK11"),
+        "psr_intention": ("awardNotice", None), "psr_award": ("awardNotice", None),
+    }[kind]
+    found = {"id": f"{kind}-{notice.event}", "documentType": document_type,
+             "noticeType": notice_type, "title": NoticeKind(kind).label, "language": "en"}
+    if published:
+        found["datePublished"] = published
+    return {key: value for key, value in found.items() if value is not None}
 
 
 # --- Worked example 1: a £5m+ Procurement Act contract with three KPIs -------------------------
@@ -74,20 +87,52 @@ def test_a_big_contract_owes_contract_details_with_its_three_kpis(world, big_con
     assert uk7.when(date(2026, 2, 9)) == "due in 5 days"
     assert uk7.when(date(2026, 2, 16)) == "overdue by 2 days"
 
-    release = notices.notice_release(uk7)
+    release = ocds.notice_release(uk7)
     assert release["id"] == f"ocds-a1b2c3-{big_contract.pk}-uk7-award"
     assert release["tag"] == ["contract"]
     assert release["tender"]["procurementMethod"] == "open"
     assert release["tender"]["procurementMethodDetails"] == "Open procedure (Procurement Act 2023)"
     assert release["awards"][0]["value"] == {"amount": 6000000, "currency": "GBP"}
     assert release["awards"][0]["date"].startswith("2026-01-05")
+    assert release["tender"]["legalBasis"] == {"scheme": "UKPGA", "id": "2023/54",
+                                               "description": "Procurement Act 2023"}
+    assert release["awards"][0]["standstillPeriod"] == {
+        "startDate": "2026-01-05T00:00:00+00:00", "endDate": "2026-01-15T23:59:59+00:00"}
     contract = release["contracts"][0]
     assert contract["status"] == "active"
     assert contract["period"]["startDate"].startswith("2026-02-01")
     assert contract["period"]["endDate"].startswith("2029-01-31")
-    assert [(m["title"], m["type"]) for m in contract["implementation"]["milestones"]] == [
-        ("Measure 1", "reporting"), ("Measure 2", "reporting"), ("Measure 3", "reporting")]
+    # The KPIs as the UK extension's agreed metrics, not as milestones.
+    assert contract["agreedMetrics"] == [
+        {"id": "K1", "title": "Measure 1", "description": "Counted monthly"},
+        {"id": "K2", "title": "Measure 2", "description": "Counted monthly"},
+        {"id": "K3", "title": "Measure 3", "description": "Counted monthly"}]
+    assert "implementation" not in contract
+    assert contract["documents"] == [document_of(uk7, "uk7")]
+    package = package_of(uk7)
+    assert ocds.EXTENSIONS["uk"] in package["extensions"]
+    assert problems(package) == {}
+
+    notices.notice_publish(notice=uk7, notice_identifier="2026/S 000-012345",
+                           published_on=date(2026, 2, 10), user=world.commissioner_a)
+    [uk7] = notices.notices_for_contract(loaded(big_contract))
+    document = ocds.notice_release(uk7)["contracts"][0]["documents"][0]
+    assert document["title"] == "UK7 contract details notice 2026/S 000-012345"
+    assert document["datePublished"] == "2026-02-10T00:00:00+00:00"
     assert problems(package_of(uk7)) == {}
+
+
+def test_the_checker_flags_the_uk_fields_without_the_uk_extension(world, big_contract):
+    """A notice's UK fields pass only because the package declares the UK extension (the
+    notices' releases before it had no notice type, so this fails on the old code too)."""
+    add_kpis(big_contract, 3)
+    [uk7] = notices.notices_for_contract(loaded(big_contract))
+    package = package_of(uk7)
+    package["extensions"] = [url for url in package["extensions"]
+                             if url not in (ocds.EXTENSIONS["uk"], ocds.EXTENSIONS["metrics"])]
+    found = problems(package)["additional_fields"]
+    assert "/releases/contracts/documents/noticeType" in found
+    assert "/releases/contracts/agreedMetrics" in found
 
 
 def test_a_big_contract_with_two_kpis_is_told_it_needs_three(world, big_contract):
@@ -99,13 +144,30 @@ def test_a_big_contract_with_two_kpis_is_told_it_needs_three(world, big_contract
 
 def test_a_final_assessment_of_a_big_contract_owes_a_performance_notice(world, big_contract):
     add_kpis(big_contract, 3)
-    big_contract.performance_assessments.create(
+    assessment = big_contract.performance_assessments.create(
         financial_year="2026/27", status="final", summary="Good",
         finalised_at=timezone.make_aware(timezone.datetime(2027, 4, 20, 10, 0)))
+    for kpi, rating in zip(big_contract.kpis.order_by("code"),
+                           ("good", "approaching", "inadequate"), strict=True):
+        assessment.ratings.create(kpi=kpi, rating=rating, suggested_rating=rating,
+                                  explanation=f"{kpi.name} explained")
     by_kind = {n.kind: n for n in notices.notices_for_contract(loaded(big_contract))}
     uk9 = by_kind[NoticeKind.UK9]
     assert uk9.event == "assessment-2026/27" and uk9.due == date(2027, 5, 20)
-    assert notices.notice_release(uk9)["tag"] == ["implementation"]
+    release = ocds.notice_release(uk9)
+    assert release["tag"] == ["implementation"]
+    implementation = release["contracts"][0]["implementation"]
+    assert implementation["documents"] == [document_of(uk9, "uk9")]
+    assert [(m["id"], m["observations"][0]["measureClassification"])
+            for m in implementation["metrics"]] == [
+        ("K1", {"id": "met", "description": "Good"}),
+        ("K2", {"id": "slightlyBelow", "description": "Approaching target"}),
+        ("K3", {"id": "significantlyBelow", "description": "Inadequate"})]
+    assert implementation["metrics"][0]["observations"][0] == {
+        "id": "2026/27-K1", "measure": "Good", "notes": "Measure 1 explained",
+        "period": {"startDate": "2026-04-01T00:00:00+01:00",
+                   "endDate": "2027-03-31T23:59:59+01:00"},
+        "measureClassification": {"id": "met", "description": "Good"}}
     assert problems(package_of(uk9)) == {}
 
 
@@ -125,15 +187,33 @@ def test_a_variation_over_ten_percent_owes_a_change_notice_before_it_takes_effec
              if n.kind == NoticeKind.UK10]
     assert [(n.event, n.due, n.rule) for n in found] == [
         (f"variation-{big.pk}", date(2026, 6, 1), "before the change takes effect")]
-    release = notices.notice_release(found[0])
+    release = ocds.notice_release(found[0])
     assert release["tag"] == ["contractAmendment"]
     [amendment] = release["contracts"][0]["amendments"]
     assert amendment == {
         "id": f"variation-{big.pk}", "date": "2026-06-01T00:00:00+01:00",
         "description": "Extra night-time visits",
         "rationale": "Value +£40,000.00 a year"}
+    assert "proposedAmendments" not in release["contracts"][0]  # it has taken effect
+    assert release["contracts"][0]["documents"] == [document_of(found[0], "uk10")]
     assert release["tender"]["procurementMethod"] == "selective"
+    assert release["tender"]["legalBasis"]["id"] == "2023/54"
     assert problems(package_of(found[0])) == {}
+
+
+def test_a_change_notice_before_the_change_takes_effect_proposes_it(world):
+    contract = contract_for(
+        world, annual_value=Decimal("100000"), start_date=date(2025, 4, 1),
+        initial_end_date=date(2099, 3, 31), procurement_regime=ProcurementRegime.PA_2023,
+        procurement_route=ProcurementRoute.PA_OPEN, awarded_on=date(2025, 3, 1))
+    coming = VariationFactory(contract=contract, date=date(2098, 6, 1), value_change=Decimal(
+        "0"), term_change_months=6, description="Six months longer")
+    [uk10] = [n for n in notices.notices_for_contract(loaded(contract))
+              if n.kind == NoticeKind.UK10]
+    awarded = ocds.notice_release(uk10)["contracts"][0]
+    assert [a["id"] for a in awarded["proposedAmendments"]] == [f"variation-{coming.pk}"]
+    assert "amendments" not in awarded
+    assert problems(package_of(uk10)) == {}
 
 
 # --- Worked example 3: a PSR Direct Award C ------------------------------------------------------
@@ -152,13 +232,21 @@ def test_a_psr_direct_award_c_owes_an_intention_and_a_confirmation(world):
     assert (confirmation.kind, confirmation.due) == (NoticeKind.PSR_AWARD, date(2026, 4, 11))
     assert confirmation.rule == "within 30 days of the standstill period ending"
     for notice in (intention, confirmation):
-        release = notices.notice_release(notice)
+        release = ocds.notice_release(notice)
         assert release["tag"] == ["award"]
         assert release["tender"]["procurementMethod"] == "direct"
         assert release["tender"]["procurementMethodDetails"] == \
             "Direct Award C (Provider Selection Regime)"
-        assert release["awards"][0]["status"] == "pending"
-        assert release["awards"][0]["suppliers"][0]["name"] == world.provider_x.name
+        award = release["awards"][0]
+        assert award["status"] == "pending"
+        assert award["suppliers"][0]["name"] == world.provider_x.name
+        assert award["standstillPeriod"] == {"startDate": "2026-03-02T00:00:00+00:00",
+                                             "endDate": "2026-03-12T23:59:59+00:00"}
+        assert award["documents"] == [document_of(notice, notice.kind)]
+        assert release["tender"]["legalBasis"] == {
+            "scheme": "UKPGA", "id": "2022/31",
+            "description": "Health and Care Act 2022: the Health Care Services (Provider "
+                           "Selection Regime) Regulations 2023"}
         assert problems(package_of(notice)) == {}
 
 
@@ -177,8 +265,16 @@ def test_an_ended_pa_contract_owes_a_termination_notice(world):
                             procurement_route=ProcurementRoute.PA_OPEN,
                             start_date=date(2025, 3, 1), initial_end_date=date(2025, 12, 31))
     kinds = {n.kind: n for n in notices.notices_for_contract(loaded(contract))}
-    assert kinds[NoticeKind.UK11].due == date(2026, 1, 30)
-    assert problems(package_of(kinds[NoticeKind.UK11])) == {}
+    uk11 = kinds[NoticeKind.UK11]
+    assert uk11.due == date(2026, 1, 30)
+    release = ocds.notice_release(uk11)
+    assert release["tag"] == ["contractTermination"]
+    awarded = release["contracts"][0]
+    assert awarded["status"] == "terminated"
+    assert awarded["implementation"]["endDate"] == "2025-12-31T23:59:59+00:00"
+    assert awarded["implementation"]["endDateDetails"] == "Expired at the end of its term"
+    assert awarded["implementation"]["documents"] == [document_of(uk11, "uk11")]
+    assert problems(package_of(uk11)) == {}
 
 
 def test_a_pcr_contract_owes_no_procurement_act_notices(world):

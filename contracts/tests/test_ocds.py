@@ -89,14 +89,57 @@ def test_the_checker_finds_what_the_old_feed_got_wrong(world, client_for, settin
     package = package_for(client_for(world.commissioner_a), contract)
     package["releases"][0]["ocid"] = "ocds-jcomm-29"
     package["releases"][0]["tender"]["description"] = ""
-    package["releases"][0]["parties"][0]["details"] = {"vcse": True}
+    package["releases"][0]["parties"][0]["details"] = {"charityNumber": "1084553"}
     found = problems(package)
     assert found["ocid_prefixes"] == [["ocds-jcomm-29", "releases/0/ocid"]] or \
         found["ocid_prefixes"] == [("ocds-jcomm-29", "releases/0/ocid")]
-    assert "/releases/parties/details/vcse" in found["additional_fields"]
+    assert "/releases/parties/details/charityNumber" in found["additional_fields"]
     assert found["empty_fields"]
     del package["extensions"]
     assert any(f.endswith("details/scale") for f in problems(package)["additional_fields"])
+
+
+def test_it_declares_the_cabinet_office_uk_extension_and_the_checker_applies_it(world,
+                                                                               client_for):
+    """The package declares Find a Tender's UK extension (with the extensions it depends on)
+    and libcoveocds applies each one from the files kept in contracts/ocds_extensions: a
+    supplier's VCSE status (a UK extension field) passes only because of it."""
+    package = package_for(client_for(world.commissioner_a), contract_for(world))
+    assert ocds.EXTENSIONS["uk"] in package["extensions"]
+    assert "cabinetoffice/ocds_uk_extension/" in ocds.EXTENSIONS["uk"]
+    supplier = next(p for p in only_release(package)["parties"] if "supplier" in p["roles"])
+    supplier["details"]["vcse"] = True
+    report = check(package)
+    assert report["extensions"]["invalid_extensions"] == []
+    assert [e["url"] for e in report["extensions"]["extensions"]] == package["extensions"]
+    assert problems(package) == {}
+    package["extensions"].remove(ocds.EXTENSIONS["uk"])
+    assert "/releases/parties/details/vcse" in problems(package)["additional_fields"]
+
+
+def test_it_gives_the_legal_basis_standstill_and_light_touch_as_find_a_tender_does(
+        world, client_for):
+    client = client_for(world.commissioner_a)
+    act = contract_for(world, procurement_regime=ProcurementRegime.PA_2023,
+                       procurement_route=ProcurementRoute.PA_OPEN, awarded_on=date(2026, 1, 5),
+                       standstill_end_date=date(2026, 1, 15))
+    package = package_for(client, act)
+    release = only_release(package)
+    assert release["tender"]["legalBasis"] == {"scheme": "UKPGA", "id": "2023/54",
+                                               "description": "Procurement Act 2023"}
+    assert release["awards"][0]["standstillPeriod"] == {
+        "startDate": "2026-01-05T00:00:00+00:00", "endDate": "2026-01-15T23:59:59+00:00"}
+    assert "specialRegime" not in release["tender"]
+    assert problems(package) == {}
+    light = contract_for(world, procurement_route=ProcurementRoute.PCR_LIGHT_TOUCH,
+                         tendered=False)
+    package = package_for(client, light)
+    tender = only_release(package)["tender"]
+    assert tender["specialRegime"] == ["lightTouch"]
+    assert (tender["legalBasis"]["scheme"], tender["legalBasis"]["id"]) == ("CELEX",
+                                                                            "32014L0024")
+    assert "standstillPeriod" not in only_release(package)["awards"][0]
+    assert problems(package) == {}
 
 
 # --- The prefix ---------------------------------------------------------------------------------
