@@ -9,7 +9,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, OuterRef, Q, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear, Round
+from django.db.models.lookups import GreaterThan
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -152,6 +153,48 @@ class TermEnd(models.Func):
         return sql, (*shifted_params, *month_end_params)
 
 
+class AddDays(models.Func):
+    """SQL for ``day + timedelta(days=N)`` (N an integer), a date on both databases."""
+
+    output_field = models.DateField()
+    arity = 2
+
+    def as_sql(self, compiler, connection, **extra_context):  # pragma: no cover - per vendor
+        raise NotImplementedError(f"AddDays is not implemented for {connection.vendor}")
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        day_sql, day_params = compiler.compile(self.source_expressions[0])
+        days_sql, days_params = compiler.compile(self.source_expressions[1])
+        return f"(({day_sql}) + ({days_sql})::integer)", (*day_params, *days_params)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        day_sql, day_params = compiler.compile(self.source_expressions[0])
+        days_sql, days_params = compiler.compile(self.source_expressions[1])
+        return (f"date({day_sql}, (CASE WHEN ({days_sql}) < 0 THEN '' ELSE '+' END) || "
+                f"({days_sql}) || ' days')", (*day_params, *days_params, *days_params))
+
+
+class DaysBetween(models.Func):
+    """SQL for ``(later - earlier).days`` of two dates."""
+
+    output_field = models.IntegerField()
+    arity = 2
+
+    def as_sql(self, compiler, connection, **extra_context):  # pragma: no cover - per vendor
+        raise NotImplementedError(f"DaysBetween is not implemented for {connection.vendor}")
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        later_sql, later_params = compiler.compile(self.source_expressions[0])
+        earlier_sql, earlier_params = compiler.compile(self.source_expressions[1])
+        return f"(({later_sql}) - ({earlier_sql}))", (*later_params, *earlier_params)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        later_sql, later_params = compiler.compile(self.source_expressions[0])
+        earlier_sql, earlier_params = compiler.compile(self.source_expressions[1])
+        return (f"CAST(ROUND(julianday({later_sql}) - julianday({earlier_sql})) AS INTEGER)",
+                (*later_params, *earlier_params))
+
+
 def whole_life_value(
     *, start: date, initial_end: date, annual_value: Decimal, option_months: list[int]
 ) -> Decimal:
@@ -165,6 +208,38 @@ def whole_life_value(
     months += sum(option_months)
     years = Decimal(months) / Decimal(12) + Decimal(leftover_days) / Decimal(365)
     return (annual_value * years).quantize(PENNY, rounding=ROUND_HALF_UP)
+
+
+def whole_life_value_sql(prefix: str = "") -> models.Expression:
+    """``whole_life_value`` of a contract in SQL, for filtering on it (the s.52 threshold,
+    change notices); ``prefix`` reaches the contract from another model ("contract__").
+    The same months and leftover days, exact over one division (Python's sum of twelfths
+    and 365ths can differ only on an exact half penny). Tested against the Python rule in
+    ``contracts/tests/test_notices_sql.py``."""
+    start = F(f"{prefix}start_date")
+    end = AddDays(F(f"{prefix}initial_end_date"), Value(1))  # end exclusive
+
+    def plus_months(months: models.Expression) -> models.Expression:
+        # add_months(start, m) is TermEnd(start - 1 day, m) + 1 day (both clamp the same way).
+        return AddDays(TermEnd(AddDays(start, Value(-1)), months), Value(1))
+
+    integer = models.IntegerField()
+    rough = models.ExpressionWrapper(
+        (ExtractYear(end) - ExtractYear(start)) * 12 + ExtractMonth(end) - ExtractMonth(start),
+        output_field=integer)
+    months = models.ExpressionWrapper(
+        rough - Case(When(GreaterThan(plus_months(rough), end), then=Value(1)), default=Value(0)),
+        output_field=integer)
+    leftover_days = DaysBetween(end, plus_months(months))
+    options = Coalesce(Subquery(
+        ExtensionOption.objects.filter(contract=OuterRef(f"{prefix}pk")).order_by()
+        .values("contract").annotate(total=Sum("length_months")).values("total")), 0)
+    twelfths_of_365 = models.ExpressionWrapper(
+        (months + options) * 365 + leftover_days * 12, output_field=integer)
+    decimal = models.DecimalField(max_digits=20, decimal_places=2)
+    return Round(models.ExpressionWrapper(
+        F(f"{prefix}annual_value") * twelfths_of_365 / Value(Decimal(12 * 365)),
+        output_field=decimal), 2, output_field=decimal)
 
 
 def term_description(*, start: date, initial_end: date, option_months: list[int]) -> str:

@@ -31,23 +31,45 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import (
+    Case,
+    CharField,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Value,
+    When,
+)
+from django.db.models.functions import Abs, Cast, Coalesce, Concat, TruncDate
 from django.utils import timezone
 
+from commissioning.models import Organisation
 from commissioning.periods import financial_year_bounds
 from contracts import ocds, regimes
 from contracts.models import (
+    AddDays,
     Contract,
     ContractStatus,
     NoticeKind,
     NoticePublication,
     ProcurementRegime,
     ProcurementRoute,
+    Variation,
+    whole_life_value_sql,
 )
-from contracts.thresholds import S52_MINIMUM_KPIS, contract_over_s52_threshold
+from contracts.thresholds import (
+    S52_MINIMUM_KPIS,
+    contract_over_s52_threshold,
+    over_s52_threshold_q,
+)
 
 NOTICE_DAYS = 30
 SOON_DAYS = 14  # "due soon" on the dashboard
@@ -241,7 +263,7 @@ def payments_notices(contracts: Any, *, today: date | None = None) -> list[DueNo
                 notice = owed.setdefault((contract.holder_id, end), DueNotice(
                     kind=NoticeKind.PAYMENTS, event=f"{start.isoformat()}/{end.isoformat()}",
                     due=end + timedelta(days=NOTICE_DAYS),
-                    rule="within 30 days of the end of the six-month reporting period",
+                    rule=PAYMENTS_RULE,
                     contract=None, subject=contract.holder))
                 notice.contracts.append(contract)
     published = {(p.organisation_id, p.event): p for p in NoticePublication.objects.filter(
@@ -263,6 +285,129 @@ def notice_queryset(contracts: Any) -> Any:
     """What working out a contract's notices reads, in a fixed number of queries."""
     return ocds.ocds_queryset(contracts).prefetch_related(
         "kpis", "performance_assessments", "notice_publications__recorded_by")
+
+
+# --- The same rules in SQL: a page of the outstanding notices, and how many there are --------
+#
+# ``outstanding`` works each contract out in Python, which for a register of thousands means
+# loading thousands of contracts to show twenty. ``unpublished_notice_rows`` states the rules
+# above (``notices_for_contract`` and ``payments_notices``) as one SQL query, so a page can be
+# ordered, cut and counted in the database; ``notices_for_rows`` then builds the shown rows'
+# notices with the Python rules themselves. contracts/tests/test_notices_sql.py checks over
+# hundreds of generated contracts that the two forms owe exactly the same notices: change
+# one and that test fails until the other follows.
+
+NOTICE_ROW = ("n_contract", "n_organisation", "n_kind", "n_event", "n_due", "n_reference")
+PAYMENTS_RULE = "within 30 days of the end of the six-month reporting period"
+
+
+def _row(queryset: Any, *, kind: str, event: Any, due: Any, contract: str = "pk",
+         organisation: str = "holder_id", reference: str = "reference") -> Any:
+    """One kind of notice as rows of ``NOTICE_ROW``, unpublished ones only."""
+    published = NoticePublication.objects.filter(contract=OuterRef("n_contract"), kind=kind,
+                                                 event=OuterRef("n_event"))
+    return (queryset.order_by()
+            .annotate(n_contract=F(contract), n_organisation=F(organisation),
+                      n_kind=Value(kind), n_event=event, n_due=due,
+                      n_reference=F(reference))
+            .filter(~Exists(published))
+            .values_list(*NOTICE_ROW))
+
+
+def unpublished_notice_rows(contracts: Any, *, today: date | None = None) -> Any:
+    """``outstanding`` in SQL: one row ``NOTICE_ROW`` (contract id or None for a payments
+    notice, organisation id, kind, event, due date, contract reference) per unpublished
+    notice the given contracts (a ``for_user`` queryset) owe, in ``outstanding``'s order.
+    Slice it for a page and ``count()`` it; ``notices_for_rows`` makes the notices."""
+    today = today or timezone.localdate()
+    days = Value(NOTICE_DAYS)
+    contract_ids = contracts.order_by().values("pk")
+    base = Contract.objects.filter(pk__in=contract_ids).with_term().annotate(
+        n_regime=regimes.regime_sql(),
+        n_entered=Coalesce("standstill_end_date", "awarded_on", "start_date"))
+    pa = base.filter(n_regime=ProcurementRegime.PA_2023)
+    psr = base.filter(n_regime=ProcurementRegime.PSR, status_now__in=AWARDED,
+                      awarded_on__isnull=False)
+    with_intention = Q(procurement_route__in=PSR_WITH_INTENTION)
+    branches = [
+        _row(pa.filter(status_now__in=ENTERED), kind=NoticeKind.UK7, event=Value("award"),
+             due=AddDays(F("n_entered"), days)),
+        _row(pa.filter(status_now__in=ENDED), kind=NoticeKind.UK11, event=Value("end"),
+             due=AddDays(F("current_end"), days)),
+        _row(psr.filter(with_intention), kind=NoticeKind.PSR_INTENTION, event=Value("award"),
+             due=F("awarded_on")),
+        _row(psr, kind=NoticeKind.PSR_AWARD, event=Value("award"), due=AddDays(Case(
+            When(with_intention, then=Coalesce("standstill_end_date", "awarded_on")),
+            default=F("awarded_on")), days)),
+    ]
+    # Assessments are monitoring's model, reached through the contract's reverse relation.
+    assessments = Contract._meta.get_field("performance_assessments").related_model.objects
+    branches.append(_row(
+        assessments.filter(contract__in=contract_ids, status="final",
+                           finalised_at__isnull=False)
+        .alias(n_regime=regimes.regime_sql("contract__"))
+        .filter(over_s52_threshold_q("contract__"), n_regime=ProcurementRegime.PA_2023),
+        kind=NoticeKind.UK9, contract="contract_id", organisation="contract__holder_id",
+        reference="contract__reference",
+        event=Concat(Value("assessment-"), F("financial_year"), output_field=CharField()),
+        due=AddDays(TruncDate("finalised_at"), days)))
+    # Variation.change_notice_required: any change of term, or a value change over 10% (15%
+    # for works) of the whole-life value (any value change when that is nothing).
+    threshold = Case(When(contract__works=True, then=Value(Decimal("15"))),
+                     default=Value(Decimal("10")), output_field=DecimalField())
+    branches.append(_row(
+        Variation.objects.filter(contract__in=contract_ids)
+        .alias(n_regime=regimes.regime_sql("contract__"),
+               n_percent=ExpressionWrapper(Abs("value_change") * 100,
+                                           output_field=DecimalField()),
+               n_limit=ExpressionWrapper(threshold * whole_life_value_sql("contract__"),
+                                         output_field=DecimalField()))
+        .filter(~Q(term_change_months=0) | Q(n_percent__gt=F("n_limit")),
+                n_regime=ProcurementRegime.PA_2023),
+        kind=NoticeKind.UK10, contract="contract_id", organisation="contract__holder_id",
+        reference="contract__reference",
+        event=Concat(Value("variation-"), Cast("pk", CharField()), output_field=CharField()),
+        due=F("date")))
+    # Payments compliance: one row per holder and ended period (UNION drops the repeats).
+    for start, end in payments_periods(today):
+        event = f"{start.isoformat()}/{end.isoformat()}"
+        published = NoticePublication.objects.filter(
+            kind=NoticeKind.PAYMENTS, contract__isnull=True,
+            organisation=OuterRef("holder_id"), event=event)
+        branches.append(
+            pa.filter(over_s52_threshold_q(), ~Exists(published), status__in=ENTERED,
+                      n_entered__lte=end, current_end__gte=start).order_by()
+            .annotate(n_contract=Value(None, output_field=IntegerField()),
+                      n_organisation=F("holder_id"), n_kind=Value(NoticeKind.PAYMENTS.value),
+                      n_event=Value(event), n_due=Value(end + timedelta(days=NOTICE_DAYS)),
+                      n_reference=Value(""))
+            .values_list(*NOTICE_ROW))
+    first, *rest = branches
+    return first.union(*rest).order_by("n_due", "n_reference", "n_kind", "n_event",
+                                       "n_organisation")
+
+
+def notices_for_rows(rows: Any) -> list[DueNotice]:
+    """The notices of rows of ``unpublished_notice_rows`` (a page of them), in their order,
+    each worked out by the Python rules above (a payments notice without its ``contracts``)."""
+    rows = list(rows)
+    contract_ids = {row[0] for row in rows if row[0] is not None}
+    owed: dict[tuple[int, str, str], DueNotice] = {}
+    if contract_ids:
+        for contract in notice_queryset(Contract.objects.filter(pk__in=contract_ids)
+                                         .with_term()):
+            for notice in notices_for_contract(contract):
+                owed[(contract.pk, notice.kind, notice.event)] = notice
+    organisations = Organisation.objects.in_bulk(
+        {row[1] for row in rows if row[0] is None})
+    found = []
+    for contract_id, organisation_id, kind, event, due, _reference in rows:
+        if contract_id is None:
+            found.append(DueNotice(kind=kind, event=event, due=due, rule=PAYMENTS_RULE,
+                                   contract=None, subject=organisations[organisation_id]))
+        elif (contract_id, kind, event) in owed:
+            found.append(owed[(contract_id, kind, event)])
+    return found
 
 
 # --- Recording a publication ------------------------------------------------------------------

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.db.models import Case, CharField, Expression, F, Value, When
+
 from contracts.models import Contract, ProcurementRegime
 
 PROCUREMENT_ACT_COMMENCEMENT = date(2025, 2, 24)
@@ -29,6 +31,17 @@ def regime(contract: Contract) -> str:
     except Contract.call_off.RelatedObjectDoesNotExist:
         return contract.procurement_regime
     return framework_regime(call_off.lot.framework.start_date)
+
+
+def regime_sql(prefix: str = "") -> Expression:
+    """``regime`` in SQL, for filtering contracts on it (``prefix`` reaches the contract from
+    another model). Tested against ``regime`` in ``contracts/tests/test_notices_sql.py``."""
+    framework_start = f"{prefix}call_off__lot__framework__start_date"
+    return Case(
+        When(**{f"{prefix}call_off__isnull": True}, then=F(f"{prefix}procurement_regime")),
+        When(**{f"{framework_start}__lt": PROCUREMENT_ACT_COMMENCEMENT},
+             then=Value(ProcurementRegime.PCR_2015.value)),
+        default=Value(ProcurementRegime.PA_2023.value), output_field=CharField())
 
 
 def regime_label(contract: Contract) -> str:

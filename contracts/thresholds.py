@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.db.models import Q, Value
+from django.db.models.lookups import GreaterThan
+
+from contracts.models import whole_life_value_sql
+
 S52_VALUE_THRESHOLD = Decimal("5000000")
 S52_MINIMUM_KPIS = 3
 
@@ -21,3 +26,10 @@ def over_s52_threshold(*, annual_value: Decimal, whole_life_value: Decimal) -> b
 def contract_over_s52_threshold(contract) -> bool:
     return over_s52_threshold(annual_value=contract.annual_value,
                               whole_life_value=contract.whole_life_value)
+
+
+def over_s52_threshold_q(prefix: str = "") -> Q:
+    """``contract_over_s52_threshold`` as a filter (``prefix`` reaches the contract from
+    another model). Tested against it in ``contracts/tests/test_notices_sql.py``."""
+    return Q(**{f"{prefix}annual_value__gt": S52_VALUE_THRESHOLD}) | Q(
+        GreaterThan(whole_life_value_sql(prefix), Value(S52_VALUE_THRESHOLD)))
