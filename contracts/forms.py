@@ -225,7 +225,54 @@ class ContractPartiesForm(GovUKForm):
         return cleaned
 
 
-class ContractProcurementForm(GovUKForm):
+class ClassificationForm(GovUKForm):
+    """What a contract buys (CPV codes from the shipped CPV 2008 list, ``contracts.cpv``) and its
+    Find a Tender notice and procedure (``commissioning.identifiers``): the same fields and
+    checks on the add-a-contract journey and on "Change details"."""
+
+    cpv_code = forms.ChoiceField(
+        label="Main CPV code (optional)", required=False,
+        choices=lambda: [("", "No CPV code"), *cpv.choices()],
+        widget=LongSelect,
+        help_text="What the contract buys, from the Common Procurement Vocabulary (CPV 2008)",
+        error_messages={"invalid_choice": "Select a CPV code from the list"},
+    )
+    additional_cpv_codes = forms.CharField(
+        label="Additional CPV codes (optional)", required=False, max_length=500,
+        help_text="8-digit codes from the same list, separated by commas, like 85312000, "
+                  "85323000",
+        widget=forms.TextInput(attrs={"class": "govuk-input", "spellcheck": "false"}),
+        error_messages={"max_length": "Additional CPV codes must be 500 characters or fewer"},
+    )
+    find_a_tender_notice_id = forms.CharField(
+        label="Find a Tender notice identifier (optional)", required=False, max_length=20,
+        help_text="The contract details notice on Find a Tender, like 012345-2025",
+        widget=forms.TextInput(attrs={"class": "govuk-input govuk-input--width-10",
+                                      "spellcheck": "false"}),
+    )
+    find_a_tender_procedure_id = forms.CharField(
+        label="Find a Tender procedure identifier (optional)", required=False, max_length=30,
+        help_text="The procurement's identifier on Find a Tender, like ocds-h6vhtk-04f3a1",
+        widget=forms.TextInput(attrs={"class": "govuk-input govuk-input--width-20",
+                                      "spellcheck": "false"}),
+    )
+
+    def clean_additional_cpv_codes(self) -> list[str]:
+        codes = cpv.check_list(self.cleaned_data["additional_cpv_codes"])
+        if self.cleaned_data.get("cpv_code") in codes:
+            codes.remove(self.cleaned_data["cpv_code"])
+        return codes
+
+    def clean_find_a_tender_notice_id(self) -> str:
+        value = self.cleaned_data["find_a_tender_notice_id"]
+        return identifiers.check_find_a_tender_notice(value) if value.strip() else ""
+
+    def clean_find_a_tender_procedure_id(self) -> str:
+        value = self.cleaned_data["find_a_tender_procedure_id"]
+        return identifiers.check_find_a_tender_procedure(value) if value.strip() else ""
+
+
+class ContractProcurementForm(ClassificationForm):
     procurement_regime = forms.ChoiceField(
         label="Procurement regime", choices=ProcurementRegime.choices, widget=forms.RadioSelect,
         error_messages={"required": "Select the procurement regime",
@@ -251,6 +298,10 @@ class ContractProcurementForm(GovUKForm):
     awarded_on = UKDateField(label="Award date", required=False,
                              help_text="If awarded: the date of the award decision, "
                                        "for example 27/03/2026")
+
+    field_order = ["procurement_regime", "procurement_route", "tendered", "status",
+                   "awarded_on", "cpv_code", "additional_cpv_codes", "find_a_tender_notice_id",
+                   "find_a_tender_procedure_id"]
 
     def clean(self):
         cleaned = super().clean()
@@ -395,7 +446,8 @@ class SharesForm(GovUKForm):
 
 # --- Forms on an existing contract -----------------------------------------------------------
 
-class ContractEditForm(ContractDetailsForm, ContractDatesForm, ContractValuesForm):
+class ContractEditForm(ContractDetailsForm, ContractDatesForm, ContractValuesForm,
+                       ClassificationForm):
     """Details, dates and values of an existing contract, with its version for locking."""
 
     version = VersionField()
@@ -409,33 +461,6 @@ class ContractEditForm(ContractDetailsForm, ContractDatesForm, ContractValuesFor
     tendered = forms.BooleanField(label="The contract was tendered", required=False)
     works = forms.BooleanField(label="This is a works contract (15% modification threshold)",
                                required=False)
-
-    cpv_code = forms.ChoiceField(
-        label="Main CPV code (optional)", required=False,
-        choices=lambda: [("", "No CPV code"), *cpv.choices()],
-        widget=LongSelect,
-        help_text="What the contract buys, from the Common Procurement Vocabulary (CPV 2008)",
-        error_messages={"invalid_choice": "Select a CPV code from the list"},
-    )
-    additional_cpv_codes = forms.CharField(
-        label="Additional CPV codes (optional)", required=False, max_length=500,
-        help_text="8-digit codes from the same list, separated by commas, like 85312000, "
-                  "85323000",
-        widget=forms.TextInput(attrs={"class": "govuk-input", "spellcheck": "false"}),
-        error_messages={"max_length": "Additional CPV codes must be 500 characters or fewer"},
-    )
-    find_a_tender_notice_id = forms.CharField(
-        label="Find a Tender notice identifier (optional)", required=False, max_length=20,
-        help_text="The contract details notice on Find a Tender, like 012345-2025",
-        widget=forms.TextInput(attrs={"class": "govuk-input govuk-input--width-10",
-                                      "spellcheck": "false"}),
-    )
-    find_a_tender_procedure_id = forms.CharField(
-        label="Find a Tender procedure identifier (optional)", required=False, max_length=30,
-        help_text="The procurement's identifier on Find a Tender, like ocds-h6vhtk-04f3a1",
-        widget=forms.TextInput(attrs={"class": "govuk-input govuk-input--width-20",
-                                      "spellcheck": "false"}),
-    )
 
     field_order = ["reference", "title", "description", "service_area", "provider",
                    "procurement_regime", "procurement_route", "tendered", "works",
@@ -455,20 +480,6 @@ class ContractEditForm(ContractDetailsForm, ContractDatesForm, ContractValuesFor
 
     def clean_extension_options(self) -> list[int]:  # not on this form
         return []
-
-    def clean_additional_cpv_codes(self) -> list[str]:
-        codes = cpv.check_list(self.cleaned_data["additional_cpv_codes"])
-        if self.cleaned_data.get("cpv_code") in codes:
-            codes.remove(self.cleaned_data["cpv_code"])
-        return codes
-
-    def clean_find_a_tender_notice_id(self) -> str:
-        value = self.cleaned_data["find_a_tender_notice_id"]
-        return identifiers.check_find_a_tender_notice(value) if value.strip() else ""
-
-    def clean_find_a_tender_procedure_id(self) -> str:
-        value = self.cleaned_data["find_a_tender_procedure_id"]
-        return identifiers.check_find_a_tender_procedure(value) if value.strip() else ""
 
     def clean(self):
         cleaned = super().clean()

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from commissioning import uploads
+from commissioning import identifiers, uploads
 from commissioning.inputs import AmountError, money_message, parse_money
 from commissioning.models import (
     Organisation,
@@ -30,7 +31,7 @@ from commissioning.models import (
     User,
 )
 from commissioning.spreadsheets import FORMULA_STARTS
-from contracts import procurement_words, validation
+from contracts import cpv, procurement_words, validation
 from contracts.models import (
     Contract,
     ContractStatus,
@@ -90,14 +91,24 @@ FIELDS: tuple[ImportField, ...] = (
                 ("supplier name", "provider", "supplier", "provider name", "name of supplier",
                  "contractor", "vendor")),
     ImportField("provider_registration_number", "Provider's company number", False,
-                ("supplier registered company number", "supplier registration number",
-                 "supplier company number", "provider registration number",
-                 "registration number", "company number", "companies house number",
-                 "company registration number")),
+                ("supplier registered company number", "supplier company number",
+                 "company number", "companies house number", "company registration number",
+                 "provider company number")),
+    # A column that may hold either: a company number or a charity number, told by its shape.
+    ImportField("provider_registration", "Provider's registration number", False,
+                ("supplier registration number", "provider registration number",
+                 "registration number"),
+                "A Companies House number (like 01234567 or SC123456) or a charity number "
+                "(like 1123456)"),
     ImportField("provider_charity_number", "Provider's charity number", False,
                 ("supplier registered charity number", "supplier charity number",
                  "charity number", "charity registration number",
                  "registered charity number")),
+    ImportField("provider_ppon", "Provider's PPON", False,
+                ("supplier ppon", "ppon", "provider ppon", "supplier ppon number",
+                 "public procurement organisation number",
+                 "supplier public procurement organisation number"),
+                "From the Central Digital Platform, like PHDQ-2359-NZMP"),
     ImportField("provider_sme", "Provider is an SME", False,
                 ("sme", "sme supplier type", "supplier is an sme", "is the supplier an sme",
                  "sme (y/n)", "small or medium enterprise", "sme status"),
@@ -146,6 +157,25 @@ FIELDS: tuple[ImportField, ...] = (
     ImportField("service_lines", "Service lines", False,
                 ("service lines", "pathways", "service lines / pathways"),
                 "Separated by semicolons"),
+    # Not "CPV label" (the Transparency Code's column of words, not codes).
+    ImportField("cpv_codes", "CPV codes", False,
+                ("cpv", "cpv code", "cpv codes", "cpv code(s)", "classification",
+                 "cpv classification", "main cpv code", "cpv codes (main first)"),
+                "8-digit codes from the CPV 2008 list, the main one first, separated by "
+                "semicolons or commas, like 85311000-2; 85312000"),
+    ImportField("find_a_tender_notice_id", "Find a Tender notice", False,
+                ("fts notice", "fts notice id", "fts notice identifier", "fts notice number",
+                 "fts reference", "find a tender reference", "find a tender notice",
+                 "find a tender notice id", "find a tender notice identifier",
+                 "find a tender notice reference", "notice id", "notice identifier",
+                 "notice reference", "contract award notice", "contract details notice"),
+                "Like 012345-2025 or 2025/S 000-012345"),
+    ImportField("find_a_tender_procedure_id", "Find a Tender procedure", False,
+                ("fts procedure", "fts procurement identifier", "fts ocid",
+                 "find a tender procedure", "find a tender procurement identifier",
+                 "find a tender ocid", "procurement identifier", "procurement id",
+                 "procedure identifier", "ocid"),
+                "Its OCID, like ocds-h6vhtk-04f3a1"),
 )
 FIELDS_BY_NAME = {f.name: f for f in FIELDS}
 REQUIRED_FIELDS = tuple(f.name for f in FIELDS if f.required)
@@ -350,6 +380,62 @@ def parse_options(value: object) -> list[int]:
     return [int(p) for p in parts]
 
 
+def parse_cpv_codes(value: object) -> list[str]:
+    """A register's CPV cell ("85311000-2 Social work services with accommodation; 85312000")
+    read by the one CPV reader (``contracts.cpv.check_list``): the main code first. A workbook
+    cell holding the number 3000000 is the code 03000000 with its leading zero dropped."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return []
+    if isinstance(value, int | float) and not isinstance(value, bool) and \
+            float(value).is_integer():
+        value = str(int(value)).zfill(8)
+    try:
+        return cpv.check_list(str(value))
+    except ValidationError as error:
+        raise CellError(error.messages[0]) from None
+
+
+def parse_checked(value: object, rule: Callable[[str], str]) -> str:
+    """A cell read by one of ``commissioning.identifiers``' rules; blank is ""."""
+    text = _text(value)
+    if not text:
+        return ""
+    try:
+        return rule(text)
+    except ValidationError as error:
+        raise CellError(error.messages[0]) from None
+
+
+def parse_identifier(value: object, scheme: str) -> tuple[str, str] | None:
+    """(scheme, number) for a provider's identifier cell, in the register's own format
+    (``commissioning.identifiers.check``). A charity number written SC0... is a Scottish
+    charity's (OSCR); a number Excel turned into 3914810 keeps its leading zero."""
+    text = _text(value)
+    if not text:
+        return None
+    if scheme == "GB-CHC" and identifiers.normalise(text).startswith("SC"):
+        scheme = "GB-SC"
+    try:
+        return scheme, identifiers.check(scheme, text)
+    except ValidationError as error:
+        raise CellError(error.messages[0]) from None
+
+
+def parse_registration(value: object) -> tuple[str, str] | None:
+    """A "registration number" column that may hold a company or a charity number: 6 or 7
+    digits (maybe ``-N``) is a Charity Commission number, anything else a Companies House one
+    (a company number has 8 characters: Companies House writes the leading zeros)."""
+    text = identifiers.normalise(_text(value))
+    if not text:
+        return None
+    scheme = "GB-CHC" if re.fullmatch(r"\d{6,7}(?:-\d{1,3})?", text) else "GB-COH"
+    try:
+        return scheme, identifiers.check(scheme, text)
+    except ValidationError:
+        raise CellError("Enter the provider's Companies House number (like 01234567 or "
+                        "SC123456) or charity number (like 1123456)") from None
+
+
 YES = {"yes", "y", "true", "1", "tendered", "x"}
 NO = {"no", "n", "false", "0", "not tendered"}
 
@@ -436,6 +522,7 @@ def organisation_key(text: str) -> str:
 
 # The register's field (validation) → the import's field (and so the file's column).
 _FIELD_OF_RULE = {"initial_end_date": "end_date", "new_provider_name": "provider",
+                  "cpv_code": "cpv_codes", "additional_cpv_codes": "cpv_codes",
                   "new_provider_kind": "provider", "contract_manager": "holder",
                   "shares": "holder"}
 
@@ -616,10 +703,17 @@ def _check_row(row_number, cells, columns, fixed, labels, directory: _Directory,
             error(name, f"'{text}' is not a partner in {directory.partnership.name}. The "
                         f"{noun} must be one of the partnership's organisations")
     provider_name = _text(cell("provider"))
-    registration = _text(cell("provider_registration_number")) or \
-        _text(cell("provider_charity_number"))
+    # The provider's identifiers, in the registers' own formats (commissioning.identifiers):
+    # a new provider is created with them; a known one is found by its number.
+    company = parse("provider_registration_number", parse_identifier, "GB-COH")
+    charity = parse("provider_charity_number", parse_identifier, "GB-CHC")
+    either = parse("provider_registration", parse_registration)
+    values["provider_ppon"] = (parse("provider_ppon", parse_identifier, "GB-PPON")
+                               or ("", ""))[1]
+    scheme, registration = company or charity or either or ("", "")
     values["provider_name"] = provider_name
     values["provider_registration_number"] = registration
+    values["provider_registration_scheme"] = scheme
     values["provider_sme"] = parse("provider_sme", parse_yes_no, "SME", word="sme")
     values["provider_vcse"] = parse("provider_vcse", parse_yes_no, "VCSE", word="vcse")
     provider = directory.organisations.get(organisation_key(registration)) \
@@ -633,6 +727,7 @@ def _check_row(row_number, cells, columns, fixed, labels, directory: _Directory,
         if provider is None:
             provider = unsaved[result.new_provider] = Organisation(
                 name=provider_name, registration_number=registration[:20],
+                registration_scheme=scheme, ppon=values["provider_ppon"],
                 kind=OrganisationKind.INDEPENDENT_PROVIDER)
     values["provider"] = provider if provider is not None and provider.pk else None
     if not provider_name and provider is None:
@@ -679,6 +774,12 @@ def _check_row(row_number, cells, columns, fixed, labels, directory: _Directory,
     values["status"] = status
     lines = _text(cell("service_lines"))
     values["service_lines"] = [s.strip()[:200] for s in lines.split(";") if s.strip()]
+    values["cpv_codes"] = parse("cpv_codes", parse_cpv_codes) or []
+    values["find_a_tender_notice_id"] = parse(
+        "find_a_tender_notice_id", parse_checked, identifiers.check_find_a_tender_notice)
+    values["find_a_tender_procedure_id"] = parse(
+        "find_a_tender_procedure_id", parse_checked,
+        identifiers.check_find_a_tender_procedure)
 
     holder = values["holder"]
     if holder is not None and values["reference"] and register.reference_taken(
@@ -699,6 +800,10 @@ def _check_row(row_number, cells, columns, fixed, labels, directory: _Directory,
         notice_period_months=values["notice_period_months"],
         annual_value=values["annual_value"], vat_not_recoverable=values["vat_not_recoverable"],
         status=status or ContractStatus.PLANNED,
+        cpv_code=values["cpv_codes"][0] if values["cpv_codes"] else "",
+        additional_cpv_codes=values["cpv_codes"][1:],
+        find_a_tender_notice_id=values["find_a_tender_notice_id"],
+        find_a_tender_procedure_id=values["find_a_tender_procedure_id"],
     )
     problems = validation.contract_problems(
         contract, register=register, user=user,

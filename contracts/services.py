@@ -94,6 +94,11 @@ class ContractInput:
     extension_option_months: Sequence[int] = field(default_factory=tuple)
     shares: Sequence[ShareInput] = field(default_factory=tuple)
     review_dates: Sequence[tuple[date, str]] = field(default_factory=tuple)  # (date, what)
+    # What it buys (CPV 2008 codes, contracts.cpv) and its Find a Tender notice and procedure.
+    cpv_code: str = ""
+    additional_cpv_codes: Sequence[str] = field(default_factory=tuple)
+    find_a_tender_notice_id: str = ""
+    find_a_tender_procedure_id: str = ""
 
 
 # --- Validation shared by create and update --------------------------------------------------
@@ -191,7 +196,10 @@ def _contract_from(data: ContractInput) -> Contract:
         tendered=data.tendered, works=data.works, start_date=data.start_date,
         initial_end_date=data.initial_end_date, notice_period_months=data.notice_period_months,
         annual_value=data.annual_value, vat_not_recoverable=data.vat_not_recoverable,
-        status=data.status, awarded_on=data.awarded_on,
+        status=data.status, awarded_on=data.awarded_on, cpv_code=data.cpv_code,
+        additional_cpv_codes=[c for c in data.additional_cpv_codes if c != data.cpv_code],
+        find_a_tender_notice_id=data.find_a_tender_notice_id,
+        find_a_tender_procedure_id=data.find_a_tender_procedure_id,
     )
 
 
@@ -613,6 +621,8 @@ def _write_import(register_import: RegisterImport, result: imports.CheckResult) 
                 provider = providers[row.new_provider] = Organisation(
                     name=v["provider_name"][:200],
                     registration_number=v["provider_registration_number"][:20],
+                    registration_scheme=v["provider_registration_scheme"],
+                    ppon=v["provider_ppon"],
                     kind=OrganisationKind.VCSE if vcse or (vcse is None and kind == "vcse")
                     else OrganisationKind.INDEPENDENT_PROVIDER,
                     is_sme=bool(flagged.get("sme")), is_vcse=bool(vcse))
@@ -627,6 +637,10 @@ def _write_import(register_import: RegisterImport, result: imports.CheckResult) 
             vat_not_recoverable=v["vat_not_recoverable"], status=v["status"],
             service_lines=v["service_lines"], extension_option_months=v["extension_options"],
             review_dates=[(v["review_date"], "Review (imported)")] if v["review_date"] else (),
+            cpv_code=v["cpv_codes"][0] if v["cpv_codes"] else "",
+            additional_cpv_codes=v["cpv_codes"][1:],
+            find_a_tender_notice_id=v["find_a_tender_notice_id"],
+            find_a_tender_procedure_id=v["find_a_tender_procedure_id"],
         ))
     contracts_create_many(items=items, created_by=register_import.created_by,
                           labels=[f"row {row.row}" for row in rows])

@@ -21,9 +21,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 
-from commissioning import access
+from commissioning import access, identifiers
 from commissioning.inputs import MAX_AMOUNT
 from commissioning.models import (
     Organisation,
@@ -32,6 +33,7 @@ from commissioning.models import (
     PartnershipMember,
     User,
 )
+from contracts import cpv
 from contracts.models import (
     Contract,
     ProcurementRegime,
@@ -218,6 +220,9 @@ def contract_problems(
             else "This route"
         add("procurement_route", f"{route_label} is not a route under {_regime_label(regime)}")
 
+    for name, message in classification_problems(contract).items():
+        add(name, message)
+
     if register is None:
         return problems
 
@@ -251,6 +256,26 @@ def contract_problems(
                              "for the same contract holder")
         elif where:
             register.claimed[key] = where
+    return problems
+
+
+def classification_problems(contract: Contract) -> dict[str, str]:
+    """CPV codes from the shipped CPV 2008 list (``contracts.cpv``) and Find a Tender notice
+    and procedure identifiers in the platform's formats (``commissioning.identifiers``)."""
+    problems: dict[str, str] = {}
+    checks = [("cpv_code", cpv.check, contract.cpv_code)]
+    checks += [("additional_cpv_codes", cpv.check, code)
+               for code in contract.additional_cpv_codes or []]
+    checks += [("find_a_tender_notice_id", identifiers.check_find_a_tender_notice,
+                contract.find_a_tender_notice_id),
+               ("find_a_tender_procedure_id", identifiers.check_find_a_tender_procedure,
+                contract.find_a_tender_procedure_id)]
+    for name, rule, value in checks:
+        if value and name not in problems:
+            try:
+                rule(value)
+            except ValidationError as error:
+                problems[name] = error.messages[0]
     return problems
 
 

@@ -31,7 +31,17 @@ from commissioning.downloads import as_download
 from commissioning.locking import ConcurrentEditError
 from commissioning.models import Organisation, PartnershipMember
 from commissioning.spreadsheets import csv_response, xlsx_response
-from contracts import documents, exports, imports, lifecycle, ocds, permissions, selectors, services
+from contracts import (
+    cpv,
+    documents,
+    exports,
+    imports,
+    lifecycle,
+    ocds,
+    permissions,
+    selectors,
+    services,
+)
 from contracts.filters import ContractFilter
 from contracts.forms import (
     ColumnMappingForm,
@@ -159,6 +169,8 @@ FIELD_STEPS = {
     "partnership": "parties", "contract_manager": "parties",
     "procurement_regime": "procurement", "procurement_route": "procurement",
     "status": "procurement", "awarded_on": "procurement",
+    "cpv_code": "procurement", "additional_cpv_codes": "procurement",
+    "find_a_tender_notice_id": "procurement", "find_a_tender_procedure_id": "procurement",
     "start_date": "dates", "initial_end_date": "dates", "notice_period_months": "dates",
     "extension_options": "dates", "annual_value": "values", "vat_not_recoverable": "values",
     "shares": "shares",
@@ -274,6 +286,10 @@ def _contract_input(user, forms) -> services.ContractInput:
         procurement_route=procurement["procurement_route"],
         tendered=bool_from(procurement["tendered"]), status=procurement["status"],
         awarded_on=procurement.get("awarded_on"),
+        cpv_code=procurement["cpv_code"],
+        additional_cpv_codes=procurement["additional_cpv_codes"],
+        find_a_tender_notice_id=procurement["find_a_tender_notice_id"],
+        find_a_tender_procedure_id=procurement["find_a_tender_procedure_id"],
         start_date=dates["start_date"], initial_end_date=dates["initial_end_date"],
         notice_period_months=dates["notice_period_months"],
         extension_option_months=dates["extension_options"],
@@ -345,6 +361,14 @@ def _check_sections(data: services.ContractInput):
             ("Tendered", "Yes" if data.tendered else "No", url("procurement")),
             ("Status", ContractStatus(data.status).label, url("procurement")),
             ("Award date", data.awarded_on.strftime("%-d %B %Y") if data.awarded_on else "",
+             url("procurement")),
+            ("CPV codes", "; ".join(
+                f"{code} {cpv.label(code)}{' (main)' if code == data.cpv_code else ''}"
+                for code in dict.fromkeys([data.cpv_code, *data.additional_cpv_codes]) if code)
+             or "None", url("procurement")),
+            ("Find a Tender notice", data.find_a_tender_notice_id or "None",
+             url("procurement")),
+            ("Find a Tender procedure", data.find_a_tender_procedure_id or "None",
              url("procurement")),
         ]),
         ("Dates", [

@@ -134,7 +134,7 @@ def test_it_matches_common_column_names_automatically():
     assert mapping["reference"] == "Contract Ref"
     assert mapping["service_area"] == "Department"
     assert mapping["provider"] == "Supplier Name"
-    assert mapping["provider_registration_number"] == "Supplier Registration Number"
+    assert mapping["provider_registration"] == "Supplier Registration Number"  # company or charity
     assert mapping["holder"] == "Contract Holder"
     assert mapping["annual_value"] == "Annual Value"
     assert set(imports.REQUIRED_FIELDS) <= set(mapping)
