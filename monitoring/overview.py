@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.models import F, Max, QuerySet
 from django.utils import timezone
 
+from commissioning.models import Organisation
 from contracts.models import Contract, ExtensionOption, whole_life_value
 from monitoring.models import (
     KPI,
@@ -45,6 +46,7 @@ class ContractRAG:
     green: int = 0
     no_target: int = 0
     kpi_count: int = 0
+    provider_name: str = ""
     contract: Contract | None = None
 
     @property
@@ -142,8 +144,9 @@ WHERE lp.return_id IS NOT NULL
 GROUP BY lp.return_id, lp.epoch
 """
 
-# Each visible contract with its latest shown return, that return's stored counts and the
-# number of active KPIs (for contracts with no return yet).
+# Each visible contract with its latest shown return, that return's stored counts, the
+# number of active KPIs (for contracts with no return yet) and its provider's name (the
+# overview sorts every row by it, and draws only a page).
 LATEST_SQL = """
 WITH latest AS MATERIALIZED (
   SELECT c.id AS contract_id, c.reference, c.annual_value, c.start_date, c.initial_end_date,
@@ -155,8 +158,10 @@ WITH latest AS MATERIALIZED (
   FROM {contracts} c WHERE c.id IN ({visible})
 )
 SELECT l.contract_id, l.reference, l.annual_value, l.start_date, l.initial_end_date,
-       l.kpi_count, l.return_id, r.period_id, r.rag_red, r.rag_amber, r.rag_green, r.rag_kpis
+       l.kpi_count, l.return_id, r.period_id, r.rag_red, r.rag_amber, r.rag_green, r.rag_kpis,
+       o.name
 FROM latest l LEFT JOIN {returns} r ON r.id = l.return_id
+JOIN {contracts} c ON c.id = l.contract_id JOIN {organisations} o ON o.id = c.provider_id
 """
 
 
@@ -165,7 +170,7 @@ def _overview_sql(template: str, ids: list[int]) -> tuple[str, list]:
         visible=", ".join(["%s"] * len(ids)), contracts=Contract._meta.db_table,
         kpis=KPI._meta.db_table, returns=PerformanceReturn._meta.db_table,
         periods=ReportingPeriod._meta.db_table, targets=KPITarget._meta.db_table,
-        values=ReturnValue._meta.db_table,
+        values=ReturnValue._meta.db_table, organisations=Organisation._meta.db_table,
     )
     return sql, [ReturnStatus.SUBMITTED, ReturnStatus.ACCEPTED, *ids]
 
@@ -211,10 +216,11 @@ def store_rag_counts(rated: list[tuple]) -> None:
              for return_id, epoch, red, amber, green, kpis in rated])
 
 
-def performance_overview(*, contracts: QuerySet[Contract],
-                         attach: bool = True) -> list[ContractRAG]:
+def performance_overview(*, contracts: QuerySet[Contract], attach: bool = True,
+                         sort: str | None = None) -> list[ContractRAG]:
     """RAG counts from each contract's latest submitted or accepted return, worst first
-    (most red, then most amber). A fixed number of queries for any number of contracts.
+    (most red, then most amber) or in the order ``sort`` names (``sort_overview``). A fixed
+    number of queries for any number of contracts.
 
     Each return's counts are worked out in the database (``OVERVIEW_SQL``) and kept on the
     return by the services that change what they depend on (``rag_counts_refresh``): rating
@@ -241,7 +247,7 @@ def performance_overview(*, contracts: QuerySet[Contract],
         option_months[contract_id].append(months)
     rows = []
     for pk, reference, annual_value, start, initial_end, kpi_count, return_id, period_id, \
-            *stored in latest:
+            *stored, provider_name in latest:
         red, amber, green = 0, 0, 0
         if return_id is not None:
             red, amber, green, _kpis = fresh.get(return_id) or stored
@@ -253,9 +259,39 @@ def performance_overview(*, contracts: QuerySet[Contract],
             pk, reference, periods.get(period_id), over_s52_threshold=big,
             red=int(red), amber=int(amber), green=int(green),
             no_target=int(kpi_count) - int(red) - int(amber) - int(green),
-            kpi_count=int(kpi_count)))
-    rows.sort(key=lambda r: (-r.red, -r.amber, RAG_ORDER[r.worst], r.reference))
+            kpi_count=int(kpi_count), provider_name=provider_name))
+    rows = sort_overview(rows, sort)
     return attach_contracts(rows) if attach else rows
+
+
+def _worst_first(row: ContractRAG) -> tuple:
+    return (-row.red, -row.amber, RAG_ORDER[row.worst])
+
+
+# The overview's orders (monitoring.filters.OVERVIEW_SORT_CHOICES): "key" ascending, "-key"
+# descending. "-worst" is worst first (most red, then most amber); ties are by reference.
+OVERVIEW_SORTS = {
+    "worst": lambda r: tuple(-n for n in _worst_first(r)),
+    "reference": lambda r: r.reference,
+    "provider": lambda r: r.provider_name.casefold(),
+    "period": lambda r: r.latest_period.start_date if r.latest_period else date.min,
+    "red": lambda r: r.red,
+    "amber": lambda r: r.amber,
+    "green": lambda r: r.green,
+    "no_target": lambda r: r.no_target,
+}
+
+
+def sort_overview(rows: list[ContractRAG], sort: str | None = None) -> list[ContractRAG]:
+    """The rows in the order ``sort`` names (a key of ``OVERVIEW_SORTS``, "-key" for
+    descending), worst first by default or when the key is unknown; ties by reference."""
+    descending = bool(sort) and sort.startswith("-")
+    key = OVERVIEW_SORTS.get(sort[descending:] if sort else "")
+    rows = sorted(rows, key=lambda r: r.reference)
+    if key is None:
+        return sorted(rows, key=_worst_first)
+    # Stable: rows that tie stay in reference order, whichever way the key runs.
+    return sorted(rows, key=key, reverse=descending)
 
 
 def _as_date(value) -> date:

@@ -267,20 +267,91 @@ def return_form_rows(*, contract: Contract, period: ReportingPeriod,
     return rows
 
 
-def inbox_for_user(*, user: User, statuses=(ReturnStatus.SUBMITTED,)) -> QuerySet:
-    """Returns waiting for the commissioner: a fixed number of queries for any number."""
-    return (
-        returns_for_user(user).filter(status__in=statuses)
-        .select_related("contract__provider", "contract__partnership", "period",
-                        "submitted_by")
-        # A correlated subquery, not a join + GROUP BY: the paginator's COUNT then skips it,
-        # and it runs only for the rows on the page (bench/RESULTS.md: inbox was 170 ms).
-        .annotate(version_count=Coalesce(Subquery(
-            ReturnVersion.objects.filter(performance_return=OuterRef("pk")).order_by()
-            .values("performance_return").annotate(n=Count("pk")).values("n")[:1]
-        ), 0))
-        .order_by("submitted_at", "pk")
-    )
+# The review inbox's orders (monitoring.filters.INBOX_SORT_CHOICES; "-key" descending). The
+# oldest submission first breaks ties, then the id, so that every page is the same each time.
+INBOX_SORTS = {
+    "submitted": ("submitted_at",),
+    "reference": ("contract__reference",),
+    "provider": ("contract__provider__name",),
+    "period": ("period__start_date",),
+    "partnership": ("contract__partnership__name",),
+}
+
+
+def inbox_for_user(*, user: User, statuses=(ReturnStatus.SUBMITTED,),
+                   sort: str | None = None) -> QuerySet:
+    """Returns waiting for the commissioner, oldest submission first or in the order ``sort``
+    names (a key of ``INBOX_SORTS``, "-key" for descending; an unknown one is ignored). The
+    page reads its rows through ``inbox_rows``."""
+    descending = bool(sort) and sort.startswith("-")
+    fields = INBOX_SORTS.get(sort[descending:] if sort else "submitted")
+    if fields is None:
+        descending, fields = False, INBOX_SORTS["submitted"]
+    ordering = [f"-{f}" if descending else f for f in fields]
+    ordering += [f for f in ("submitted_at", "pk") if f not in fields]
+    return returns_for_user(user).filter(status__in=statuses).order_by(*ordering)
+
+
+def inbox_counts(*, user: User) -> dict[str, int]:
+    """How many returns wait for the commissioner (submitted) and for the provider (queried),
+    in one query."""
+    counts = dict(
+        returns_for_user(user).filter(status__in=(ReturnStatus.SUBMITTED, ReturnStatus.QUERIED))
+        .order_by().values_list("status").annotate(n=Count("pk")))
+    return {status: counts.get(status, 0) for status in (ReturnStatus.SUBMITTED,
+                                                         ReturnStatus.QUERIED)}
+
+
+@dataclass(slots=True)
+class InboxRow:
+    """One return as the inbox shows it."""
+
+    pk: int
+    reference: str
+    title: str
+    provider: str
+    period: str
+    submitted_on: date | None
+    late: bool
+    versions: int
+    partnership: str
+
+    @property
+    def submitted_text(self) -> str:
+        """As the ``date:"j M Y"`` filter gives it (12 May 2025), without its per-call cost."""
+        day = self.submitted_on
+        return f"{day.day} {day:%b %Y}" if day else ""
+
+
+INBOX_COLUMNS = (
+    "pk", "contract__reference", "contract__title", "contract__provider__short_name",
+    "contract__provider__name", "period__label", "period__due_date", "submitted_at",
+    "version_count", "contract__partnership__short_name", "contract__partnership__name",
+)
+
+
+def inbox_values(returns: QuerySet) -> QuerySet:
+    """The inbox's columns of ``returns`` as plain values (for ``inbox_rows``): one query for
+    a page, without building five model instances for each row (bench/RESULTS.md, issue 19)."""
+    return returns.annotate(version_count=Coalesce(Subquery(
+        # A correlated subquery, not a join + GROUP BY: it runs only for the rows on the
+        # page (bench/RESULTS.md: the inbox was 170 ms).
+        ReturnVersion.objects.filter(performance_return=OuterRef("pk")).order_by()
+        .values("performance_return").annotate(n=Count("pk")).values("n")[:1]
+    ), 0)).values_list(*INBOX_COLUMNS)
+
+
+def inbox_rows(values) -> list[InboxRow]:
+    """Rows from ``inbox_values``: names as the pages show them (short name, else name), the
+    day of submission in local time and whether that was after the period's due date."""
+    rows = []
+    for pk, reference, title, provider_short, provider, period, due, submitted_at, versions, \
+            partnership_short, partnership in values:
+        day = timezone.localtime(submitted_at).date() if submitted_at else None
+        rows.append(InboxRow(pk, reference, title, provider_short or provider, period, day,
+                             day is not None and day > due, versions,
+                             partnership_short or partnership))
+    return rows
 
 
 @dataclass

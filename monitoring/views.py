@@ -26,7 +26,7 @@ from contracts.models import Contract
 from monitoring import charts, permissions, reporting_periods, selectors
 from monitoring.dashboard import dashboard_for_user
 from monitoring.exports import table_response
-from monitoring.filters import InboxFilter, OverviewFilter
+from monitoring.filters import InboxListFilter, OverviewFilter
 from monitoring.forms import (
     AssessmentForm,
     DeclarationForm,
@@ -57,8 +57,8 @@ from monitoring.services import return_uploads
 from monitoring.services import returns as return_services
 from monitoring.services import service_users as service_user_services
 
-OVERVIEW_PAGE_SIZE = 50
-INBOX_PAGE_SIZE = 50
+# The inbox and the overview page as the register does (contracts.views.PAGE_SIZE).
+LIST_PAGE_SIZE = 25
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -400,20 +400,28 @@ def _commissioner_only(request: HttpRequest) -> None:
         raise Http404
 
 
+def _filtered(request: HttpRequest) -> bool:
+    """Whether a list is filtered (its order, page or download format are not filters)."""
+    return any(v for k, v in request.GET.items() if k not in ("page", "sort", "format"))
+
+
 def inbox(request: HttpRequest) -> HttpResponse:
-    """Submitted returns waiting for review, oldest first."""
+    """Submitted returns waiting for review, oldest first or as the column headers sort them."""
     _commissioner_only(request)
-    filterset = InboxFilter(request.GET or None, request=request,
-                            queryset=selectors.inbox_for_user(user=request.user))
-    page = Paginator(filterset.qs, INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    queried = selectors.inbox_for_user(user=request.user,
-                                       statuses=(ReturnStatus.QUERIED,)).count()
+    filterset = InboxListFilter(request.GET or None, request=request,
+                                queryset=selectors.inbox_for_user(
+                                    user=request.user, sort=request.GET.get("sort")))
+    counts = selectors.inbox_counts(user=request.user)
+    filtered = _filtered(request)
+    paginator = Paginator(selectors.inbox_values(filterset.qs), LIST_PAGE_SIZE)
+    # Unfiltered, the count is the one just read with the queried returns' (count is a
+    # cached property of the paginator: setting it saves its COUNT query).
+    paginator.count = filterset.qs.count() if filtered else counts[ReturnStatus.SUBMITTED]
+    page = paginator.get_page(request.GET.get("page"))
     return render(request, "monitoring/inbox.html", {
-        "returns": page.object_list, "page_obj": page, "count": page.paginator.count,
-        "query": query.urlencode(), "filter": filterset, "queried_count": queried,
-        "today": timezone.localdate(),
+        "returns": selectors.inbox_rows(page.object_list), "page_obj": page,
+        "count": paginator.count, "filter": filterset,
+        "queried_count": counts[ReturnStatus.QUERIED], "filtered": filtered,
     })
 
 
@@ -495,7 +503,8 @@ def return_version(request: HttpRequest, pk: int, number: int) -> HttpResponse:
 # --- Commissioners: performance --------------------------------------------------------------
 
 def overview(request: HttpRequest) -> HttpResponse:
-    """Every jointly commissioned contract the user may see, worst performers first."""
+    """Every jointly commissioned contract the user may see, worst performers first or as the
+    column headers sort them (the downloads in the same order)."""
     _commissioner_only(request)
     filterset = OverviewFilter(
         request.GET or None, request=request,
@@ -503,7 +512,8 @@ def overview(request: HttpRequest) -> HttpResponse:
         queryset=selectors.monitored_contracts_for_user(request.user).filter(
             Exists(KPI.objects.filter(contract=OuterRef("pk")))),
     )
-    rows = performance_overview(contracts=filterset.qs, attach=False)
+    rows = performance_overview(contracts=filterset.qs, attach=False,
+                                sort=request.GET.get("sort"))
     fmt = request.GET.get("format")
     if fmt in ("csv", "xlsx"):
         attach_contracts(rows)
@@ -517,10 +527,11 @@ def overview(request: HttpRequest) -> HttpResponse:
     query.pop("format", None)
     query.pop("page", None)
     # Every row is rated (worst first, totals) but only a page of them is drawn.
-    page = Paginator(rows, OVERVIEW_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(rows, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "monitoring/overview.html", {
         "rows": attach_contracts(list(page.object_list)), "page_obj": page,
         "count": len(rows), "filter": filterset, "query": query.urlencode(),
+        "filtered": _filtered(request),
         "assessments_due": overview_assessments_due(rows),
         "today": timezone.localdate(),
         "totals": {k: sum(getattr(r, k) for r in rows) for k in ("red", "amber", "green")},
