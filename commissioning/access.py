@@ -336,6 +336,15 @@ def may_change_contract(user: User, contract, roles) -> bool:
         has_role(user, *roles) and is_contract_party(user, contract))
 
 
+def changeable_contracts_q(user: User, roles, prefix: str = "") -> Q:
+    """``may_change_contract`` for a queryset: the contracts the user may change."""
+    if is_platform_admin(user):
+        return Q()
+    if not has_role(user, *roles):
+        return nothing(prefix)
+    return party_contracts_q(user, prefix)
+
+
 def may_change_framework(user: User, framework, roles) -> bool:
     return is_platform_admin(user) or (
         has_role(user, *roles) and is_framework_party(user, framework))

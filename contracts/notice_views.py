@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -50,21 +51,33 @@ def _notice(request: HttpRequest, pk: int, kind: str, event: str) -> notices.Due
     return notice
 
 
-@require_http_methods(["GET", "POST"])
-def notice_detail(request: HttpRequest, pk: int, kind: str, event: str) -> HttpResponse:
-    """The notice in plain words, its data, and (for an editor) recording its publication."""
-    notice = _notice(request, pk, kind, event)
-    contract = notice.contract
-    can_record = (notice.published is None
-                  and permissions.can_edit_contract(request.user, contract))
-    form = NoticePublicationForm(request.POST or None) if can_record else None
+def _record_publication(request: HttpRequest, notice: notices.DueNotice, *, may_record: bool,
+                        done: Any) -> tuple[NoticePublicationForm | None, HttpResponse | None]:
+    """The form recording a notice's publication, shown while it is unpublished to someone who
+    ``may_record``; on a valid POST the record is made and the redirect to ``done`` returned.
+    A POST from anyone else is a 404, as the form does not exist for them."""
+    form = (NoticePublicationForm(request.POST or None)
+            if notice.published is None and may_record else None)
     if request.method == "POST":
         if form is None:
             raise Http404
         if form.is_valid():
             notices.notice_publish(notice=notice, user=request.user, **form.cleaned_data)
             messages.success(request, f"{notice.title} recorded as published")
-            return redirect(contract)
+            return form, redirect(done)
+    return form, None
+
+
+@require_http_methods(["GET", "POST"])
+def notice_detail(request: HttpRequest, pk: int, kind: str, event: str) -> HttpResponse:
+    """The notice in plain words, its data, and (for an editor) recording its publication."""
+    notice = _notice(request, pk, kind, event)
+    contract = notice.contract
+    form, done = _record_publication(
+        request, notice, may_record=permissions.can_edit_contract(request.user, contract),
+        done=contract)
+    if done is not None:
+        return done
     release = ocds.notice_release(notice)
     return render(request, "contracts/notice.html", {
         "contract": contract, "notice": notice, "form": form, "today": timezone.localdate(),
@@ -121,16 +134,11 @@ def payments_notice(request: HttpRequest, organisation_pk: int, period_end: str)
                                           organisation, period_end)
     if notice is None:
         raise Http404
-    can_record = notice.published is None and any(
-        permissions.can_edit_contract(request.user, c) for c in notice.contracts)
-    form = NoticePublicationForm(request.POST or None) if can_record else None
-    if request.method == "POST":
-        if form is None:
-            raise Http404
-        if form.is_valid():
-            notices.notice_publish(notice=notice, user=request.user, **form.cleaned_data)
-            messages.success(request, f"{notice.title} recorded as published")
-            return redirect("dashboard")
+    may_record = permissions.editable_contracts(
+        request.user, Contract.objects.filter(pk__in=[c.pk for c in notice.contracts])).exists()
+    form, done = _record_publication(request, notice, may_record=may_record, done="dashboard")
+    if done is not None:
+        return done
     start, end = (date.fromisoformat(day) for day in notice.event.split("/"))
     return render(request, "contracts/payments_notice.html", {
         "organisation": organisation, "notice": notice, "form": form,

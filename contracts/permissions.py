@@ -25,6 +25,11 @@ def can_edit_contract(user, contract: Contract) -> bool:
     return access.may_change_contract(user, contract, EDITING_ROLES)
 
 
+def editable_contracts(user, contracts):
+    """``can_edit_contract`` for a queryset: those of ``contracts`` the user may change."""
+    return contracts.filter(access.changeable_contracts_q(user, EDITING_ROLES))
+
+
 def can_upload_document(user, contract: Contract) -> bool:
     return can_edit_contract(user, contract)
 
