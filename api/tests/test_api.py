@@ -12,7 +12,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from openapi_spec_validator import validate
@@ -341,3 +343,28 @@ def test_it_gives_contracts_exactly_as_the_documented_serializer_does(world, dat
         built = contract_rows(contracts, request=request, is_provider=is_provider)
         assert json.loads(json.dumps(built)) == json.loads(json.dumps(documented))
         assert built[0]["service_lines"] and (is_provider or built[0]["variations"])
+
+
+@pytest.mark.parametrize("name", ["api:contract-list", "api:kpi-values-list"])
+def test_it_reads_a_page_in_the_same_number_of_queries_however_many_rows(world, data, name):
+    secret = token_for(world.commissioner_a)
+    url = reverse(name) + "?page_size=100"
+
+    def queries() -> tuple[int, int]:
+        api(secret, url)  # the token's last use is written once a minute, not per request
+        with CaptureQueriesContext(connection) as captured:
+            rows = len(body(api(secret, url))["results"])
+        return len(captured), rows
+
+    before, rows_before = queries()
+    period = quarter(date(2025, 5, 1))
+    for n in range(3):
+        extra = contract_for(world, reference=f"A-MORE-{n}", title=f"More {n}")
+        ShareFactory(contract=extra, organisation=world.council_a)
+        ServiceLineFactory(contract=extra)
+        kpi_with_target(extra, code=f"M{n}")
+        kpi_with_target(extra, code=f"N{n}")
+        fill_and_submit(extra, period, world.provider_x_user, today=date(2025, 7, 10))
+    after, rows_after = queries()
+    assert rows_after > rows_before
+    assert after == before
