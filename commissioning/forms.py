@@ -16,6 +16,7 @@ from commissioning.models import (
     SignInMethod,
     User,
 )
+from commissioning.widgets import autocomplete_select
 
 
 class GovUKFormMixin:
@@ -151,6 +152,7 @@ class InvitationForm(GovUKForm):
     )
     organisation = forms.ModelChoiceField(
         label="Organisation", queryset=Organisation.objects.none(),
+        widget=autocomplete_select(),
         error_messages={"required": "Select the organisation",
                         "invalid_choice": "Select an organisation from the list"},
     )

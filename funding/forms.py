@@ -14,6 +14,7 @@ from commissioning.forms import GovUKForm
 from commissioning.inputs import MoneyField, UKDateField
 from commissioning.locking import VersionField
 from commissioning.models import Organisation, User
+from commissioning.widgets import autocomplete_select
 from funding.models import (
     AgreementKind,
     AllocationBasis,
@@ -144,9 +145,10 @@ class AgreementForm(GovUKForm):
     reference = forms.CharField(label="Reference", max_length=50, required=False)
     arrangement_type = _radios("Arrangement", ArrangementType.choices, "the arrangement")
     host_partner = _model_choice("Host partner", None, "the host partner",
-                                 help_text="The partner that hosts the pooled fund")
+                                 help_text="The partner that hosts the pooled fund",
+                                 widget=autocomplete_select())
     pooled_fund_manager = _model_choice("Pooled fund manager", None, "the pooled fund manager",
-                                        required=False)
+                                        required=False, widget=autocomplete_select())
     start_date = UKDateField(label="Start date")
     end_date = UKDateField(label="End date")
     review_date = UKDateField(label="Review date", required=False)
@@ -247,7 +249,8 @@ class SchemeForm(GovUKForm):
                            error_messages={"required": "Enter the scheme ID"})
     name = forms.CharField(label="Name", max_length=200,
                            error_messages={"required": "Enter the scheme's name"})
-    lead_partner = _model_choice("Nominated lead", None, "the nominated lead")
+    lead_partner = _model_choice("Nominated lead", None, "the nominated lead",
+                                 widget=autocomplete_select())
     scheme_type = _choice("Scheme type", SchemeType.choices, "the scheme type")
     sub_type = forms.CharField(label="Sub-type", max_length=120, required=False)
     budget_type = _radios("Pooled or aligned budget", BudgetType.choices,
@@ -259,7 +262,8 @@ class SchemeForm(GovUKForm):
                                required=False)
     la_percent = PercentField(label="% local authority (joint commissioning only)",
                               noun="local authority percentage", required=False)
-    provider = _model_choice("Provider", None, "the provider", required=False)
+    provider = _model_choice("Provider", None, "the provider", required=False,
+                             widget=autocomplete_select())
     provider_text = forms.CharField(label="Provider, if not in the list", max_length=200,
                                     required=False)
     area_of_spend = _choice("Area of spend", AreaOfSpend.choices, "the area of spend")
@@ -320,7 +324,7 @@ class BudgetForm(GovUKForm):
 
 
 class ContributionForm(GovUKForm):
-    partner = _model_choice("Partner", None, "the partner")
+    partner = _model_choice("Partner", None, "the partner", widget=autocomplete_select())
     year = _choice("Financial year", [], "the financial year")
     source = _model_choice("Funding source", FundingSource.objects.filter(is_active=True),
                            "the funding source")

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from commissioning.forms import GovUKForm, IdsChoiceField
 from commissioning.inputs import MoneyField, UKDateField
 from commissioning.models import Organisation
+from commissioning.widgets import autocomplete_select
 from contracts.forms import WholeNumberField, parse_option_lengths, rebuild_helper
 from contracts.frameworks.models import (
     AwardMethod,
@@ -224,7 +225,7 @@ class CallOffForm(GovUKForm):
     )
     provider = forms.ModelChoiceField(
         label="Provider awarded the call-off", queryset=None,
-        empty_label="Select a provider",
+        empty_label="Select a provider", widget=autocomplete_select(),
         help_text="Only providers admitted to this lot are listed",
         error_messages={"required": "Select the provider awarded the call-off",
                         "invalid_choice": "Select a provider admitted to this lot. Only "
@@ -242,7 +243,7 @@ class CallOffForm(GovUKForm):
     )
     lead_commissioner = forms.ModelChoiceField(
         label="Lead commissioner", queryset=None, empty_label="Select a commissioner",
-        help_text="Holds and signs the contract",
+        widget=autocomplete_select(), help_text="Holds and signs the contract",
         error_messages={"required": "Select the lead commissioner",
                         "invalid_choice": "Select a lead commissioner from the list"},
     )

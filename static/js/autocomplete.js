@@ -55,6 +55,19 @@
     new MutationObserver(apply).observe(input, { attributes: true, attributeFilter: ["aria-describedby"] });
   }
 
+  // With autoselect the library shows the rest of the first match in a second, read-only
+  // input behind the real one; it has no label (axe: "label", critical) and repeats what the
+  // listbox already says, so hide it from assistive technology.
+  function hideTypeaheadHint(wrapper) {
+    if (!wrapper) return;
+    var hide = function () {
+      var hints = wrapper.querySelectorAll(".autocomplete__hint:not([aria-hidden])");
+      for (var i = 0; i < hints.length; i++) hints[i].setAttribute("aria-hidden", "true");
+    };
+    hide();
+    new MutationObserver(hide).observe(wrapper, { childList: true, subtree: true });
+  }
+
   function enhanceSelect(select) {
     var id = select.id;
     var describedBy = select.getAttribute("aria-describedby");
@@ -71,6 +84,7 @@
       tNoResults: function () { return "No results found"; }
     });
     keepDescribedBy(id, describedBy);
+    hideTypeaheadHint(select.previousElementSibling);
     // The library leaves the select's old choice in place when the text is cleared or does
     // not name an option; post what the person sees instead, so the server's own message
     // ("Select the provider") answers rather than a silent old value.
@@ -127,5 +141,6 @@
     });
     input.parentNode.removeChild(input);
     keepDescribedBy(id, describedBy);
+    hideTypeaheadHint(container);
   }
 })();
