@@ -37,7 +37,8 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 @cache
 def _label_words() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
-    return tuple((code, text, tuple(_WORD.findall(text.lower())))
+    """Each code with its label and the words it is found by: its code and its label's."""
+    return tuple((code, text, (code, *_WORD.findall(text.lower())))
                  for code, text in cpv.codes().items())
 
 
@@ -66,9 +67,10 @@ def _words(query: str) -> list[str]:
 
 def search(query: str, *, limit: int = LIMIT) -> list[tuple[str, str]]:
     """(code, label) pairs for ``query``: codes starting with its digits, in code order; or
-    labels with the most of its words (each word matching the start of a label's word, or a
-    word in ``SAME_AS``), health and social work services first (``_kind``), then in code
-    order. Nothing for a query under two characters."""
+    labels with the most of its words (each word matching the start of the code or of a
+    label's word, or a word in ``SAME_AS``: "85311000 social" as a suggestion starts),
+    health and social work services first (``_kind``), then in code order. Nothing for a
+    query under two characters."""
     text = (query or "").strip().lower()
     if len(text) < 2:
         return []

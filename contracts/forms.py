@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from functools import cache
 
 from crispy_forms_gds.helper import FormHelper
 from django import forms
 from django.core.exceptions import ValidationError
-from django.forms.utils import flatatt
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
 
 from commissioning import identifiers
 from commissioning.forms import GovUKForm
@@ -20,6 +16,7 @@ from commissioning.locking import VersionField
 from commissioning.models import Organisation, OrganisationKind, PartnershipMember, User
 from commissioning.widgets import autocomplete_select
 from contracts import cpv, validation
+from contracts.cpv_fields import CpvCodeField
 from contracts.models import (
     ROUTES_BY_REGIME,
     Contract,
@@ -56,28 +53,6 @@ class WholeNumberField(forms.IntegerField):
             },
             **kwargs,
         )
-
-
-class LongSelect(forms.Select):
-    """A plain select of thousands of fixed options (the CPV list), written as one string:
-    Django's template per option took seconds a page for 9,454 codes."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        options = self._options_html()
-        if value:
-            chosen = f'<option value="{escape(value)}">'
-            options = options.replace(chosen, chosen[:-1] + " selected>", 1)
-        final = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
-        return mark_safe(f"<select{flatatt(final)}>{options}</select>")  # noqa: S308 - escaped
-
-    def _options_html(self) -> str:
-        return _options_html(tuple(self.choices))
-
-
-@cache
-def _options_html(choices: tuple) -> str:
-    return "".join(f'<option value="{escape(v)}">{escape(label)}</option>'
-                   for v, label in choices)
 
 
 def route_choices() -> list:
@@ -143,12 +118,14 @@ class ContractPartiesForm(GovUKForm):
     )
     holder = forms.ModelChoiceField(
         label="Contract holder", queryset=None, empty_label="Select an organisation",
+        widget=autocomplete_select(),
         help_text="The partner that signs the contract",
         error_messages={"required": "Select the contract holder",
                         "invalid_choice": "Select a contract holder from the list"},
     )
     lead_commissioner = forms.ModelChoiceField(
         label="Lead commissioner", queryset=None, empty_label="Select an organisation",
+        widget=autocomplete_select(),
         error_messages={"required": "Select the lead commissioner",
                         "invalid_choice": "Select a lead commissioner from the list"},
     )
@@ -230,13 +207,7 @@ class ClassificationForm(GovUKForm):
     Find a Tender notice and procedure (``commissioning.identifiers``): the same fields and
     checks on the add-a-contract journey and on "Change details"."""
 
-    cpv_code = forms.ChoiceField(
-        label="Main CPV code (optional)", required=False,
-        choices=lambda: [("", "No CPV code"), *cpv.choices()],
-        widget=LongSelect,
-        help_text="What the contract buys, from the Common Procurement Vocabulary (CPV 2008)",
-        error_messages={"invalid_choice": "Select a CPV code from the list"},
-    )
+    cpv_code = CpvCodeField()  # a text input with suggestions, not a select of 9,454 codes
     additional_cpv_codes = forms.CharField(
         label="Additional CPV codes (optional)", required=False, max_length=500,
         help_text="8-digit codes from the same list, separated by commas, like 85312000, "

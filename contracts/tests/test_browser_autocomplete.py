@@ -46,6 +46,18 @@ def _picker(page: Page, label: str, field: str):
     return page.get_by_role("combobox", name=label, exact=True)
 
 
+def _choose_with_arrows(page: Page, listbox_id: str, option: str) -> None:
+    """Move down the suggestions with the arrow key to ``option`` and press Enter."""
+    wanted = page.locator(f"#{listbox_id}").get_by_role("option", name=option, exact=True)
+    expect(wanted).to_be_visible()
+    for _ in range(25):
+        page.keyboard.press("ArrowDown")
+        if "autocomplete__option--focused" in (wanted.get_attribute("class") or ""):
+            break
+    expect(wanted).to_have_class(re.compile(r"autocomplete__option--focused"))
+    page.keyboard.press("Enter")
+
+
 def _page_scrolls_sideways(page: Page) -> int:
     return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
 
@@ -125,5 +137,69 @@ def test_it_works_with_javascript_turned_off_with_the_plain_select(
         expect_heading(page, "Day opportunities")
         expect(page.locator("main")).to_contain_text("Zephyr Community Care")
         assert Contract.objects.get(pk=contract.pk).provider == known_provider
+    finally:
+        context.close()
+
+
+@pytest.mark.covers("contracts:edit")
+def test_it_lets_a_person_find_a_cpv_code_by_words_or_the_start_of_the_code(
+        page: Page, live_server, world):
+    base = live_server.url
+    contract = contract_for(world, reference="AC-3", title="Talking therapies")
+    sign_in_verified(page, base, world.commissioner_a)
+    _open_change_details(page, base, contract)
+    scanner = Scanner(page)
+
+    # Words: "mental health" is in no CPV label, but finds the psychiatric services.
+    picker = _picker(page, "Main CPV code (optional)", "cpv_code")
+    picker.press_sequentially("mental health", delay=30)
+    scanner.scan("CPV picker, suggestions for words")
+    _choose_with_arrows(page, "id_cpv_code__listbox",
+                        "85121270 Psychiatrist or psychologist services")
+    expect(picker).to_have_value("85121270 Psychiatrist or psychologist services")
+    press(page, "Save changes")
+    expect_heading(page, "Talking therapies")
+    expect(page.locator("main")).to_contain_text(
+        "85121270 Psychiatrist or psychologist services (main)")
+    assert Contract.objects.get(pk=contract.pk).cpv_code == "85121270"
+
+    # The start of a code; the field shows the saved code with its label.
+    _open_change_details(page, base, contract)
+    picker = _picker(page, "Main CPV code (optional)", "cpv_code")
+    expect(picker).to_have_value("85121270 Psychiatrist or psychologist services")
+    picker.fill("")
+    picker.press_sequentially("8532", delay=30)
+    _choose_with_arrows(page, "id_cpv_code__listbox", "85323000 Community health services")
+    press(page, "Save changes")
+    expect(page.locator("main")).to_contain_text("85323000 Community health services (main)")
+    assert Contract.objects.get(pk=contract.pk).cpv_code == "85323000"
+    scanner.check()
+
+
+@pytest.mark.covers("contracts:edit")
+def test_it_reads_cpv_words_on_the_server_with_javascript_turned_off(
+        browser: Browser, live_server, world):
+    base = live_server.url
+    contract = contract_for(world, reference="AC-4", title="Community nursing")
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        sign_in_verified(page, base, world.commissioner_a)
+        _open_change_details(page, base, contract)
+        field = page.get_by_label("Main CPV code (optional)", exact=True)
+        expect(field).to_have_js_property("tagName", "INPUT")
+        # Words that name several codes: the codes are listed next to the field.
+        field.fill("mental health")
+        press(page, "Save changes")
+        group = page.locator(".govuk-form-group--error", has=page.locator("#id_cpv_code"))
+        expect(group).to_contain_text("More than one CPV code matches “mental health”")
+        expect(group).to_contain_text("85121270 Psychiatrist or psychologist services")
+        assert Contract.objects.get(pk=contract.pk).cpv_code == ""
+        # Words that name one code take it.
+        field = page.get_by_label("Main CPV code (optional)", exact=True)
+        field.fill("community health services")
+        press(page, "Save changes")
+        expect_heading(page, "Community nursing")
+        assert Contract.objects.get(pk=contract.pk).cpv_code == "85323000"
     finally:
         context.close()
