@@ -172,17 +172,22 @@ def test_it_numbers_the_inbox_pages_and_heads_each_row(world, inbox):
 
 # --- The performance overview -----------------------------------------------------------------
 
-@pytest.fixture
-def overview(world, client_for):
-    """30 contracts with one KPI (target 100, amber down to 90): ten red (50), ten amber (95),
-    ten green (120), the reds' references last. Bromley Well provides the even ones."""
-    for n in range(30):
+def rated_contracts(world, count: int = 30) -> None:
+    """Contracts OV-000 on with one KPI each (target 100, amber down to 90), a third green
+    (120), a third amber (95), a third red (50), the reds' references last. Bromley Well
+    provides the even ones, Age UK the odd ones."""
+    for n in range(count):
         contract = contract_for(world, reference=f"OV-{n:03d}", title=f"Service {n:03d}",
                                 provider=world.provider_x if n % 2 == 0 else world.provider_y)
         kpi = kpi_with_target(contract, code=f"K{n}")
-        value = "120" if n < 10 else "95" if n < 20 else "50"
+        value = "120" if n < count // 3 else "95" if n < 2 * count // 3 else "50"
         user = world.provider_x_user if n % 2 == 0 else world.provider_y_user
         fill_and_submit(contract, quarter(), user, values={kpi.code: value})
+
+
+@pytest.fixture
+def overview(world, client_for):
+    rated_contracts(world)
     return client_for(world.commissioner_a)
 
 
