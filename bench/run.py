@@ -8,6 +8,7 @@
     uploads                  hostile spreadsheets refused: time and memory (no database)
     api [--size S]           the read-only API: pages, query counts, CSV export memory
     loadtest                 locust against gunicorn on 127.0.0.1 (50 users, 60 s)
+    saturation               wrk against gunicorn: the register vs a bare ListView (no think time)
     all --size large         all of the above on fresh databases, one summary
 """
 
@@ -44,6 +45,7 @@ COMMANDS = {
     "imports": lambda argv: importlib.import_module("bench.bench_report").main(argv,
                                                                               what="imports"),
     "loadtest": lambda argv: importlib.import_module("bench.loadtest").main(argv),
+    "saturation": lambda argv: importlib.import_module("bench.bench_saturation").main(argv),
     "uploads": lambda argv: importlib.import_module("bench.bench_uploads").main(argv),
     "api": lambda argv: importlib.import_module("bench.bench_api").main(argv),
     "all": lambda argv: importlib.import_module("bench.bench_all").main(argv),

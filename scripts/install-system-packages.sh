@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian/Ubuntu packages the service and its tests need, if any are missing.
-# Usage: scripts/install-system-packages.sh [run|test]
+# Usage: scripts/install-system-packages.sh [run|test|bench]
+# (bench: wrk for bench/run.py saturation; never installed by run or test, so CI stays as fast)
 set -euo pipefail
 mode=${1:-test}
 packages=(fonts-liberation fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 python3-venv)
@@ -11,6 +12,9 @@ if [ "$mode" = test ]; then
   # (scripts/oidc-provider, installed by `make install-dev`)
   command -v node >/dev/null || packages+=(nodejs)
   command -v npm >/dev/null || packages+=(npm)
+fi
+if [ "$mode" = bench ]; then
+  packages+=(wrk)
 fi
 missing=()
 for p in "${packages[@]}"; do
