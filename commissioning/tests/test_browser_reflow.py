@@ -1,121 +1,253 @@
-"""Reflow at 320 CSS px (WCAG 2.2 1.4.10, 1280 px at 400% zoom) over the demo, role by role.
+"""Reflow at 320 CSS px (WCAG 2.2 1.4.10, 1280 px at 400% zoom) over every page of every
+demo role, with axe.
 
-Each demo role signs in through the real pages, then a crawler follows every link it is shown
-(same site, GET, HTML pages only) at a 320 px wide viewport. On each page: the page itself
-must not scroll sideways (wide tables scroll inside their own focusable region instead), and
-axe, with the WCAG 2.2 target-size rule switched on, must find nothing serious or critical.
+The demo is loaded (``load_demo``), and one side of the access matrix's objects
+(``test_access_matrix.build_side``: an import, notices, a framework application, an assessment,
+reports, an invitation...) is added to the demo's Bromley partnership, so that every URL pattern
+of the access matrix has something to point at. Then each demo role signs in through the real
+pages in Debian's Chromium at a 320 px wide viewport and:
 
-To keep the run short (CI budget), each page *shape* is visited once, by the first role that
-reaches it: numbers in the path are treated as one (``/contracts/12/`` and ``/contracts/13/``
-are the same template), and query strings (sorting, filters, page numbers) are not followed.
-Roles go from the widest view to the narrowest, so a shape is checked with the most on it;
-pages only a provider reaches are checked as the provider. Django's admin is not ours to
+- crawls every page it can reach by following links from its dashboard and the navigation (same
+  site, GET, ``<a href>`` only, so nothing that changes state; query strings such as sorting,
+  filters and page numbers are not followed; downloads are recognised by their Content-Type or
+  because Chromium starts a download, and skipped);
+- then opens every GET URL of the access matrix (built from the side's objects) and checks the
+  ones it may see, following their links too;
+- on each page with a form that posts (the form-render net's ``FORM_PAGES``, less those where
+  sending nothing would do something, ``NOT_SUBMITTED``), clears what can be typed and sends the
+  form once, and checks the page that shows the errors.
+
+Pages are told apart by (role, path with numbers replaced by N): ``/contracts/12/`` and
+``/contracts/13/`` are one page per role, but the same page is checked again for each role,
+because what a role is shown differs. On each page: the page itself must not scroll sideways
+(``document.documentElement.scrollWidth <= 320``; wide tables scroll inside their own focusable
+region instead), and axe, with the WCAG 2.2 target-size rule switched on (24 by 24 px targets,
+such as the links in tables), must find nothing serious or critical. Every problem of every role
+is collected and reported together as (role, URL, problem). Django's admin is not ours to
 restyle and is left out.
 """
 
 from __future__ import annotations
 
 import re
+import time
+from dataclasses import dataclass, field
 from io import StringIO
+from types import SimpleNamespace
 from urllib.parse import urldefrag, urljoin, urlparse
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.core.management import call_command
-from playwright.sync_api import Browser, Page
+from django.urls import Resolver404, resolve
+from playwright.sync_api import Browser, Error, Page
 
 from commissioning.demo import DEMO_PASSWORD
-from commissioning.models import User
+from commissioning.models import Organisation, Partnership, User
 from commissioning.tests.browser import give_authenticator, sign_in_verified
+from commissioning.tests.test_access_matrix import ACCESS, _cases, build_side
+from commissioning.tests.test_form_render_net import DOWNLOAD, FORM_PAGES, WITHOUT_FORM
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WIDTH = 320
-# One demo person per role (the commissioner is also a partnership administrator).
+# Every role the demo has a person for (commissioning/demo.py), commissioners of both kinds of
+# commissioning organisation among them.
 DEMO_ROLES = {
-    "commissioner and partnership admin": "josepha.reynolds@bromley.example.org",
+    "platform administrator": "admin@example.org",
+    "commissioner and partnership administrator (council)":
+        "josepha.reynolds@bromley.example.org",
+    "commissioner (council)": "richard.ellis@merton.example.org",
+    "commissioner (ICB)": "paul.feven@selondon-icb.example.org",
     "contract manager": "alicia.munday@bromley.example.org",
     "finance officer": "finance.officer@bromley.example.org",
     "report officer": "report.officer@bromley.example.org",
     "read only": "viewer@bromley.example.org",
     "provider submitter": "submitter@bromleywell.example.org",
     "provider approver": "approver@bromleywell.example.org",
-    "staff administrator": "admin@example.org",
 }
 SKIPPED_PREFIXES = ("/admin/", "/static/", "/media/", "/sign-out", "/__")
 FILE_SUFFIX = re.compile(r"\.(pdf|csv|xlsx|docx|json|ics|zip|txt|xml)$", re.I)
-AXE_OPTIONS = {"resultTypes": ["violations"], "rules": {"target-size": {"enabled": True}}}
-SERIOUS = {"serious", "critical"}
+HTML = "text/html"
+# Form pages where sending the form with nothing typed would act rather than complain: its
+# choices come pre-selected (closing a year, importing the previewed rows, asking for a report),
+# or it is the register's filter form (GET).
+NOT_SUBMITTED = {
+    "contracts:list": "a filter form (GET)",
+    "contracts:import_detail": "imports the rows previewed",
+    "contracts:import_map": "maps the columns as shown",
+    "funding:year_end": "closes the financial year",
+    "funding:import_preview": "imports the ledger previewed",
+    "monitoring:report_list": "asks for a monthly report (a PDF is generated)",
+    "login": "signed in already", "sso_sign_in": "signed in already",
+    "password_reset": "signed in already", "password_reset_confirm": "signed in already",
+    "invitation_accept": "signed in already", "two_factor_verify": "verified already",
+    # Nothing on these must be filled in: sent as shown, they save.
+    "contracts:cover": "every field optional", "organisation_details": "every field optional",
+    "monitoring:assessment": "saves the draft",
+}
+SUBMITTED = set(FORM_PAGES) - set(NOT_SUBMITTED)
+# axe's own run, with the WCAG 2.2 target-size rule on, answering only what is serious or
+# critical.
+AXE_RUN = """async () => {
+  const results = await axe.run(document, {
+    resultTypes: ["violations"], rules: {"target-size": {enabled: true}}});
+  return results.violations
+    .filter(v => ["serious", "critical"].includes(v.impact))
+    .map(v => `${v.id} (${v.impact}): ${v.help} at ` +
+              v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", "));
+}"""
+TEXT_BOXES = ("main form[method=post] input:not([type]), main form[method=post] "
+              "input:is([type=text],[type=email],[type=tel],[type=url],[type=number],"
+              "[type=password],[type=search],[type=date]), main form[method=post] textarea")
 
 
 def page_shape(path: str) -> str:
     return re.sub(r"\d+", "N", path)
 
 
-def links_on(page: Page) -> list[str]:
-    return page.eval_on_selector_all(
-        "a[href]:not([download])", "links => links.map(a => a.href)"
-    )
+def url_name(path: str) -> str:
+    try:
+        return resolve(path).view_name
+    except Resolver404:
+        return ""
 
 
-def check_page(page: Page, axe: Axe, role: str) -> list[str]:
-    problems = []
-    scroll_width, inner_width = page.evaluate(
-        "[document.documentElement.scrollWidth, window.innerWidth]"
-    )
-    if scroll_width > inner_width:
-        problems.append(f"{role}: {page.url} scrolls sideways "
-                        f"({scroll_width} px wide in a {inner_width} px window)")
-    results = axe.run(page, options=AXE_OPTIONS)
-    for violation in results.response["violations"]:
-        if violation["impact"] in SERIOUS:
-            targets = ", ".join(str(n["target"]) for n in violation["nodes"][:3])
-            problems.append(f"{role}: {page.url}: {violation['id']} ({violation['impact']}): "
-                            f"{violation['help']} at {targets}")
-    return problems
+@dataclass
+class Visit:
+    """One role's walk: what it has checked and what it found."""
 
+    role: str
+    base: str
+    seen: set[str] = field(default_factory=set)
+    problems: list[tuple[str, str, str]] = field(default_factory=list)
+    checked: int = 0
+    error_pages: int = 0
+    not_refused: list[str] = field(default_factory=list)
+    axe_seconds: float = 0.0
 
-def crawl(page: Page, base: str, role: str, axe: Axe,
-          seen_shapes: set[str]) -> tuple[int, list[str]]:
-    """Visit every page shape this person can reach by following links (less those already
-    checked); return how many pages were checked and what was wrong."""
-    origin = urlparse(base).netloc
-    queue = [base + "/"]
-    seen_shapes.discard("/")  # each role's own dashboard
-    problems: list[str] = []
-    visited = 0
-    while queue:
-        url = queue.pop(0)
-        parsed = urlparse(url)
-        shape = page_shape(parsed.path)
-        if shape in seen_shapes:
-            continue
-        seen_shapes.add(shape)
+    def problem(self, url: str, what: str) -> None:
+        self.problems.append((self.role, url.removeprefix(self.base), what))
+
+    def check(self, page: Page) -> None:
+        """No sideways scroll at 320 px, and nothing serious for axe (which the context put in
+        every page it loads)."""
+        self.checked += 1
+        started = time.monotonic()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > WIDTH:
+            self.problem(page.url, f"scrolls sideways: {width} px wide at {WIDTH} px")
+        for violation in page.evaluate(AXE_RUN):
+            self.problem(page.url, violation)
+        self.axe_seconds += time.monotonic() - started
+
+    def open(self, page: Page, url: str) -> bool:
+        """Open ``url`` if its page has not been checked for this role; True when a page this
+        role may see is now shown (checked by the caller)."""
+        shape = page_shape(urlparse(url).path)
+        if shape in self.seen:
+            return False
+        self.seen.add(shape)
         try:
             response = page.goto(url)
-        except Exception as error:  # a file download starts instead of a page
+        except Error as error:  # a file download starts instead of a page
             if "Download is starting" in str(error):
-                continue
+                return False
             raise
-        if response is None or "text/html" not in response.headers.get("content-type", ""):
-            continue
+        if response is None:
+            return False
         if response.status >= 500:
-            problems.append(f"{role}: {url} answered {response.status}")
-            continue
-        if urlparse(page.url).netloc != origin:
-            continue
-        visited += 1
-        problems += check_page(page, axe, role)
-        for href in links_on(page):
+            self.problem(url, f"answered {response.status}")
+            return False
+        if response.status == 404 or HTML not in response.headers.get("content-type", ""):
+            return False  # not for this role; or a download (CSV, PDF, JSON...)
+        landed = urlparse(page.url)
+        if landed.netloc != urlparse(self.base).netloc:
+            return False
+        # A redirect (the journey's first step, say): the page landed on, once.
+        landed_shape = page_shape(landed.path)
+        if landed_shape != shape:
+            if landed_shape in self.seen:
+                return False
+            self.seen.add(landed_shape)
+        return True
+
+    def submit_empty(self, page: Page) -> None:
+        """On a form page: clear every text box of the page's posting form, send it once, and
+        check the page with the errors."""
+        if url_name(urlparse(page.url).path) not in SUBMITTED:
+            return
+        boxes = page.locator(TEXT_BOXES)
+        if not boxes.count():
+            return
+        form_url = page.url
+        form = boxes.first.locator("xpath=ancestor::form[1]")
+        for index in range(boxes.count()):
+            box = boxes.nth(index)
+            if box.is_visible() and box.is_editable():
+                box.fill("")
+        button = form.locator("button:not([type=button]), input[type=submit]").first
+        with page.expect_navigation():
+            button.click()
+        if not page.locator(".govuk-error-summary").count():
+            self.not_refused.append(form_url.removeprefix(self.base))
+            return
+        self.error_pages += 1
+        self.check(page)
+
+    def links(self, page: Page) -> list[str]:
+        origin = urlparse(self.base).netloc
+        found = []
+        for href in page.eval_on_selector_all("a[href]:not([download])",
+                                              "links => links.map(a => a.href)"):
             link, _fragment = urldefrag(urljoin(page.url, href))
             target = urlparse(link)
             if (target.netloc != origin or target.scheme not in ("http", "https")
                     or target.path.startswith(SKIPPED_PREFIXES)
-                    or FILE_SUFFIX.search(target.path)):
+                    or FILE_SUFFIX.search(target.path)
+                    or page_shape(target.path) in self.seen):
                 continue
-            if page_shape(target.path) not in seen_shapes:
-                queue.append(f"{target.scheme}://{target.netloc}{target.path}")
-    return visited, problems
+            found.append(f"{target.scheme}://{target.netloc}{target.path}")
+        return found
+
+    def walk(self, page: Page, start: list[str]) -> None:
+        """Check every page reachable from ``start`` by following links."""
+        queue = list(start)
+        while queue:
+            url = queue.pop(0)
+            if not self.open(page, url):
+                continue
+            self.check(page)
+            queue += self.links(page)
+            self.submit_empty(page)
+
+
+def matrix_side() -> SimpleNamespace:
+    """The access matrix's objects of one side, in the demo's Bromley partnership: Bromley
+    Council holds, leads and shares with the ICB; Bromley Well provides."""
+    def organisation(short_name: str) -> Organisation:
+        return Organisation.objects.get(short_name=short_name)
+
+    council, icb = organisation("Bromley Council"), organisation("NHS South East London ICB")
+    provider = organisation("Bromley Well")
+    commissioner = User.objects.get(email=DEMO_ROLES[
+        "commissioner and partnership administrator (council)"])
+    partnership = Partnership.objects.get(short_name="Bromley Joint Commissioning")
+    # As conftest's ``world`` names partnership A's parties (the factories' defaults).
+    world = SimpleNamespace(partnership_a=partnership, council_a=council, icb_a=icb,
+                            provider_x=provider)
+    return build_side(
+        world, name="MATRIX", partnership=partnership, council=council, icb=icb,
+        provider=provider, commissioner=commissioner,
+        provider_user=User.objects.get(email=DEMO_ROLES["provider submitter"]),
+        inviter=commissioner)
+
+
+def matrix_urls(side: SimpleNamespace, base: str) -> list[str]:
+    """Every GET URL of the access matrix, from the side's objects, less the views the
+    form-render net knows to be downloads (the API's JSON, exports)."""
+    return [base + case.url(side) for name, entry in ACCESS.items() for case in _cases(entry)
+            if case.method == "GET" and WITHOUT_FORM.get(name) != DOWNLOAD]
 
 
 @pytest.fixture(autouse=True)
@@ -127,20 +259,32 @@ def test_it_reflows_every_page_of_every_demo_role_at_320_px_with_no_serious_axe_
     browser: Browser, live_server
 ):
     call_command("load_demo", stdout=StringIO())
-    axe = Axe()
+    side = matrix_side()
     base = live_server.url
-    problems: list[str] = []
-    counts = {}
-    seen_shapes: set[str] = set()
+    axe_script = Axe().axe_script
+    problems: list[tuple[str, str, str]] = []
+    print(f"\nPages checked at {WIDTH} px:")
     for role, email in DEMO_ROLES.items():
+        started = time.monotonic()
         user = User.objects.get(email=email)
         give_authenticator(user)
         context = browser.new_context(viewport={"width": WIDTH, "height": 900})
+        # axe is put in every page as it loads: sending its 570 kB through the driver for
+        # each page checked costs more than the check.
+        context.add_init_script(axe_script)
         page = context.new_page()
         sign_in_verified(page, base, user, password=DEMO_PASSWORD)
-        counts[role], found = crawl(page, base, role, axe, seen_shapes)
+        visit = Visit(role, base)
+        visit.walk(page, [base + "/"])
+        crawled = visit.checked
+        visit.walk(page, matrix_urls(side, base))
         context.close()
-        problems += found
-    print("\nPages checked at 320 px: " + ", ".join(f"{r} {n}" for r, n in counts.items()))
-    assert all(counts.values()), counts
-    assert not problems, f"{len(problems)} problem(s):\n" + "\n".join(problems)
+        problems += visit.problems
+        print(f"  {role}: {visit.checked} pages ({crawled} by following links, "
+              f"{visit.error_pages} with form errors) in {time.monotonic() - started:.0f} s "
+              f"({visit.axe_seconds:.0f} s checking)"
+              + (f"; sent without errors: {', '.join(visit.not_refused)}"
+                 if visit.not_refused else ""), flush=True)
+        assert crawled > 1, f"{role} reached no page from the dashboard"
+    assert not problems, f"{len(problems)} problem(s):\n" + "\n".join(
+        f"{role} | {url} | {what}" for role, url, what in problems)
