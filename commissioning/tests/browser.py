@@ -43,6 +43,26 @@ def type_into(page: Page, label: str, text: str) -> None:
     page.keyboard.type(text)
 
 
+def pick(page: Page, label: str, option: str) -> None:
+    """Choose ``option`` in a picker as a person would. With JavaScript the select is an
+    accessible autocomplete (commissioning/widgets.py): type the option's name and choose the
+    suggestion. Without it (``java_script_enabled=False``), the plain select."""
+    field = page.get_by_label(label, exact=True)
+    enhanced = page.evaluate("document.body.classList.contains('js-enabled')") and \
+        field.evaluate("e => e.tagName === 'INPUT' || e.hasAttribute('data-app-autocomplete')")
+    if not enhanced:
+        field.select_option(label=option)
+        return
+    field_id = field.get_attribute("id")
+    combobox = page.locator(f"input[id='{field_id}']")
+    expect(combobox).to_be_visible(timeout=20_000)  # the script may still be loading
+    combobox.fill("")
+    combobox.press_sequentially(option, delay=10)
+    page.locator(f"[id='{field_id}__listbox']").get_by_role(
+        "option", name=option, exact=True).click()
+    expect(combobox).to_have_value(option)
+
+
 def sign_in(page: Page, base_url: str, email: str, password: str = PASSWORD) -> None:
     """The password step only: where it lands depends on the person's two-factor set-up."""
     page.goto(f"{base_url}/sign-in/")

@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import Page, expect
 
-from commissioning.tests.browser import Scanner, expect_heading, sign_in_verified, type_into
+from commissioning.tests.browser import Scanner, expect_heading, pick, sign_in_verified, type_into
 from contracts.models import Contract, ContractStatus
 from contracts.tests.factories import contract_for, full_contract
 
@@ -97,9 +97,9 @@ def test_commissioner_records_a_contract_and_works_on_it(page: Page, live_server
     # 2. Who is involved
     expect_heading(page, "Who is involved")
     page.get_by_label("Partnership", exact=True).select_option(label=world.partnership_a.name)
-    page.get_by_label("Contract holder", exact=True).select_option(label=world.council_a.name)
-    page.get_by_label("Lead commissioner", exact=True).select_option(label=world.icb_a.name)
-    page.get_by_label("Provider", exact=True).select_option(label=world.provider_y.name)
+    pick(page, "Contract holder", world.council_a.name)
+    pick(page, "Lead commissioner", world.icb_a.name)
+    pick(page, "Provider", world.provider_y.name)
     page.get_by_label("Contract manager (optional)", exact=True).select_option(
         label=world.contract_manager_a.full_name
     )
@@ -338,9 +338,9 @@ def test_every_contract_page_passes_axe_with_one_h1_and_a_unique_title(
     expect(page.locator(".govuk-error-summary")).to_be_visible()
     scanner.scan("create: who is involved with errors")
     page.get_by_label("Partnership", exact=True).select_option(label=world.partnership_a.name)
-    page.get_by_label("Contract holder", exact=True).select_option(label=world.council_a.name)
-    page.get_by_label("Lead commissioner", exact=True).select_option(label=world.council_a.name)
-    page.get_by_label("Provider", exact=True).select_option(label=world.provider_x.name)
+    pick(page, "Contract holder", world.council_a.name)
+    pick(page, "Lead commissioner", world.council_a.name)
+    pick(page, "Provider", world.provider_x.name)
     press_button(page, "Continue")
 
     expect_heading(page, "Procurement")

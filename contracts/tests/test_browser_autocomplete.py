@@ -203,3 +203,31 @@ def test_it_reads_cpv_words_on_the_server_with_javascript_turned_off(
         assert Contract.objects.get(pk=contract.pk).cpv_code == "85323000"
     finally:
         context.close()
+
+
+def test_it_suggests_provider_names_in_the_register_filter(
+        page: Page, live_server, world, known_provider):
+    base = live_server.url
+    contract_for(world, reference="AC-5", title="Befriending")
+    contract_for(world, reference="AC-6", title="Home visiting", provider=known_provider)
+    sign_in_verified(page, base, world.commissioner_a)
+    page.goto(base + "/contracts/")
+    expect_heading(page, "Contract register")
+    picker = _picker(page, "Provider", "provider")
+    picker.press_sequentially("zeph", delay=30)
+    _choose_with_arrows(page, "id_provider__listbox", "Zephyr Community Care")
+    expect(picker).to_have_value("Zephyr Community Care")
+    scanner = Scanner(page)
+    scanner.scan("register with provider suggestions")
+    press(page, "Apply filters")
+    table = page.locator("main table")
+    expect(table).to_contain_text("Home visiting")
+    expect(table).not_to_contain_text("Befriending")
+    # Part of a name typed and applied still filters, as without JavaScript.
+    picker = _picker(page, "Provider", "provider")
+    picker.fill("")
+    picker.press_sequentially("bromley third", delay=30)
+    press(page, "Apply filters")
+    expect(page.locator("main table")).to_contain_text("Befriending")
+    expect(page.locator("main table")).not_to_contain_text("Home visiting")
+    scanner.check()

@@ -14,7 +14,14 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import Page, expect
 
-from commissioning.tests.browser import Scanner, expect_heading, press, sign_in_verified, type_into
+from commissioning.tests.browser import (
+    Scanner,
+    expect_heading,
+    pick,
+    press,
+    sign_in_verified,
+    type_into,
+)
 from funding.models import AgreementPartner, Scheme, Section75Agreement
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -36,7 +43,7 @@ def add_scheme(page: Page, *, code: str, name: str, lead: str, commissioner: str
     expect_heading(page, "Add a scheme")
     type_into(page, "Scheme ID", code)
     type_into(page, "Name", name)
-    page.get_by_label("Nominated lead", exact=True).select_option(label=lead)
+    pick(page, "Nominated lead", lead)
     page.get_by_label("Scheme type", exact=True).select_option(label="Carers services")
     choose(page, "Pooled or aligned budget", "Pooled")
     choose(page, "Is it funded through the Better Care Fund?", bcf)
@@ -88,9 +95,8 @@ def test_it_lets_a_commissioner_record_an_agreement_its_schemes_and_change_it(
     partners.get_by_label(icb.name, exact=True).check()
     type_into(page, council_share, "60")
     type_into(page, icb_share, "30")  # adds up to 90: refused
-    page.get_by_label("Host partner", exact=True).select_option(label=str(council))
-    page.get_by_label("Pooled fund manager", exact=True).select_option(
-        label=str(world.finance_officer_a))
+    pick(page, "Host partner", str(council))
+    pick(page, "Pooled fund manager", str(world.finance_officer_a))
     type_into(page, "Start date", "01/04/2026")
     type_into(page, "End date", "31/03/2029")
     choose(page, "How are overspends and underspends shared?",
@@ -143,7 +149,7 @@ def test_it_lets_a_commissioner_record_an_agreement_its_schemes_and_change_it(
     scanner.scan("change the agreement")
     retype(page, council_share, "55")
     retype(page, icb_share, "45")
-    page.get_by_label("Host partner", exact=True).select_option(label=str(icb))
+    pick(page, "Host partner", str(icb))
     press(page, "Save changes")
     expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
         "Agreement updated")

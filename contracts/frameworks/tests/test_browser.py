@@ -16,7 +16,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from commissioning.tests.browser import Scanner, press, sign_in_verified, sign_out, type_into
+from commissioning.tests.browser import Scanner, pick, press, sign_in_verified, sign_out, type_into
 from contracts.frameworks.models import ApplicationDecision, CallOff, ProviderApplication
 from contracts.frameworks.tests.factories import WindowFactory, admit, framework_for
 
@@ -173,13 +173,12 @@ def test_framework_journeys_and_every_framework_page_passes_axe(page: Page, live
     type_into(page, "Service title", "Home from hospital support")
     page.get_by_label("Direct award", exact=True).check()
     type_into(page, "Direct award: justification", "The incumbent, admitted to the lot")
-    page.get_by_label("Provider awarded the call-off").select_option(
-        label=world.provider_x.name)
+    pick(page, "Provider awarded the call-off", world.provider_x.name)
     type_into(page, "Date of the call-off decision", today.strftime("%d/%m/%Y"))
     type_into(page, "Start date", today.strftime("%d/%m/%Y"))
     type_into(page, "End date", (today + timedelta(days=700)).strftime("%d/%m/%Y"))
     type_into(page, "Annual value", "98,500")
-    page.get_by_label("Lead commissioner").select_option(label=world.council_a.name)
+    pick(page, "Lead commissioner", world.council_a.name)
     type_into(page, f"{world.council_a.name}: share of the cost (%)", "50")
     type_into(page, f"{world.icb_a.name}: share of the cost (%)", "40")
     page.get_by_label("Section 75 agreement", exact=True).check()
