@@ -9,7 +9,7 @@ from django.utils import timezone
 from commissioning import access
 from commissioning.models import Invitation, User
 from contracts.models import Contract
-from contracts.notices import DueNotice, outstanding
+from contracts.notices import DueNotice, outstanding_page
 from contracts.permissions import can_create_contract
 from contracts.selectors import DueAlert, key_date_alerts_for_user
 from monitoring.selectors import inbox_for_user, provider_task_list
@@ -28,10 +28,18 @@ class Dashboard:
     my_contract_alerts: int = 0
     returns_to_review: int = 0
     provider_returns: list = field(default_factory=list)
-    notices_due: list[DueNotice] = field(default_factory=list)
+    notices_due: list[DueNotice] = field(default_factory=list)  # the soonest, up to 20
+    notices_due_count: int = 0  # all of them (the notices list shows every one)
 
 
 DASHBOARD_ALERTS_SHOWN = 20
+DASHBOARD_NOTICES_SHOWN = 20
+
+
+def shows_contracts(user: User) -> bool:
+    """Whether the user's dashboard has the contract sections (key dates, notices due), and
+    so may open the lists behind them."""
+    return access.is_platform_admin(user) or access.is_commissioner_side(user)
 
 
 def dashboard_for_user(*, user: User) -> Dashboard:
@@ -39,7 +47,7 @@ def dashboard_for_user(*, user: User) -> Dashboard:
     dashboard.partnerships = list(
         access.partnerships_for_user(user).prefetch_related("members__organisation")
     )
-    if access.is_platform_admin(user) or access.is_commissioner_side(user):
+    if shows_contracts(user):
         # Contracts ending (18/12/6/3 months), standstill ends, reviews, extension decisions.
         dashboard.show_contracts = True
         dashboard.can_add_contracts = can_create_contract(user)
@@ -49,8 +57,10 @@ def dashboard_for_user(*, user: User) -> Dashboard:
         dashboard.my_contract_alerts = sum(
             1 for a in dashboard.contract_alerts if a.manager_id == user.pk
         )
-        # Procurement Act and PSR notices not yet recorded as published (contracts.notices).
-        dashboard.notices_due = outstanding(Contract.objects.for_user(user).with_term())
+        # Procurement Act and PSR notices not yet recorded as published (contracts.notices):
+        # the soonest and how many, worked out in the database, not contract by contract.
+        dashboard.notices_due, dashboard.notices_due_count = outstanding_page(
+            Contract.objects.for_user(user), limit=DASHBOARD_NOTICES_SHOWN)
     if access.is_commissioner_side(user):
         dashboard.returns_to_review = inbox_for_user(user=user).count()
     if access.is_provider_user(user):

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from monitoring import views
+from monitoring import dashboard_views, views
 
 app_name = "monitoring"
 
@@ -33,6 +33,7 @@ urlpatterns = [
     # Commissioners
     path("monitoring/", views.overview, name="overview"),
     path("monitoring/inbox/", views.inbox, name="inbox"),
+    path("monitoring/notices/", dashboard_views.notices_due, name="notices_due"),
     path("monitoring/returns/<int:pk>/", views.return_review, name="return_review"),
     path("returns/<int:pk>/versions/<int:number>/", views.return_version,
          name="return_version"),

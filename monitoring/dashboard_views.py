@@ -1,0 +1,27 @@
+"""The lists behind the dashboard's bounded sections ("Showing the 20 soonest of 3,287"):
+every item, a page at a time."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from contracts.models import Contract
+from contracts.notices import notices_for_rows, unpublished_notice_rows
+from monitoring.dashboard import shows_contracts
+
+NOTICES_PAGE_SIZE = 50
+
+
+def notices_due(request: HttpRequest) -> HttpResponse:
+    """Every transparency notice the user's contracts owe and that is not yet recorded as
+    published, soonest first (the dashboard shows the first 20)."""
+    if not shows_contracts(request.user):
+        raise Http404
+    rows = unpublished_notice_rows(Contract.objects.for_user(request.user))
+    page = Paginator(rows, NOTICES_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "monitoring/notices_due.html", {
+        "notices": notices_for_rows(page.object_list), "page_obj": page,
+        "count": page.paginator.count,
+    })
