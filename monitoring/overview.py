@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.models import F, Max, QuerySet
 from django.utils import timezone
 
-from commissioning.models import Organisation
+from commissioning.models import Organisation, Partnership
 from contracts.models import Contract, ExtensionOption, whole_life_value
 from monitoring.models import (
     KPI,
@@ -26,10 +26,7 @@ from monitoring.models import (
     ReturnValue,
 )
 from monitoring.rag import RAG_LABELS, RAG_ORDER
-from monitoring.s52 import (
-    assessment_due_date,
-    over_s52_threshold,
-)
+from monitoring.s52 import assessment_due_date, over_s52_threshold
 
 
 @dataclass
@@ -47,6 +44,12 @@ class ContractRAG:
     no_target: int = 0
     kpi_count: int = 0
     provider_name: str = ""
+    # As the overview shows them (short name, else name), read with the counts: the page
+    # draws its rows from these, not from loaded contracts.
+    title: str = ""
+    provider_shown: str = ""
+    partnership_shown: str = ""
+    start_date: date | None = None
     contract: Contract | None = None
 
     @property
@@ -145,11 +148,11 @@ GROUP BY lp.return_id, lp.epoch
 """
 
 # Each visible contract with its latest shown return, that return's stored counts, the
-# number of active KPIs (for contracts with no return yet) and its provider's name (the
-# overview sorts every row by it, and draws only a page).
+# number of active KPIs (for contracts with no return yet), and what the page shows of it
+# (sorted by the provider's name; only a page of rows is drawn, from these columns).
 LATEST_SQL = """
 WITH latest AS MATERIALIZED (
-  SELECT c.id AS contract_id, c.reference, c.annual_value, c.start_date, c.initial_end_date,
+  SELECT c.id AS contract_id, c.reference, c.start_date, c.initial_end_date, c.annual_value,
          (SELECT r.id FROM {returns} r JOIN {periods} p ON p.id = r.period_id
           WHERE r.contract_id = c.id AND r.status IN (%s, %s)
           ORDER BY p.start_date DESC, r.id DESC LIMIT 1) AS return_id,
@@ -157,11 +160,12 @@ WITH latest AS MATERIALIZED (
            AS kpi_count
   FROM {contracts} c WHERE c.id IN ({visible})
 )
-SELECT l.contract_id, l.reference, l.annual_value, l.start_date, l.initial_end_date,
+SELECT l.contract_id, l.reference, l.start_date, l.initial_end_date, l.annual_value,
        l.kpi_count, l.return_id, r.period_id, r.rag_red, r.rag_amber, r.rag_green, r.rag_kpis,
-       o.name
+       c.title, o.name, o.short_name, p.name, p.short_name
 FROM latest l LEFT JOIN {returns} r ON r.id = l.return_id
 JOIN {contracts} c ON c.id = l.contract_id JOIN {organisations} o ON o.id = c.provider_id
+JOIN {partnerships} p ON p.id = c.partnership_id
 """
 
 
@@ -171,6 +175,7 @@ def _overview_sql(template: str, ids: list[int]) -> tuple[str, list]:
         kpis=KPI._meta.db_table, returns=PerformanceReturn._meta.db_table,
         periods=ReportingPeriod._meta.db_table, targets=KPITarget._meta.db_table,
         values=ReturnValue._meta.db_table, organisations=Organisation._meta.db_table,
+        partnerships=Partnership._meta.db_table,
     )
     return sql, [ReturnStatus.SUBMITTED, ReturnStatus.ACCEPTED, *ids]
 
@@ -225,8 +230,8 @@ def performance_overview(*, contracts: QuerySet[Contract], attach: bool = True,
     Each return's counts are worked out in the database (``OVERVIEW_SQL``) and kept on the
     return by the services that change what they depend on (``rag_counts_refresh``): rating
     a thousand contracts' six KPIs on every request was most of this page's time. With
-    ``attach=False`` the rows carry no ``contract`` (the page attaches only the 50 it
-    draws)."""
+    ``attach=False`` the rows carry no ``contract``: the overview page draws its rows from
+    their own columns (title, provider and partnership as shown), the downloads attach them."""
     # The ids first, then a literal list: the planner then knows it is reading a thousand
     # contracts, not guessing ten thousand (which made it hash whole tables).
     visible = contracts.order_by().values("pk")
@@ -246,20 +251,25 @@ def performance_overview(*, contracts: QuerySet[Contract], attach: bool = True,
             contract__in=visible).order_by().values_list("contract_id", "length_months"):
         option_months[contract_id].append(months)
     rows = []
-    for pk, reference, annual_value, start, initial_end, kpi_count, return_id, period_id, \
-            *stored, provider_name in latest:
+    for pk, reference, start, initial_end, annual_value, kpi_count, return_id, period_id, \
+            *stored, title, provider, provider_short, partnership, partnership_short in latest:
         red, amber, green = 0, 0, 0
         if return_id is not None:
             red, amber, green, _kpis = fresh.get(return_id) or stored
         annual_value = Decimal(annual_value)
+        start = _as_date(start)
+        # In Python: the same rule in SQL (whole_life_value_sql) costs more to build than
+        # this loop over a thousand contracts.
         big = over_s52_threshold(annual_value=annual_value, whole_life_value=whole_life_value(
-            start=_as_date(start), initial_end=_as_date(initial_end),
-            annual_value=annual_value, option_months=option_months.get(pk, [])))
+            start=start, initial_end=_as_date(initial_end), annual_value=annual_value,
+            option_months=option_months.get(pk, [])))
         rows.append(ContractRAG(
             pk, reference, periods.get(period_id), over_s52_threshold=big,
             red=int(red), amber=int(amber), green=int(green),
             no_target=int(kpi_count) - int(red) - int(amber) - int(green),
-            kpi_count=int(kpi_count), provider_name=provider_name))
+            kpi_count=int(kpi_count), provider_name=provider, title=title,
+            provider_shown=provider_short or provider,
+            partnership_shown=partnership_short or partnership, start_date=start))
     rows = sort_overview(rows, sort)
     return attach_contracts(rows) if attach else rows
 
@@ -311,10 +321,13 @@ def overview_assessments_due(rows: list[ContractRAG], *, today: date | None = No
         contract_id__in=big, status=AssessmentStatus.FINAL).values("contract_id")
         .annotate(last=Max("finalised_at")).values_list("contract_id", "last"))
     due = []
-    for pk, reference, title, start in Contract.objects.filter(pk__in=big).values_list(
-            "pk", "reference", "title", "start_date"):
-        stub = SimpleNamespace(pk=pk, reference=reference, title=title, start_date=start)
-        when = assessment_due_date(start_date=start, last_final=last.get(pk))
+    for row in rows:
+        if not row.over_s52_threshold:
+            continue
+        stub = SimpleNamespace(pk=row.contract_id, reference=row.reference, title=row.title,
+                               start_date=row.start_date)
+        when = assessment_due_date(start_date=row.start_date,
+                                   last_final=last.get(row.contract_id))
         if when <= today + timedelta(days=within_days):
             due.append((stub, when))
     return sorted(due, key=lambda item: (item[1], item[0].reference))

@@ -526,10 +526,11 @@ def overview(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("format", None)
     query.pop("page", None)
-    # Every row is rated (worst first, totals) but only a page of them is drawn.
+    # Every row is rated (order, totals) but only a page of them is drawn, from the rows'
+    # own columns (no contracts loaded).
     page = Paginator(rows, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "monitoring/overview.html", {
-        "rows": attach_contracts(list(page.object_list)), "page_obj": page,
+        "rows": page.object_list, "page_obj": page,
         "count": len(rows), "filter": filterset, "query": query.urlencode(),
         "filtered": _filtered(request),
         "assessments_due": overview_assessments_due(rows),
