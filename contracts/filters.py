@@ -6,15 +6,16 @@ from decimal import Decimal
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Case, Exists, OuterRef, Q, Value, When
 from django.urls import reverse_lazy
 from django.utils import timezone
 
 from commissioning import access
-from commissioning.models import Organisation, PartnershipMember
+from commissioning.models import COMMISSIONING_KINDS, Organisation, PartnershipMember
 from commissioning.periods import add_months
 from commissioning.widgets import autocomplete_input
 from contracts.models import (
+    ACTIVE_STATUSES,
     CommissioningShare,
     Contract,
     ContractStatus,
@@ -41,30 +42,70 @@ SORT_CHOICES = [
 ]
 
 
-def _visible_organisations(request, field: str) -> QuerySet[Organisation]:
-    user = request.user if request else None
-    if user is None:
-        return Organisation.objects.none()
-    visible = Contract.objects.for_user(user).values(field)
-    return Organisation.objects.filter(pk__in=visible).order_by("name")
+class _OrganisationChoices:
+    """The lead commissioner and partner organisation options, worked out once per request
+    (the filter panel, the selected-filter tags and validation all read them): the lead
+    commissioners of the contracts the user can see, and the members of those contracts'
+    partnerships (every commissioning organisation for a platform administrator). Two
+    queries, only when read: the API, which only validates, reads them only when one of the
+    two filters is given."""
+
+    def __init__(self, request) -> None:
+        self.user = getattr(request, "user", None)
+        self._loaded: tuple[list, list] | None = None
+
+    def _load(self) -> tuple[list, list]:
+        if self._loaded is not None:
+            return self._loaded
+        user = self.user
+        if user is None or not user.is_authenticated:
+            self._loaded = ([], [])
+            return self._loaded
+        pairs = set(Contract.objects.for_user(user).order_by()
+                    .values_list("lead_commissioner_id", "partnership_id").distinct())
+        lead_ids = {lead for lead, _partnership in pairs}
+        if access.is_platform_admin(user):
+            partners = Q(kind__in=COMMISSIONING_KINDS)
+        else:
+            partners = Q(pk__in=PartnershipMember.objects.filter(
+                partnership_id__in={partnership for _lead, partnership in pairs})
+                .values("organisation_id"))
+        rows = (Organisation.objects.filter(Q(pk__in=lead_ids) | partners)
+                .annotate(is_partner=Case(When(partners, then=Value(True)), default=Value(False),
+                                          output_field=BooleanField()))
+                .order_by("name", "pk").values_list("pk", "name", "is_partner"))
+        leads, partner_choices = [], []
+        for pk, name, is_partner in rows:
+            if pk in lead_ids:
+                leads.append((str(pk), name))
+            if is_partner:
+                partner_choices.append((str(pk), name))
+        self._loaded = (leads, partner_choices)
+        return self._loaded
+
+    def leads(self) -> list[tuple[str, str]]:
+        return self._load()[0]
+
+    def partners(self) -> list[tuple[str, str]]:
+        return self._load()[1]
 
 
-def _leads(request):
-    return _visible_organisations(request, "lead_commissioner")
+def shown_status_q(value: str, today) -> Q:
+    """Contracts (annotated ``with_term``) whose shown status on ``today`` is ``value``: the
+    same rows as ``status_now=value`` (``contracts.models.status_on``), written on the stored
+    status first, so that PostgreSQL narrows by it before working out ``current_end`` (two
+    subqueries a row) for what is left, instead of for every visible contract."""
+    if value in ACTIVE_STATUSES:
+        return Q(status=value, current_end__gte=today)
+    if value == ContractStatus.EXPIRED:
+        return Q(status=value) | Q(status__in=ACTIVE_STATUSES, current_end__lt=today)
+    return Q(status=value)
 
 
-def _partners(request):
-    user = request.user if request else None
-    if user is None:
-        return Organisation.objects.none()
-    if access.is_platform_admin(user):
-        return Organisation.objects.commissioners().order_by("name")
-    partnerships = Contract.objects.for_user(user).values("partnership")
-    return Organisation.objects.filter(
-        pk__in=PartnershipMember.objects.filter(partnership__in=partnerships).values(
-            "organisation"
-        )
-    ).order_by("name")
+def _no_choices() -> list:
+    """Replaced per request (``ContractFilter.__init__``); a callable, so the API schema does
+    not list organisations."""
+    return []
 
 
 def _select(**attrs):
@@ -98,7 +139,7 @@ class ContractFilter(django_filters.FilterSet):
     )
     # The status shown (contracts.models.status_on): a passed end date reads as expired.
     status = django_filters.ChoiceFilter(choices=ContractStatus.choices, empty_label="Any",
-                                         field_name="status_now", label="Status",
+                                         method="filter_status", label="Status",
                                          widget=_select())
     # A text filter, not a select: registers hold hundreds of providers, and a select of
     # them all was most of the page's rendering time (bench/RESULTS.md). A number still
@@ -107,11 +148,12 @@ class ContractFilter(django_filters.FilterSet):
         label="Provider", method="filter_provider", help_text="Part of the provider's name",
         widget=_provider_input(),
     )
-    lead_commissioner = django_filters.ModelChoiceFilter(
-        queryset=_leads, empty_label="Any", label="Lead commissioner", widget=_select()
+    # Organisations the user can already see (``_OrganisationChoices``), by id.
+    lead_commissioner = django_filters.ChoiceFilter(
+        choices=_no_choices, empty_label="Any", label="Lead commissioner", widget=_select(),
     )
-    partner = django_filters.ModelChoiceFilter(
-        queryset=_partners, empty_label="Any", label="Partner organisation",
+    partner = django_filters.ChoiceFilter(
+        choices=_no_choices, empty_label="Any", label="Partner organisation",
         method="filter_partner", widget=_select(),
     )
     service_area = django_filters.ChoiceFilter(choices=ServiceArea.choices, empty_label="Any",
@@ -136,6 +178,15 @@ class ContractFilter(django_filters.FilterSet):
     class Meta:
         model = Contract
         fields: list[str] = []
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        organisations = _OrganisationChoices(self.request)
+        self.filters["lead_commissioner"].extra["choices"] = organisations.leads
+        self.filters["partner"].extra["choices"] = organisations.partners
+
+    def filter_status(self, queryset, name, value):
+        return queryset.filter(shown_status_q(value, timezone.localdate()))
 
     def filter_search(self, queryset, name, value):
         return search_contracts(queryset, value)

@@ -81,6 +81,28 @@ def contract_register(*, user, sort: str = "reference") -> QuerySet[Contract]:
     )
 
 
+# What the register page shows of each row (templates/contracts/contract_list.html). The
+# exports and the API read whole rows from ``contract_register``.
+REGISTER_PAGE_COLUMNS = (
+    "reference", "title", "status", "annual_value", "provider__name", "provider__short_name",
+    "lead_commissioner__name", "lead_commissioner__short_name",
+)
+
+
+def register_page_rows(rows: QuerySet[Contract]) -> QuerySet[Contract]:
+    """The register's (filtered, sorted) rows with only the columns its page shows.
+
+    Of ``with_term``'s derived values only ``current_end`` is selected: each one repeats the
+    SQL of the ones it is built on (two subqueries apiece), and compiling them was the largest
+    single cost of the page (bench/RESULTS.md, issue 19). Filters and sorts on them still
+    work (they are written out where used); the shown status is worked out from
+    ``current_end`` by ``status_on``, the same rule as ``status_now``."""
+    rows = (rows.select_related(None).select_related("provider", "lead_commissioner")
+            .only(*REGISTER_PAGE_COLUMNS))
+    rows.query.set_annotation_mask({"current_end"})
+    return rows
+
+
 # --- Key-date alerts -------------------------------------------------------------------------
 
 EXPIRY_THRESHOLDS = (3, 6, 12, 18)  # months before the current end date

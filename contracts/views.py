@@ -112,7 +112,7 @@ def _filtered_register(request: HttpRequest):
 
 def contract_list(request: HttpRequest) -> HttpResponse:
     filterset, rows = _filtered_register(request)
-    paginator = Paginator(rows, PAGE_SIZE)
+    paginator = Paginator(selectors.register_page_rows(rows), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
