@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from commissioning import access
+from commissioning import access, identifiers
 from commissioning.downloads import as_download
 from commissioning.forms import GovUKForm
 from commissioning.inputs import UKDateField
@@ -31,6 +31,11 @@ class NoticePublicationForm(GovUKForm):
         help_text="As Find a Tender shows it, for example 2026/S 000-012345",
         error_messages={"required": "Enter the notice identifier"})
     published_on = UKDateField(label="Date published", noun="date published")
+
+    def clean_notice_identifier(self):
+        # The same format rule as the contract's Find a Tender notice (one rule, one place):
+        # '2026/S 000-012345' as the notice page shows it, or its address, is kept as 012345-2026.
+        return identifiers.check_find_a_tender_notice(self.cleaned_data["notice_identifier"])
 
     def clean_published_on(self):
         day = self.cleaned_data["published_on"]

@@ -55,7 +55,7 @@ def test_it_lets_a_commissioner_record_a_published_contract_details_notice(page:
     press(page, "Record publication")
     expect_heading(page, "Home care north")
     expect(page.get_by_role("table", name="Transparency notices for PA-2026-001")).to_contain_text(
-        "Published 2026/S 000-004321")
+        "Published 004321-2026")
     scanner.scan("contract page after recording")
     assert NoticePublication.objects.get().recorded_by == world.commissioner_a
     assert not scanner.problems, "\n".join(scanner.problems)

@@ -347,17 +347,22 @@ def test_recording_a_publication_clears_the_notice_and_keeps_the_record(world, c
     assert "Enter the date published as a real date" in bad.content.decode()
     assert not NoticePublication.objects.exists()
     today = timezone.localdate()
+    wrong = client.post(url, {"notice_identifier": "FTS 12345",
+                              "published_on": today.strftime("%d/%m/%Y")})
+    assert "Enter the Find a Tender notice identifier in the right format, like 012345-2025" \
+        in wrong.content.decode()
+    assert not NoticePublication.objects.exists()
     response = client.post(url, {"notice_identifier": "2026/S 000-012345",
                                  "published_on": today.strftime("%d/%m/%Y")})
     assert response.status_code == 302, response.content.decode()[:2000]
     record = NoticePublication.objects.get()
     assert (record.kind, record.event, record.notice_identifier, record.published_on,
-            record.recorded_by) == ("uk7", "award", "2026/S 000-012345", today,
+            record.recorded_by) == ("uk7", "award", "012345-2026", today,
                                     world.commissioner_a)
     assert record.history.count() == 1
     assert contract_notices() == []
     page = client.get(url).content.decode()
-    assert "Published" in page and "2026/S 000-012345" in page and "Record publication" \
+    assert "Published" in page and "012345-2026" in page and "Record publication" \
         not in page
 
 
