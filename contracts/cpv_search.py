@@ -42,10 +42,29 @@ def _label_words() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
                  for code, text in cpv.codes().items())
 
 
-def _matches(query_word: str, label_words: tuple[str, ...]) -> bool:
-    starts = (query_word, *SAME_AS.get(query_word, ()),
-              *SAME_AS.get(query_word.rstrip("s"), ()))
-    return any(word.startswith(start) for word in label_words for start in starts)
+@cache
+def _codes_by_word() -> dict[str, frozenset[str]]:
+    """Each word a code is found by -> the codes found by it (about 5,000 words for 9,454
+    codes, so a query word is compared with each word once, not with every label)."""
+    index: dict[str, set[str]] = {}
+    for code, _label, words in _label_words():
+        for word in words:
+            index.setdefault(word, set()).add(code)
+    return {word: frozenset(codes) for word, codes in index.items()}
+
+
+def _starts(query_word: str) -> tuple[str, ...]:
+    return (query_word, *SAME_AS.get(query_word, ()), *SAME_AS.get(query_word.rstrip("s"), ()))
+
+
+def _found_by(query_word: str) -> set[str]:
+    """The codes whose code or label has a word starting as ``query_word`` (or its SAME_AS)."""
+    starts = _starts(query_word)
+    found: set[str] = set()
+    for word, codes in _codes_by_word().items():
+        if word.startswith(starts):
+            found |= codes
+    return found
 
 
 def _kind(code: str) -> int:
@@ -57,8 +76,10 @@ def _kind(code: str) -> int:
 def full_matches(query: str) -> list[tuple[str, str]]:
     """The codes whose label has every word of ``query`` (as ``search`` matches words)."""
     words = _words(query)
-    return [(code, label) for code, label, label_words in _label_words()
-            if words and all(_matches(word, label_words) for word in words)]
+    if not words:
+        return []
+    codes = set.intersection(*(_found_by(word) for word in words))
+    return [(code, label) for code, label in cpv.codes().items() if code in codes]
 
 
 def _words(query: str) -> list[str]:
@@ -81,10 +102,10 @@ def search(query: str, *, limit: int = LIMIT) -> list[tuple[str, str]]:
     words = _words(text)
     if not words:
         return []
-    scored = []
-    for code, label, label_words in _label_words():
-        score = sum(1 for word in words if _matches(word, label_words))
-        if score:
-            scored.append((-score, _kind(code), code, label))
-    scored.sort()
+    scores: dict[str, int] = {}
+    for word in words:
+        for code in _found_by(word):
+            scores[code] = scores.get(code, 0) + 1
+    labels = cpv.codes()
+    scored = sorted((-score, _kind(code), code, labels[code]) for code, score in scores.items())
     return [(code, label) for _score, _kind_, code, label in scored[:limit]]
