@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from contracts.models import Contract
-from contracts.notices import notices_for_rows, unpublished_notice_rows
+from contracts.notices import OutstandingNotices
 from monitoring.dashboard import shows_contracts
 
 NOTICES_PAGE_SIZE = 50
@@ -19,9 +19,9 @@ def notices_due(request: HttpRequest) -> HttpResponse:
     published, soonest first (the dashboard shows the first 20)."""
     if not shows_contracts(request.user):
         raise Http404
-    rows = unpublished_notice_rows(Contract.objects.for_user(request.user))
-    page = Paginator(rows, NOTICES_PAGE_SIZE).get_page(request.GET.get("page"))
+    due = OutstandingNotices(Contract.objects.for_user(request.user))
+    page = Paginator(due, NOTICES_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "monitoring/notices_due.html", {
-        "notices": notices_for_rows(page.object_list), "page_obj": page,
+        "notices": page.object_list, "page_obj": page,
         "count": page.paginator.count,
     })
