@@ -8,23 +8,24 @@ of the access matrix has something to point at. Then each demo role signs in thr
 pages in Debian's Chromium at a 320 px wide viewport and:
 
 - crawls every page it can reach by following links from its dashboard and the navigation (same
-  site, GET, ``<a href>`` only, so nothing that changes state; query strings such as sorting,
-  filters and page numbers are not followed; downloads are recognised by their Content-Type or
-  because Chromium starts a download, and skipped);
+  site, GET, ``<a href>`` only, so nothing that changes state; downloads are recognised by their
+  Content-Type or because Chromium starts a download, and skipped);
 - then opens every GET URL of the access matrix (built from the side's objects) and checks the
   ones it may see, following their links too;
 - on each page with a form that posts (the form-render net's ``FORM_PAGES``, less those where
   sending nothing would do something, ``NOT_SUBMITTED``), clears what can be typed and sends the
   form once, and checks the page that shows the errors.
 
-Pages are told apart by (role, path with numbers replaced by N): ``/contracts/12/`` and
-``/contracts/13/`` are one page per role, but the same page is checked again for each role,
-because what a role is shown differs. On each page: the page itself must not scroll sideways
-(``document.documentElement.scrollWidth <= 320``; wide tables scroll inside their own focusable
-region instead), and axe, with the WCAG 2.2 target-size rule switched on (24 by 24 px targets,
-such as the links in tables), must find nothing serious or critical. Every problem of every role
-is collected and reported together as (role, URL, problem). Django's admin is not ours to
-restyle and is left out.
+Pages are told apart by (role, path with numbers replaced by N, names of the query's
+parameters): ``/contracts/12/`` and ``/contracts/13/`` are one page per role, so are the
+register sorted one way or another, but its second page, a statement for another year or a
+performance page showing one KPI's chart are pages of their own. The same page is checked again
+for each role, because what a role is shown differs. On each page: the page itself must not
+scroll sideways (``document.documentElement.scrollWidth <= 320``; wide tables scroll inside
+their own focusable region instead), and axe, with the WCAG 2.2 target-size rule switched on
+(24 by 24 px targets, such as the links in tables), must find nothing serious or critical.
+Every problem of every role is collected and reported together as (role, URL, problem).
+Django's admin is not ours to restyle and is left out.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import time
 from dataclasses import dataclass, field
 from io import StringIO
 from types import SimpleNamespace
-from urllib.parse import urldefrag, urljoin, urlparse
+from urllib.parse import parse_qsl, urldefrag, urljoin, urlparse
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -102,8 +103,13 @@ TEXT_BOXES = ("main form[method=post] input:not([type]), main form[method=post] 
               "[type=password],[type=search],[type=date]), main form[method=post] textarea")
 
 
-def page_shape(path: str) -> str:
-    return re.sub(r"\d+", "N", path)
+def page_key(url: str) -> str:
+    """What tells pages apart for one role: the path with numbers as N, and the names (not the
+    values) of the query's parameters: ``/contracts/12/`` and ``/contracts/13/`` are one page,
+    the register sorted by title or by value one page, its page 2 another."""
+    parsed = urlparse(url)
+    names = sorted({name for name, _value in parse_qsl(parsed.query, keep_blank_values=True)})
+    return re.sub(r"\d+", "N", parsed.path) + ("?" + "&".join(names) if names else "")
 
 
 def url_name(path: str) -> str:
@@ -144,10 +150,10 @@ class Visit:
     def open(self, page: Page, url: str) -> bool:
         """Open ``url`` if its page has not been checked for this role; True when a page this
         role may see is now shown (checked by the caller)."""
-        shape = page_shape(urlparse(url).path)
-        if shape in self.seen:
+        key = page_key(url)
+        if key in self.seen:
             return False
-        self.seen.add(shape)
+        self.seen.add(key)
         try:
             response = page.goto(url)
         except Error as error:  # a file download starts instead of a page
@@ -165,11 +171,11 @@ class Visit:
         if landed.netloc != urlparse(self.base).netloc:
             return False
         # A redirect (the journey's first step, say): the page landed on, once.
-        landed_shape = page_shape(landed.path)
-        if landed_shape != shape:
-            if landed_shape in self.seen:
+        landed_key = page_key(page.url)
+        if landed_key != key:
+            if landed_key in self.seen:
                 return False
-            self.seen.add(landed_shape)
+            self.seen.add(landed_key)
         return True
 
     def submit_empty(self, page: Page) -> None:
@@ -205,9 +211,9 @@ class Visit:
             if (target.netloc != origin or target.scheme not in ("http", "https")
                     or target.path.startswith(SKIPPED_PREFIXES)
                     or FILE_SUFFIX.search(target.path)
-                    or page_shape(target.path) in self.seen):
+                    or page_key(link) in self.seen):
                 continue
-            found.append(f"{target.scheme}://{target.netloc}{target.path}")
+            found.append(link)
         return found
 
     def walk(self, page: Page, start: list[str]) -> None:
