@@ -32,7 +32,8 @@ from monitoring.s52 import assessment_due_date, over_s52_threshold
 @dataclass
 class ContractRAG:
     """One contract's row on the performance overview. ``contract`` (with its provider and
-    partnership) is loaded only for the rows that are drawn: see ``attach_contracts``."""
+    partnership) is loaded only where a caller needs it (the downloads, the committee
+    report): see ``attach_contracts``; the page draws the row's own columns."""
 
     contract_id: int
     reference: str
