@@ -3,13 +3,13 @@
 Walks the URLconf through the access matrix's table (``test_access_matrix.ACCESS``) and its
 two-sided world, renders each page as a persona the table allows, and finds the forms the view
 put in its context (``Form`` and ``FormSet`` instances, a formset's forms and management form
-included). For each form, every field must be in the HTML as an input, select or textarea named
-by the field's ``html_name``, with a ``<label for=…>`` (or, for grouped inputs, a fieldset
-with a legend). Then the page's own ``<form>`` is submitted as a person who typed nothing would
-submit it (its rendered controls, parsed from the HTML: hidden ones kept, everything visible
-left empty), and again with nonsense typed in every text box; the forms of the answer page are
-checked the same way, and every link of the GOV.UK error summary must point at an element id
-that exists on that page.
+included, and a list's ``FilterSet``'s form). For each form, every field must be in the HTML as
+an input, select or textarea named by the field's ``html_name``, with a ``<label for=…>`` (or,
+for grouped inputs, a fieldset with a legend). Then the page's own ``<form>`` is submitted as a
+person who typed nothing would submit it (its rendered controls, parsed from the HTML: hidden
+ones kept, everything visible left empty), and again with nonsense typed in every text box; the
+forms of the answer page are checked the same way, and every link of the GOV.UK error summary
+must point at an element id that exists on that page.
 
 Each URL name is in ``FORM_PAGES`` (its page shows a form: checked) or ``WITHOUT_FORM`` (a page
 without a form, a download, a POST-only endpoint). A new view in neither fails with its name,
@@ -39,6 +39,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django_filters import FilterSet
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from commissioning.tests import test_access_matrix
@@ -130,6 +131,8 @@ FORM_PAGES: dict[str, FormPage] = {
     "invitation_accept": FORM,
     # Contract register
     "contracts:list": FORM,
+    "monitoring:overview": FORM,
+    "monitoring:inbox": FORM,
     "contracts:create_step": FORM,
     "contracts:edit": FORM,
     "contracts:status": FORM,
@@ -225,7 +228,9 @@ WITHOUT_FORM: dict[str, str] = {
     "monitoring:return_submitted": PAGE, "monitoring:return_version": PAGE,
     "monitoring:return_template": DOWNLOAD,
     "monitoring:evidence_download": DOWNLOAD,
-    "monitoring:overview": PAGE, "monitoring:inbox": PAGE, "monitoring:service_users": PAGE,
+    "monitoring:service_users": PAGE, "monitoring:notices_due": PAGE,
+    "contracts:cpv_search": "JSON suggestions for the CPV code autocomplete",
+    "contracts:provider_names": "JSON suggestions for the provider filter's autocomplete",
     "monitoring:contract_performance": PAGE, "monitoring:assessment_start": POST_ONLY,
     "monitoring:report_detail": PAGE, "monitoring:report_download": DOWNLOAD,
     "monitoring:committee_report_detail": BUTTONS,
@@ -258,6 +263,8 @@ def forms_in_context(response) -> list[BaseForm]:
                 add(form, depth)
         elif isinstance(value, BaseForm):
             found.setdefault(id(value), value)
+        elif isinstance(value, FilterSet):  # a list's filter panel, written by {% filter_fields %}
+            add(value.form, depth)
         elif depth < 2 and isinstance(value, list | tuple):
             for item in value:
                 add(item, depth + 1)
