@@ -35,7 +35,9 @@ def declared_covers() -> dict[str, list[str]]:
                 for mark in getattr(function, "pytestmark", []):
                     if mark.name != COVERS:
                         continue
-                    assert "page" in inspect.signature(function).parameters, (
+                    # "page", or "browser" for a journey in a context of its own (with
+                    # JavaScript turned off, say).
+                    assert {"page", "browser"} & set(inspect.signature(function).parameters), (
                         f"{module_name}::{name} declares {COVERS} but drives no browser")
                     for view in mark.args:
                         covered.setdefault(view, []).append(f"{module_name}::{name}")
