@@ -1,3 +1,4 @@
+import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -13,3 +14,11 @@ application = get_wsgi_application()
 # A worker loading the app here does so before it accepts connections; with --preload it is
 # done once in the master and shared by the forked workers. No database connection is opened.
 get_resolver().url_patterns  # noqa: B018
+
+# Everything loaded so far lives as long as the process: the garbage collector is told to
+# leave it alone (gc.freeze), so a full collection walks only what requests create, not the
+# ~200,000 objects of Django, the apps, WeasyPrint's font tables and openpyxl. Before, each
+# full collection took 60-125 ms on these machines and came every few requests of the API's
+# KPI values, the p95 of that page (bench/RESULTS.md). Done before gunicorn forks (--preload),
+# it also keeps those pages shared between the workers.
+gc.freeze()
