@@ -217,6 +217,20 @@ def visible_contracts_q(user: User, prefix: str = "") -> Q:
     return nothing(prefix)
 
 
+def visibility_key(user: User) -> tuple:
+    """Everything this module decides what a user sees by, as a value: two users with the
+    same key see the same contracts, frameworks, agreements and committee reports and may do
+    the same things with them. Pages remembered by ``commissioning.datacache`` are keyed by
+    it, so a membership or role changed takes effect on the next request."""
+    if is_platform_admin(user):
+        return ("platform administrator",)
+    organisation = current_organisation(user)
+    if organisation is None:
+        return ("nobody",)
+    return ("organisation", organisation.pk, organisation.is_commissioner,
+            tuple(sorted(current_roles(user))))
+
+
 def party_contracts_q(user: User, prefix: str = "") -> Q:
     """Contracts the user sees as a commissioning party (never as a provider): the call-off
     pages, committee reports and assessments."""

@@ -517,3 +517,19 @@ class ProviderMultiFactor(Device):
 
     def verify_token(self, token) -> bool:
         return False
+
+
+class DataVersion(models.Model):
+    """One row: a counter PostgreSQL moves on when a transaction that changed the service's
+    data commits (triggers installed by ``commissioning.datacache``), and a random epoch
+    chosen when the row is made. Together they name the state of the data that remembered
+    pages (``datacache.remember``) were worked out from."""
+
+    epoch = models.CharField(max_length=32)
+    version = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "data version"
+
+    def __str__(self) -> str:
+        return f"{self.epoch}.{self.version}"

@@ -10,7 +10,7 @@ from django.db.models import BooleanField, Case, Exists, OuterRef, Q, Value, Whe
 from django.urls import reverse_lazy
 from django.utils import timezone
 
-from commissioning import access
+from commissioning import access, datacache
 from commissioning.models import COMMISSIONING_KINDS, Organisation, PartnershipMember
 from commissioning.periods import add_months
 from commissioning.widgets import autocomplete_input
@@ -61,6 +61,12 @@ class _OrganisationChoices:
         if user is None or not user.is_authenticated:
             self._loaded = ([], [])
             return self._loaded
+        self._loaded = datacache.remember("contracts.register-organisations", user, (),
+                                          lambda: self._organisations(user))
+        return self._loaded
+
+    @staticmethod
+    def _organisations(user) -> tuple[list, list]:
         pairs = set(Contract.objects.for_user(user).order_by()
                     .values_list("lead_commissioner_id", "partnership_id").distinct())
         lead_ids = {lead for lead, _partnership in pairs}
@@ -80,8 +86,7 @@ class _OrganisationChoices:
                 leads.append((str(pk), name))
             if is_partner:
                 partner_choices.append((str(pk), name))
-        self._loaded = (leads, partner_choices)
-        return self._loaded
+        return leads, partner_choices
 
     def leads(self) -> list[tuple[str, str]]:
         return self._load()[0]

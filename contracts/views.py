@@ -26,7 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from commissioning import access
+from commissioning import access, datacache
 from commissioning.downloads import as_download
 from commissioning.locking import ConcurrentEditError
 from commissioning.models import Organisation, PartnershipMember
@@ -112,8 +112,13 @@ def _filtered_register(request: HttpRequest):
 
 def contract_list(request: HttpRequest) -> HttpResponse:
     filterset, rows = _filtered_register(request)
-    paginator = Paginator(selectors.register_page_rows(rows), PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    # The page's rows and count, remembered for everyone who sees the same contracts until
+    # the data changes (commissioning.datacache); the filters are part of the key as typed.
+    page = datacache.remember_page(
+        "contracts.register", request.user,
+        sorted((k, tuple(v)) for k, v in request.GET.lists() if k != "page"),
+        lambda: selectors.register_page_rows(rows), PAGE_SIZE, request.GET.get("page"))
+    paginator = page.paginator
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "contracts/contract_list.html", {
