@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import partial
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -149,6 +151,31 @@ class DueAlert:
                 "deadline")
 
 
+def alert_candidate_rows(base: QuerySet[Contract], *, today: date) -> QuerySet:
+    """The contracts the alert rules look at, as plain rows ``ALERT_ROW``: active ones ending
+    between today and 18 months ahead, awarded ones with a standstill end date, and any with
+    a review date in the next 30 days. One place for both forms of the rules (Python and
+    SQL), so they look at exactly the same contracts."""
+    horizon = add_months(today, max(EXPIRY_THRESHOLDS))
+    review_soon = ReviewDate.objects.filter(
+        contract=OuterRef("pk"), date__gte=today, date__lte=today + REVIEW_WINDOW
+    )
+    return (
+        base.with_term()
+        .filter(
+            Q(status__in=ACTIVE_STATUSES, current_end__lte=horizon, current_end__gte=today)
+            | Q(status=ContractStatus.AWARDED, standstill_end_date__isnull=False)
+            | Exists(review_soon)
+        )
+        .order_by()
+        .values_list(*ALERT_ROW)
+    )
+
+
+ALERT_ROW = ("pk", "reference", "status", "current_end", "standstill_end_date",
+             "notice_period_months", "contract_manager_id")
+
+
 def key_date_alerts_due(
     *, today: date, contracts: QuerySet[Contract] | None = None, attach: int | None = None,
     loaded: dict[int, Contract] | None = None,
@@ -167,24 +194,12 @@ def key_date_alerts_due(
     contracts. ``contract`` (with its provider and manager) is then loaded, in one more
     query, for the first ``attach`` alerts (every alert by default); contracts the caller
     has already loaded (``loaded``, by id) are reused.
+
+    This is the reference form of the rules; ``key_date_alerts_sql`` states them in SQL for
+    a page and a count (contracts/tests/test_alerts_sql.py holds the two to the same alerts).
     """
     base = contracts if contracts is not None else Contract.objects.all()
-    horizon = add_months(today, max(EXPIRY_THRESHOLDS))
-    review_until = today + REVIEW_WINDOW
-    review_soon = ReviewDate.objects.filter(
-        contract=OuterRef("pk"), date__gte=today, date__lte=review_until
-    )
-    rows = list(
-        base.with_term()
-        .filter(
-            Q(status__in=ACTIVE_STATUSES, current_end__lte=horizon, current_end__gte=today)
-            | Q(status=ContractStatus.AWARDED, standstill_end_date__isnull=False)
-            | Exists(review_soon)
-        )
-        .order_by()
-        .values_list("pk", "reference", "status", "current_end", "standstill_end_date",
-                     "notice_period_months", "contract_manager_id")
-    )
+    rows = list(alert_candidate_rows(base, today=today))
     if not rows:
         return []
     ids = [row[0] for row in rows]
@@ -196,7 +211,8 @@ def key_date_alerts_due(
         next_option[contract_id] = sequence  # ascending last: the lowest sequence wins
     reviews: dict[int, list[date]] = {}
     for contract_id, when in (
-        ReviewDate.objects.filter(contract_id__in=ids, date__gte=today, date__lte=review_until)
+        ReviewDate.objects.filter(contract_id__in=ids, date__gte=today,
+                                  date__lte=today + REVIEW_WINDOW)
         .order_by("date").values_list("contract_id", "date")
     ):
         reviews.setdefault(contract_id, []).append(when)
@@ -227,13 +243,22 @@ def key_date_alerts_due(
                 alerts.append(alert(AlertKind.EXTENSION_DECISION, deadline,
                                     f"option {option}"))
     alerts.sort(key=lambda a: (a.due_date, a.reference, a.kind))
-    shown = alerts if attach is None else alerts[:attach]
+    attach_contracts(alerts if attach is None else alerts[:attach], loaded=loaded)
+    return alerts
+
+
+def attach_contracts(alerts: list[DueAlert], *, loaded: dict[int, Contract] | None = None,
+                     full: bool = True) -> list[DueAlert]:
+    """Set each alert's ``contract``, in one query for those not already ``loaded``: with its
+    derived end date, provider and manager (``full``), or only its own row (what the
+    dashboard's lists show: reference, title, link and manager)."""
     loaded = dict(loaded or {})
-    missing = {a.contract_id for a in shown} - loaded.keys()
+    missing = {a.contract_id for a in alerts} - loaded.keys()
     if missing:
-        loaded.update(Contract.objects.with_term().select_related(
-            "contract_manager", "provider").in_bulk(missing))
-    for item in shown:
+        contracts = (Contract.objects.with_term().select_related("contract_manager", "provider")
+                     if full else Contract.objects.all())
+        loaded.update(contracts.in_bulk(missing))
+    for item in alerts:
         item.contract = loaded[item.contract_id]
     return alerts
 
@@ -245,6 +270,218 @@ def key_date_alerts_for_user(*, user, today: date, attach: int | None = None
         return []
     return key_date_alerts_due(today=today, contracts=Contract.objects.for_user(user),
                                attach=attach)
+
+
+# --- The same rules in SQL: a page of the alerts, and how many there are ---------------------
+#
+# ``key_date_alerts_due`` works the alerts out in Python over plain rows: for a register of
+# thousands that is thousands of alerts to show twenty and count the rest. The SQL below
+# states the same rules over the same candidate rows (``alert_candidate_rows``) with the same
+# constants, so the database orders, cuts and counts them. PostgreSQL's ``date - interval
+# 'N months'`` clamps to the month's last day exactly like ``add_months`` (as ``TermEnd``
+# relies on); nested month steps stay nested (``notice_deadline`` then the lead months), as
+# clamping twice is not clamping once. contracts/tests/test_alerts_sql.py checks over
+# hundreds of generated contracts and edge days that both forms give the same alerts.
+
+ALERT_ORDER = ("a_due", 'a_reference COLLATE "C"', 'a_kind COLLATE "C"', "a_contract",
+               "a_threshold")  # Python's (due date, reference, kind), string order by code point
+
+
+def _months_before(day_sql: str, months_sql: str) -> str:
+    """``add_months(day, -months)`` in PostgreSQL (clamped to the month's last day)."""
+    return f"(({day_sql}) - make_interval(months => ({months_sql})::integer))::date"
+
+
+def _alerts_sql(contracts: QuerySet[Contract], today: date) -> tuple[str, tuple] | None:
+    """The SQL (and its parameters) of every alert due ``today`` on the given contracts, one
+    row (a_contract, a_reference, a_manager, a_kind, a_due, a_threshold) each, unordered;
+    None if the contracts are none (a query Django knows to be empty). Remembered per day
+    and contracts query (the user's visibility), as compiling the candidate rows costs more
+    CPU than running the rules."""
+    try:
+        key = (connection.alias, connection.vendor, today,
+               *contracts.order_by().query.sql_with_params())
+    except EmptyResultSet:
+        return None
+    found = _ALERTS_SQL.get(key)
+    if found is not None:
+        return found
+    rows_sql, rows_params = alert_candidate_rows(contracts, today=today).query.sql_with_params()
+    option, decision, review = (ExtensionOption._meta, Decision._meta, ReviewDate._meta)
+
+    def column(meta, name: str) -> str:
+        return connection.ops.quote_name(meta.get_field(name).column)
+
+    def listed(values) -> tuple[str, list]:
+        return ", ".join(["%s"] * len(values)), [str(v) for v in values]
+
+    active, active_params = listed(ACTIVE_STATUSES)
+    with_options, with_options_params = listed((ContractStatus.LIVE, ContractStatus.EXTENDED))
+    deciding, deciding_params = listed(DECIDING_PURPOSES)
+    thresholds = sorted(EXPIRY_THRESHOLDS)
+    # The nearest threshold passed: the fewest months m with add_months(end, -m) <= today.
+    nearest = "CASE " + " ".join(
+        f"WHEN {_months_before('c.a_end', str(m))} <= %s THEN '{m} months'" for m in thresholds
+    ) + " END"
+    q = connection.ops.quote_name
+    # Only names and Django's own compiled SQL are formatted in; values are params.
+    sql = f"""
+WITH c (a_contract, a_reference, a_status, a_end, a_standstill, a_notice, a_manager) AS (
+  {rows_sql}
+),
+next_option AS (
+  SELECT o.{column(option, "contract")} AS a_contract,
+         MIN(o.{column(option, "sequence")}) AS a_sequence
+  FROM {q(option.db_table)} o
+  WHERE NOT o.{column(option, "exercised")}
+    AND o.{column(option, "contract")} IN (SELECT a_contract FROM c)
+  GROUP BY o.{column(option, "contract")}
+)
+SELECT c.a_contract, c.a_reference, c.a_manager, %s AS a_kind, c.a_end AS a_due,
+       {nearest} AS a_threshold
+FROM c
+WHERE c.a_status IN ({active}) AND %s <= c.a_end AND ({nearest}) IS NOT NULL
+  AND NOT EXISTS (
+    SELECT 1 FROM {q(decision.db_table)} d
+    WHERE d.{column(decision, "contract")} = c.a_contract
+      AND d.{column(decision, "purpose")} IN ({deciding})
+      AND d.{column(decision, "meeting_date")} >= {_months_before("c.a_end", "24")})
+UNION ALL
+SELECT c.a_contract, c.a_reference, c.a_manager, %s, c.a_standstill, ''
+FROM c
+WHERE c.a_status = %s AND c.a_standstill IS NOT NULL
+  AND c.a_standstill - %s <= %s AND %s <= c.a_standstill + %s
+UNION ALL
+SELECT c.a_contract, c.a_reference, c.a_manager, %s, r.{column(review, "date")}, ''
+FROM c JOIN {q(review.db_table)} r ON r.{column(review, "contract")} = c.a_contract
+WHERE r.{column(review, "date")} >= %s AND r.{column(review, "date")} <= %s
+UNION ALL
+SELECT c.a_contract, c.a_reference, c.a_manager, %s,
+       {_months_before("c.a_end", "c.a_notice")}, 'option ' || o.a_sequence
+FROM c JOIN next_option o ON o.a_contract = c.a_contract
+WHERE c.a_status IN ({with_options})
+  AND {_months_before(_months_before("c.a_end", "c.a_notice"), "%s")} <= %s
+  AND %s <= c.a_end
+"""  # noqa: S608
+    params = (
+        *rows_params,
+        # expiry
+        AlertKind.EXPIRY.value, *[today for _ in thresholds], *active_params, today,
+        *[today for _ in thresholds],
+        *deciding_params,
+        # standstill end
+        AlertKind.STANDSTILL_END.value, ContractStatus.AWARDED.value,
+        STANDSTILL_WINDOW[0].days, today, today, STANDSTILL_WINDOW[1].days,
+        # review
+        AlertKind.REVIEW.value, today, today + REVIEW_WINDOW,
+        # extension decision
+        AlertKind.EXTENSION_DECISION.value, *with_options_params,
+        EXTENSION_DECISION_LEAD_MONTHS, today, today,
+    )
+    if len(_ALERTS_SQL) > 500:
+        _ALERTS_SQL.clear()
+    _ALERTS_SQL[key] = found = (sql, params)
+    return found
+
+
+_ALERTS_SQL: dict[tuple, tuple[str, tuple]] = {}
+
+
+def alerts_in_sql() -> bool:
+    """Whether the alerts are worked out in the database (PostgreSQL); the embedded SQLite
+    set-up (a demo's handful of contracts) runs the Python rules."""
+    return connection.vendor == "postgresql"
+
+
+def _alert(row) -> DueAlert:
+    contract_id, reference, manager, kind, due, threshold = row[:6]
+    if isinstance(due, str):
+        due = date.fromisoformat(due)
+    return DueAlert(contract_id, reference, manager, kind, due, threshold)
+
+
+def key_date_alerts_sql(contracts: QuerySet[Contract], *, today: date,
+                        limit: int | None = None, offset: int = 0) -> list[DueAlert]:
+    """``key_date_alerts_due`` in SQL: the alerts (without ``contract``) in its order, from
+    ``offset``, at most ``limit`` of them."""
+    found = _alerts_sql(contracts, today)
+    if found is None:
+        return []
+    sql, params = found
+    # Only constant names and Django's own compiled SQL are formatted in; values are params.
+    query = (f"SELECT * FROM ({sql}) AS alerts ORDER BY {', '.join(ALERT_ORDER)}"  # noqa: S608
+             " LIMIT %s OFFSET %s")
+    with connection.cursor() as cursor:
+        cursor.execute(query, [*params, limit, offset])
+        return [_alert(row) for row in cursor.fetchall()]
+
+
+@dataclass
+class AlertsPage:
+    alerts: list[DueAlert]  # the soonest ``limit``, each with its contract
+    count: int  # all of them
+    managed: int  # all of them on contracts the user manages
+
+
+def key_date_alerts_page(contracts: QuerySet[Contract], *, today: date, limit: int,
+                         manager_id: int | None = None) -> AlertsPage:
+    """The soonest ``limit`` alerts of the contracts (with their contracts' own rows), how
+    many there are and how many of those are on contracts ``manager_id`` manages: one query
+    for the rules (the counts are windows over the same rows) and one for the contracts."""
+    if not alerts_in_sql():
+        alerts = key_date_alerts_due(today=today, contracts=contracts, attach=0)
+        return AlertsPage(attach_contracts(alerts[:limit], full=False), len(alerts),
+                          sum(1 for a in alerts if a.manager_id == manager_id))
+    found = _alerts_sql(contracts, today)
+    if found is None:
+        return AlertsPage([], 0, 0)
+    sql, params = found
+    query = (f"SELECT *, COUNT(*) OVER (), "  # noqa: S608 - see key_date_alerts_sql
+             f"COUNT(*) FILTER (WHERE a_manager = %s) OVER () FROM ({sql}) AS alerts "
+             f"ORDER BY {', '.join(ALERT_ORDER)} LIMIT %s")
+    with connection.cursor() as cursor:
+        cursor.execute(query, [manager_id, *params, limit])
+        fetched = cursor.fetchall()
+    if not fetched:
+        return AlertsPage([], 0, 0)
+    return AlertsPage(attach_contracts([_alert(row) for row in fetched], full=False),
+                      fetched[0][-2], fetched[0][-1])
+
+
+class DueAlerts:
+    """Every alert of the contracts, soonest first, for a ``Paginator``: counted and cut in
+    the database (Python rules on SQLite), only the page's contracts loaded."""
+
+    def __init__(self, contracts: QuerySet[Contract], *, today: date) -> None:
+        self.contracts, self.today = contracts, today
+        self.python = None if alerts_in_sql() else key_date_alerts_due(
+            today=today, contracts=contracts, attach=0)
+        self._count: int | None = None
+
+    def count(self) -> int:
+        if self._count is None:
+            if self.python is not None:
+                self._count = len(self.python)
+            elif (found := _alerts_sql(self.contracts, self.today)) is None:
+                self._count = 0
+            else:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SELECT COUNT(*) FROM ({found[0]}) AS alerts",  # noqa: S608
+                                   found[1])
+                    self._count = cursor.fetchone()[0]
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[DueAlert]:
+        if self.python is not None:
+            alerts = self.python[index]
+        else:
+            start = index.start or 0
+            alerts = key_date_alerts_sql(self.contracts, today=self.today,
+                                         limit=index.stop - start, offset=start)
+        return attach_contracts(alerts, full=False)
 
 
 def providers_known_to(partnerships) -> QuerySet[Organisation]:
