@@ -7,6 +7,7 @@ user who may not see a contract gets a 404; one who may see it but not change it
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import PurePath
 
@@ -26,7 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from commissioning import access, datacache
+from commissioning import access
 from commissioning.downloads import as_download
 from commissioning.locking import ConcurrentEditError
 from commissioning.models import Organisation, PartnershipMember
@@ -111,19 +112,26 @@ def _filtered_register(request: HttpRequest):
 
 
 def contract_list(request: HttpRequest) -> HttpResponse:
-    filterset, rows = _filtered_register(request)
-    # The page's rows and count, remembered for everyone who sees the same contracts until
-    # the data changes (commissioning.datacache); the filters are part of the key as typed.
-    page = datacache.remember_page(
-        "contracts.register", request.user,
-        sorted((k, tuple(v)) for k, v in request.GET.lists() if k != "page"),
-        lambda: selectors.register_page_rows(rows), PAGE_SIZE, request.GET.get("page"))
-    paginator = page.paginator
+    """The register. Its filters, rows and count are worked out only when the page's list
+    part is rendered, and that part is remembered for everyone who sees the same contracts
+    until the data changes (``{% remembered %}``, commissioning.datacache): a page served
+    from there builds no filter and runs no contract query."""
+
+    @functools.cache
+    def filtered():
+        return _filtered_register(request)
+
+    @functools.cache
+    def page():
+        return Paginator(selectors.register_page_rows(filtered()[1]),
+                         PAGE_SIZE).get_page(request.GET.get("page"))
+
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "contracts/contract_list.html", {
-        "filter": filterset, "page_obj": page, "contracts": page.object_list,
-        "count": paginator.count, "query": query.urlencode(),
+        "filter": lambda: filtered()[0], "page_obj": page,
+        "contracts": lambda: page().object_list, "count": lambda: page().paginator.count,
+        "query": query.urlencode(),
         "filtered": any(v for k, v in request.GET.items() if k not in ("page", "sort")),
         "can_create": permissions.can_create_contract(request.user),
         "can_export": permissions.can_export_register(request.user),
