@@ -263,15 +263,6 @@ def attach_contracts(alerts: list[DueAlert], *, loaded: dict[int, Contract] | No
     return alerts
 
 
-def key_date_alerts_for_user(*, user, today: date, attach: int | None = None
-                             ) -> list[DueAlert]:
-    """The alerts a commissioner-side user sees on their dashboard (none for providers)."""
-    if not (access.is_platform_admin(user) or access.is_commissioner_side(user)):
-        return []
-    return key_date_alerts_due(today=today, contracts=Contract.objects.for_user(user),
-                               attach=attach)
-
-
 # --- The same rules in SQL: a page of the alerts, and how many there are ---------------------
 #
 # ``key_date_alerts_due`` works the alerts out in Python over plain rows: for a register of

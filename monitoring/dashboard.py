@@ -11,7 +11,7 @@ from commissioning.models import Invitation, User
 from contracts.models import Contract
 from contracts.notices import DueNotice, outstanding_page
 from contracts.permissions import can_create_contract
-from contracts.selectors import DueAlert, key_date_alerts_for_user
+from contracts.selectors import DueAlert, key_date_alerts_page
 from monitoring.selectors import inbox_for_user, provider_task_list
 
 
@@ -24,8 +24,9 @@ class Dashboard:
     expired_invitations: int = 0
     show_contracts: bool = False
     can_add_contracts: bool = False
-    contract_alerts: list[DueAlert] = field(default_factory=list)
-    my_contract_alerts: int = 0
+    contract_alerts: list[DueAlert] = field(default_factory=list)  # the soonest, up to 20
+    contract_alerts_count: int = 0  # all of them (the key dates list shows every one)
+    my_contract_alerts: int = 0  # all of them on contracts the user manages
     returns_to_review: int = 0
     provider_returns: list = field(default_factory=list)
     notices_due: list[DueNotice] = field(default_factory=list)  # the soonest, up to 20
@@ -51,12 +52,13 @@ def dashboard_for_user(*, user: User) -> Dashboard:
         # Contracts ending (18/12/6/3 months), standstill ends, reviews, extension decisions.
         dashboard.show_contracts = True
         dashboard.can_add_contracts = can_create_contract(user)
-        dashboard.contract_alerts = key_date_alerts_for_user(
-            user=user, today=timezone.localdate(), attach=DASHBOARD_ALERTS_SHOWN
-        )
-        dashboard.my_contract_alerts = sum(
-            1 for a in dashboard.contract_alerts if a.manager_id == user.pk
-        )
+        # The soonest and how many, worked out in the database (contracts.selectors).
+        alerts = key_date_alerts_page(Contract.objects.for_user(user),
+                                      today=timezone.localdate(),
+                                      limit=DASHBOARD_ALERTS_SHOWN, manager_id=user.pk)
+        dashboard.contract_alerts = alerts.alerts
+        dashboard.contract_alerts_count = alerts.count
+        dashboard.my_contract_alerts = alerts.managed
         # Procurement Act and PSR notices not yet recorded as published (contracts.notices):
         # the soonest and how many, worked out in the database, not contract by contract.
         dashboard.notices_due, dashboard.notices_due_count = outstanding_page(

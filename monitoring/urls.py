@@ -34,6 +34,7 @@ urlpatterns = [
     path("monitoring/", views.overview, name="overview"),
     path("monitoring/inbox/", views.inbox, name="inbox"),
     path("monitoring/notices/", dashboard_views.notices_due, name="notices_due"),
+    path("monitoring/key-dates/", dashboard_views.key_dates, name="key_dates"),
     path("monitoring/returns/<int:pk>/", views.return_review, name="return_review"),
     path("returns/<int:pk>/versions/<int:number>/", views.return_version,
          name="return_version"),

@@ -447,6 +447,7 @@ ACCESS: dict[str, Case | tuple[Case, ...]] = {
     "monitoring:overview": everywhere("monitoring:overview", COMMISSIONING_SIDE),
     "monitoring:inbox": everywhere("monitoring:inbox", COMMISSIONING_SIDE),
     "monitoring:notices_due": everywhere("monitoring:notices_due", COMMISSIONING_SIDE),
+    "monitoring:key_dates": everywhere("monitoring:key_dates", COMMISSIONING_SIDE),
     "monitoring:service_users": everywhere("monitoring:service_users", COMMISSIONING_SIDE),
     "monitoring:return_review": (
         page(r("monitoring:return_review", lambda s: s.performance_return.pk), A_SIDE),

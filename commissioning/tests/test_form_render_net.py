@@ -229,6 +229,7 @@ WITHOUT_FORM: dict[str, str] = {
     "monitoring:return_template": DOWNLOAD,
     "monitoring:evidence_download": DOWNLOAD,
     "monitoring:service_users": PAGE, "monitoring:notices_due": PAGE,
+    "monitoring:key_dates": PAGE,
     "contracts:cpv_search": "JSON suggestions for the CPV code autocomplete",
     "contracts:provider_names": "JSON suggestions for the provider filter's autocomplete",
     "monitoring:contract_performance": PAGE, "monitoring:assessment_start": POST_ONLY,

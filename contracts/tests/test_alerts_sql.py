@@ -196,3 +196,20 @@ def test_a_page_of_the_list_is_the_python_rules_slice(world):
     due = selectors.DueAlerts(contracts, today=today)
     assert due.count() == len(python) > 12
     assert order(as_rows(due[5:12])) == order(python)[5:12]
+
+
+def test_without_sql_the_python_rules_give_the_same_page_and_list(world, monkeypatch):
+    """The embedded SQLite set-up's path (``alerts_in_sql`` false) against the SQL one."""
+    generate(world, random.Random(5), 40)
+    contracts, today = Contract.objects.all(), DAYS[1]
+    in_sql = key_date_alerts_page(contracts, today=today, limit=7,
+                                  manager_id=world.commissioner_a.pk)
+    listed = selectors.DueAlerts(contracts, today=today)[2:9]
+    monkeypatch.setattr(selectors, "alerts_in_sql", lambda: False)
+    in_python = key_date_alerts_page(contracts, today=today, limit=7,
+                                     manager_id=world.commissioner_a.pk)
+    assert (in_python.count, in_python.managed) == (in_sql.count, in_sql.managed) > (7, 0)
+    assert order(as_rows(in_python.alerts)) == order(as_rows(in_sql.alerts))
+    assert all(a.contract.pk == a.contract_id for a in in_python.alerts)
+    assert order(as_rows(selectors.DueAlerts(contracts, today=today)[2:9])) == order(
+        as_rows(listed))
