@@ -18,7 +18,7 @@ import random
 import re
 import statistics
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -93,8 +93,8 @@ def _refuse_foreign_data() -> bool:
 
 def build_data() -> None:
     """10,000 contracts across 10 partnerships, with shares, service lines, options and
-    decisions. The benchmark commissioner's council is in every partnership, so it sees all
-    10,000 (the worst case)."""
+    decisions, and monitoring data on some of them (``build_monitoring_data``). The benchmark
+    commissioner's council is in every partnership, so it sees all 10,000 (the worst case)."""
     # Django is set up at run time, not on import; these modules need it.
     from commissioning.models import (
         Membership,
@@ -184,11 +184,75 @@ def build_data() -> None:
     ServiceLine.objects.bulk_create(lines, batch_size=5000)
     ExtensionOption.objects.bulk_create(options, batch_size=5000)
     Decision.objects.bulk_create(decisions, batch_size=5000)
+    build_monitoring_data(contracts, lines, options, reviewers=[commissioner], rng=rng)
     # Django is set up at run time, not on import; these modules need it.
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
+
+
+MONITORED_EVERY = 16  # every 16th contract that is being delivered has KPIs: 500 here
+
+
+def build_monitoring_data(contracts, lines, options, *, reviewers,
+                          rng: random.Random) -> dict[str, int]:
+    """KPIs, targets, eight quarters of returns and their values for every
+    ``MONITORED_EVERY``th contract being delivered (live, extended or expired), as the large
+    data set has them (``generate_scale_data.kpis_and_returns``, the same rules): most
+    quarters accepted, the latest a mix of submitted, accepted, queried, draft and missing;
+    contracts that ended before the quarters have none ("None yet"). So the performance
+    overview lists about as many contracts as on the large data set and the review inbox has
+    returns to review.
+
+    Most of these contracts are over the s.52 threshold (values here run to £3 million a
+    year): nine in ten have had their annual performance assessment, finalised 15 to 350
+    days ago, so the overview's assessments due are those never assessed and those whose
+    year is nearly up, not every one of them."""
+    # Django is set up at run time, not on import; these modules need it.
+    from django.utils import timezone
+
+    from commissioning.periods import financial_year_for
+    from contracts.models import ContractStatus, whole_life_value
+    from monitoring.management.commands.generate_scale_data import SIZES, kpis_and_returns
+    from monitoring.models import AssessmentStatus, PerformanceAssessment
+    from monitoring.s52 import over_s52_threshold
+
+    delivered = (ContractStatus.LIVE, ContractStatus.EXTENDED, ContractStatus.EXPIRED)
+    monitored = [c for n, c in enumerate(contracts)
+                 if n % MONITORED_EVERY == 0 and c.status in delivered]
+    lines_by_contract: dict[int, list] = {}
+    for line in lines:
+        lines_by_contract.setdefault(line.contract_id, []).append(line)
+    size = SIZES["large"]
+    today = timezone.localdate()
+    counts = kpis_and_returns(
+        monitored, rng=rng, today=today, now=timezone.now(),
+        quarters=size.quarters, kpis_per_contract=size.kpis_per_contract,
+        lines_by_contract=lines_by_contract, staff_by_provider={},
+        reviewers_by_partnership={c.partnership_id: reviewers for c in monitored})
+    option_months: dict[int, list[int]] = {}
+    for option in options:
+        option_months.setdefault(option.contract_id, []).append(option.length_months)
+    assessments = []
+    for contract in monitored:
+        big = over_s52_threshold(annual_value=contract.annual_value,
+                                 whole_life_value=whole_life_value(
+                                     start=contract.start_date,
+                                     initial_end=contract.initial_end_date,
+                                     annual_value=contract.annual_value,
+                                     option_months=option_months.get(contract.pk, [])))
+        if not big or rng.random() < 0.1:
+            continue
+        finalised = today - timedelta(days=rng.randrange(15, 350))
+        assessments.append(PerformanceAssessment(
+            contract=contract, financial_year=financial_year_for(finalised),
+            status=AssessmentStatus.FINAL, summary="Performance met the contract's KPIs.",
+            created_by=reviewers[0], finalised_by=reviewers[0],
+            finalised_at=timezone.make_aware(datetime.combine(finalised, datetime.min.time())
+                                             + timedelta(hours=11))))
+    PerformanceAssessment.objects.bulk_create(assessments, batch_size=2000)
+    return {**counts, "performance_assessments": len(assessments)}
 
 
 def _client_for(email: str):

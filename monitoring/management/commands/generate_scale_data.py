@@ -59,6 +59,7 @@ from funding.models import (
     Section75Agreement,
 )
 from monitoring.models import KPI, KPITarget, PerformanceReturn, ReturnValue, ReturnVersion
+from monitoring.overview import read_rag_counts, store_rag_counts
 from monitoring.reporting_periods import period_saved, recent_periods
 
 MARKER_TABLE = "scale_data_marker"
@@ -250,6 +251,155 @@ def database_state() -> tuple[str, dict | None]:
             Contract.objects.count() == marker.get("contracts"):
         return "generated", marker
     return "foreign", marker
+
+
+def kpis_and_returns(contracts: list[Contract], *, rng: random.Random, today: date,
+                     now: datetime, quarters: int, kpis_per_contract: int,
+                     lines_by_contract: dict[int, list], staff_by_provider: dict[int, list],
+                     reviewers_by_partnership: dict[int, list],
+                     step=lambda label: None) -> dict[str, int]:
+    """KPIs (``kpis_per_contract`` of ``KPI_SHAPES`` each) with targets (a third changed half
+    way), the last ``quarters`` quarters' returns of every contract that has started (most
+    accepted; the latest quarter a mix of submitted, accepted, queried, draft and missing)
+    with values around their targets, versions and stored RAG counts.
+    Used by generate_scale_data and by bench/bench_register.py's data set; returns counts."""
+    # The generator writes: it creates the quarters' rows (pages only read them).
+    periods = [period_saved(period) for period in recent_periods(
+        kind="quarter", today=today, count=quarters)]
+    first_period = periods[0]
+    target_change = periods[len(periods) // 2]
+    kpi_rows = []
+    meta: dict[tuple[int, str], tuple] = {}
+    for contract in contracts:
+        lines = lines_by_contract[contract.pk]
+        for order, shape in enumerate(rng.sample(KPI_SHAPES, kpis_per_contract)):
+            name, quadrant, data_type, unit, direction, (low, high) = shape
+            code = f"KPI{order + 1:02d}"
+            line = lines[order % len(lines)] if order % 2 and lines else None
+            target = Decimal(rng.randrange(low, high + 1))
+            kpi_rows.append((
+                contract.pk, line.pk if line else None, code, name,
+                f"{name}, counted from the provider's case management system", quadrant,
+                data_type, unit, direction, None, "quarterly", order == 0,
+                order < 3 and contract.annual_value > 5_000_000, order, True, now))
+            meta[(contract.pk, code)] = (data_type, direction, target)
+    copy_rows(KPI, ["contract", "service_line", "code", "name", "definition", "quadrant",
+                    "data_type", "unit", "direction", "baseline", "frequency",
+                    "evidence_required", "is_s52", "order", "is_active", "created_at"],
+              kpi_rows)
+    contract_ids = [c.pk for c in contracts]
+    kpis = list(KPI.objects.filter(contract_id__in=contract_ids)
+                .values_list("pk", "contract_id", "code"))
+    kpis_by_contract: dict[int, list] = defaultdict(list)
+    target_rows = []
+    for pk, contract_id, code in kpis:
+        data_type, direction, target = meta[(contract_id, code)]
+        kpis_by_contract[contract_id].append((pk, data_type, direction, target))
+        tolerance = Decimal("5") if data_type == "percentage" else (
+            (target / 10).quantize(Decimal("1")))
+        target_rows.append((pk, first_period.pk, target, None, tolerance, now))
+        if pk % 3 == 0:
+            better = target * Decimal("1.1") if direction == "higher" else target * \
+                Decimal("0.9")
+            if data_type == "percentage":
+                better = min(better, Decimal("99"))
+            if data_type == "yes_no":
+                better = target
+            target_rows.append((pk, target_change.pk, better.quantize(Decimal("1")),
+                                None, tolerance, now))
+    copy_rows(KPITarget, ["kpi", "valid_from", "target_value", "upper_value",
+                          "amber_tolerance", "created_at"], target_rows)
+    step(f"{len(kpis):,} KPIs and {len(target_rows):,} targets")
+
+    return_rows = []
+    latest = periods[-1]
+    for contract in contracts:
+        if contract.status in ("planned", "in_procurement", "awarded"):
+            continue
+        end = contract.initial_end_date + timedelta(days=365 if contract.status ==
+                                                    "extended" else 0)
+        submitters = staff_by_provider.get(contract.provider_id) or [None]
+        checkers = reviewers_by_partnership[contract.partnership_id] or [None]
+        for period in periods:
+            if period.end_date < contract.start_date or period.start_date > end:
+                continue
+            if period is latest:
+                status = rng.choices(["submitted", "accepted", "queried", "draft", None],
+                                     [40, 30, 10, 10, 10])[0]
+            elif period is periods[-2]:
+                status = rng.choices(["accepted", "submitted", "queried"], [90, 7, 3])[0]
+            else:
+                status = "accepted"
+            if status is None:
+                continue
+            submitted_at = timezone.make_aware(
+                datetime.combine(period.due_date - timedelta(
+                    days=rng.randrange(0, 15)), datetime.min.time())) \
+                + timedelta(hours=rng.randrange(8, 18))
+            done = status != "draft"
+            reviewed = status in ("accepted", "queried")
+            return_rows.append((
+                contract.pk, period.pk, status, 1 + (status == "queried"),
+                "Activity was in line with the plan this quarter; referrals rose after "
+                "the winter campaign." if done else "",
+                "Please explain the drop in people supported." if status == "queried"
+                else "",
+                submitted_at if done else None,
+                (rng.choice(submitters).pk if submitters[0] else None) if done else None,
+                submitted_at + timedelta(days=rng.randrange(3, 20)) if reviewed else None,
+                (rng.choice(checkers).pk if checkers[0] else None) if reviewed else None,
+                submitted_at - timedelta(days=10), submitted_at, 0))
+    # COPY fills no Python defaults: rag_epoch (NOT NULL, default 0) is given.
+    copy_rows(PerformanceReturn, [
+        "contract", "period", "status", "version", "overall_commentary", "query_comment",
+        "submitted_at", "submitted_by", "reviewed_at", "reviewed_by", "created_at",
+        "updated_at", "rag_epoch"], return_rows)
+    returns = list(PerformanceReturn.objects.filter(contract_id__in=contract_ids)
+                   .values_list("pk", "contract_id", "period_id", "status", "submitted_at",
+                                "submitted_by_id"))
+    value_rows, version_rows = [], []
+    recent = {periods[-1].pk, periods[-2].pk}
+    for pk, contract_id, period_id, status, submitted_at, submitted_by in returns:
+        snapshot = {}
+        for kpi_pk, data_type, _direction, target in kpis_by_contract[contract_id]:
+            if status == "draft" and rng.random() < 0.4:
+                continue  # a draft is partly filled in
+            value = numerator = denominator = yes_no = None
+            if data_type == "yes_no":
+                yes_no = rng.random() < 0.9
+            elif data_type == "percentage":
+                denominator = Decimal(rng.randrange(40, 400))
+                achieved = min(Decimal("1"), target / 100 + Decimal(
+                    rng.uniform(-0.2, 0.1)).quantize(Decimal("0.01")))
+                numerator = (denominator * max(achieved, Decimal("0"))).quantize(
+                    Decimal("1"))
+                value = (numerator * 100 / denominator).quantize(Decimal("0.01"))
+            else:
+                factor = Decimal(rng.uniform(0.7, 1.25)).quantize(Decimal("0.01"))
+                value = (target * factor).quantize(
+                    Decimal("0.01") if data_type == "money" else Decimal("1"))
+            commentary = "" if rng.random() < 0.7 else \
+                "Below target because of staff vacancies; recruitment is under way."
+            value_rows.append((pk, kpi_pk, value, numerator, denominator, yes_no, "",
+                               commentary, ""))
+            snapshot[str(kpi_pk)] = None if value is None else str(value)
+        if status != "draft" and period_id in recent:
+            version_rows.append((pk, 1, submitted_at, submitted_by, "",
+                                 json.dumps(snapshot)))
+    copy_rows(ReturnValue, ["performance_return", "kpi", "value", "numerator",
+                            "denominator", "yes_no", "text", "commentary",
+                            "query_comment"], value_rows)
+    copy_rows(ReturnVersion, ["performance_return", "number", "submitted_at",
+                              "submitted_by", "overall_commentary", "values"], version_rows)
+    step(f"{len(returns):,} returns and {len(value_rows):,} values")
+    # The services keep each return's RAG counts as they change it (rag_counts_refresh);
+    # rows copied in bulk bypass them, so they are worked out here as those services would.
+    for chunk in _batched(contract_ids, 2000):
+        store_rag_counts(read_rag_counts(chunk))
+    step("RAG counts of the latest shown returns")
+    return {"kpis": len(kpis), "kpi_targets": len(target_rows),
+            "reporting_periods": len(periods), "returns": len(returns),
+            "return_values": len(value_rows), "return_versions": len(version_rows)}
 
 
 class Command(BaseCommand):
@@ -646,145 +796,17 @@ class Generator:
     # --- KPIs, targets, returns and values -------------------------------------------------
 
     def kpis_and_returns(self) -> None:
-        rng = self.rng
-        # The generator writes: it creates the quarters' rows (pages only read them).
-        periods = [period_saved(period) for period in recent_periods(
-            kind="quarter", today=self.today, count=self.size.quarters)]
-        first_period = periods[0]
-        target_change = periods[len(periods) // 2]
-        kpi_rows = []
-        meta: dict[tuple[int, str], tuple] = {}
-        for contract in self.contracts_list:
-            lines = self.lines_by_contract[contract.pk]
-            for order, shape in enumerate(rng.sample(KPI_SHAPES, self.size.kpis_per_contract)):
-                name, quadrant, data_type, unit, direction, (low, high) = shape
-                code = f"KPI{order + 1:02d}"
-                line = lines[order % len(lines)] if order % 2 and lines else None
-                target = Decimal(rng.randrange(low, high + 1))
-                kpi_rows.append((
-                    contract.pk, line.pk if line else None, code, name,
-                    f"{name}, counted from the provider's case management system", quadrant,
-                    data_type, unit, direction, None, "quarterly", order == 0,
-                    order < 3 and contract.annual_value > 5_000_000, order, True, self.now))
-                meta[(contract.pk, code)] = (data_type, direction, target)
-        copy_rows(KPI, ["contract", "service_line", "code", "name", "definition", "quadrant",
-                        "data_type", "unit", "direction", "baseline", "frequency",
-                        "evidence_required", "is_s52", "order", "is_active", "created_at"],
-                  kpi_rows)
-        contract_ids = [c.pk for c in self.contracts_list]
-        kpis = list(KPI.objects.filter(contract_id__in=contract_ids)
-                    .values_list("pk", "contract_id", "code"))
-        kpis_by_contract: dict[int, list] = defaultdict(list)
-        target_rows = []
-        for pk, contract_id, code in kpis:
-            data_type, direction, target = meta[(contract_id, code)]
-            kpis_by_contract[contract_id].append((pk, data_type, direction, target))
-            tolerance = Decimal("5") if data_type == "percentage" else (
-                (target / 10).quantize(Decimal("1")))
-            target_rows.append((pk, first_period.pk, target, None, tolerance, self.now))
-            if pk % 3 == 0:
-                better = target * Decimal("1.1") if direction == "higher" else target * \
-                    Decimal("0.9")
-                if data_type == "percentage":
-                    better = min(better, Decimal("99"))
-                if data_type == "yes_no":
-                    better = target
-                target_rows.append((pk, target_change.pk, better.quantize(Decimal("1")),
-                                    None, tolerance, self.now))
-        copy_rows(KPITarget, ["kpi", "valid_from", "target_value", "upper_value",
-                              "amber_tolerance", "created_at"], target_rows)
-        self.step(f"{len(kpis):,} KPIs and {len(target_rows):,} targets")
-
         provider_staff = {org_id: [u for u, _r in staff]
                           for org_id, staff in self.staff_by_org.items()}
         reviewers = {p.pk: [u for org in self.members[p.pk] for u, r in
                             self.staff_by_org[org.pk] if r in ("commissioner",
                                                                 "contract_manager")]
                      for p in self.partnerships}
-        return_rows = []
-        latest = periods[-1]
-        for contract in self.contracts_list:
-            if contract.status in ("planned", "in_procurement", "awarded"):
-                continue
-            end = contract.initial_end_date + timedelta(days=365 if contract.status ==
-                                                        "extended" else 0)
-            submitters = provider_staff.get(contract.provider_id) or [None]
-            checkers = reviewers[contract.partnership_id] or [None]
-            for period in periods:
-                if period.end_date < contract.start_date or period.start_date > end:
-                    continue
-                if period is latest:
-                    status = rng.choices(["submitted", "accepted", "queried", "draft", None],
-                                         [40, 30, 10, 10, 10])[0]
-                elif period is periods[-2]:
-                    status = rng.choices(["accepted", "submitted", "queried"], [90, 7, 3])[0]
-                else:
-                    status = "accepted"
-                if status is None:
-                    continue
-                submitted_at = timezone.make_aware(
-                    datetime.combine(period.due_date - timedelta(
-                        days=rng.randrange(0, 15)), datetime.min.time())) \
-                    + timedelta(hours=rng.randrange(8, 18))
-                done = status != "draft"
-                reviewed = status in ("accepted", "queried")
-                return_rows.append((
-                    contract.pk, period.pk, status, 1 + (status == "queried"),
-                    "Activity was in line with the plan this quarter; referrals rose after "
-                    "the winter campaign." if done else "",
-                    "Please explain the drop in people supported." if status == "queried"
-                    else "",
-                    submitted_at if done else None,
-                    (rng.choice(submitters).pk if submitters[0] else None) if done else None,
-                    submitted_at + timedelta(days=rng.randrange(3, 20)) if reviewed else None,
-                    (rng.choice(checkers).pk if checkers[0] else None) if reviewed else None,
-                    submitted_at - timedelta(days=10), submitted_at, 0))
-        # COPY fills no Python defaults: rag_epoch (NOT NULL, default 0) is given.
-        copy_rows(PerformanceReturn, [
-            "contract", "period", "status", "version", "overall_commentary", "query_comment",
-            "submitted_at", "submitted_by", "reviewed_at", "reviewed_by", "created_at",
-            "updated_at", "rag_epoch"], return_rows)
-        returns = list(PerformanceReturn.objects.filter(contract_id__in=contract_ids)
-                       .values_list("pk", "contract_id", "period_id", "status", "submitted_at",
-                                    "submitted_by_id"))
-        value_rows, version_rows = [], []
-        recent = {periods[-1].pk, periods[-2].pk}
-        for pk, contract_id, period_id, status, submitted_at, submitted_by in returns:
-            snapshot = {}
-            for kpi_pk, data_type, _direction, target in kpis_by_contract[contract_id]:
-                if status == "draft" and rng.random() < 0.4:
-                    continue  # a draft is partly filled in
-                value = numerator = denominator = yes_no = None
-                if data_type == "yes_no":
-                    yes_no = rng.random() < 0.9
-                elif data_type == "percentage":
-                    denominator = Decimal(rng.randrange(40, 400))
-                    achieved = min(Decimal("1"), target / 100 + Decimal(
-                        rng.uniform(-0.2, 0.1)).quantize(Decimal("0.01")))
-                    numerator = (denominator * max(achieved, Decimal("0"))).quantize(
-                        Decimal("1"))
-                    value = (numerator * 100 / denominator).quantize(Decimal("0.01"))
-                else:
-                    factor = Decimal(rng.uniform(0.7, 1.25)).quantize(Decimal("0.01"))
-                    value = (target * factor).quantize(
-                        Decimal("0.01") if data_type == "money" else Decimal("1"))
-                commentary = "" if rng.random() < 0.7 else \
-                    "Below target because of staff vacancies; recruitment is under way."
-                value_rows.append((pk, kpi_pk, value, numerator, denominator, yes_no, "",
-                                   commentary, ""))
-                snapshot[str(kpi_pk)] = None if value is None else str(value)
-            if status != "draft" and period_id in recent:
-                version_rows.append((pk, 1, submitted_at, submitted_by, "",
-                                     json.dumps(snapshot)))
-        copy_rows(ReturnValue, ["performance_return", "kpi", "value", "numerator",
-                                "denominator", "yes_no", "text", "commentary",
-                                "query_comment"], value_rows)
-        copy_rows(ReturnVersion, ["performance_return", "number", "submitted_at",
-                                  "submitted_by", "overall_commentary", "values"], version_rows)
-        self.counts.update(kpis=len(kpis), kpi_targets=len(target_rows),
-                           reporting_periods=len(periods), returns=len(returns),
-                           return_values=len(value_rows), return_versions=len(version_rows))
-        self.step(f"{len(returns):,} returns and {len(value_rows):,} values")
+        self.counts.update(kpis_and_returns(
+            self.contracts_list, rng=self.rng, today=self.today, now=self.now,
+            quarters=self.size.quarters, kpis_per_contract=self.size.kpis_per_contract,
+            lines_by_contract=self.lines_by_contract, staff_by_provider=provider_staff,
+            reviewers_by_partnership=reviewers, step=self.step))
 
     # --- Section 75 agreements ----------------------------------------------------------------
 
