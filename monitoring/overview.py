@@ -3,15 +3,17 @@ worked out in SQL (``OVERVIEW_SQL``), worst first, with the s.52 assessments due
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
+from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import F, Max, QuerySet
+from django.db.models import F, QuerySet
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from commissioning.models import Organisation, Partnership
 from contracts.models import Contract, ExtensionOption, whole_life_value
@@ -31,14 +33,14 @@ from monitoring.s52 import assessment_due_date, over_s52_threshold
 
 @dataclass
 class ContractRAG:
-    """One contract's row on the performance overview. ``contract`` (with its provider and
-    partnership) is loaded only where a caller needs it (the downloads, the committee
-    report): see ``attach_contracts``; the page draws the row's own columns."""
+    """One contract's row on the performance overview, as drawn (``rag_rows``). ``contract``
+    (with its provider and partnership) is loaded only where a caller needs it (the
+    downloads, the committee report): see ``attach_contracts``; the page draws the row's own
+    columns."""
 
     contract_id: int
     reference: str
     latest_period: ReportingPeriod | None
-    over_s52_threshold: bool = False
     red: int = 0
     amber: int = 0
     green: int = 0
@@ -64,6 +66,16 @@ class ContractRAG:
     @property
     def worst_label(self) -> str:
         return RAG_LABELS[self.worst]
+
+    @property
+    def performance_url(self) -> str:
+        return contract_performance_url(self.contract_id)
+
+
+def contract_performance_url(contract_id: int) -> str:
+    """The contract's performance page. The overview links each row and each assessment due
+    to it: reversed here rather than by ``{% url %}``, which costs twice as much a link."""
+    return reverse("monitoring:contract_performance", args=[contract_id])
 
 
 def attach_contracts(rows: list[ContractRAG]) -> list[ContractRAG]:
@@ -148,12 +160,14 @@ WHERE lp.return_id IS NOT NULL
 GROUP BY lp.return_id, lp.epoch
 """
 
-# Each visible contract with its latest shown return, that return's stored counts, the
-# number of active KPIs (for contracts with no return yet), and what the page shows of it
-# (sorted by the provider's name; only a page of rows is drawn, from these columns).
+# Each visible contract with its latest shown return (its period's start and stored counts),
+# the number of active KPIs (for contracts with no return yet), what the page shows of it, and
+# what its s.52 assessment date depends on (value, term, months of options, last final
+# assessment): every column the overview's order, totals and assessments due need, in one
+# statement, read as plain rows (``OverviewRow``).
 LATEST_SQL = """
 WITH latest AS MATERIALIZED (
-  SELECT c.id AS contract_id, c.reference, c.start_date, c.initial_end_date, c.annual_value,
+  SELECT c.id AS contract_id,
          (SELECT r.id FROM {returns} r JOIN {periods} p ON p.id = r.period_id
           WHERE r.contract_id = c.id AND r.status IN (%s, %s)
           ORDER BY p.start_date DESC, r.id DESC LIMIT 1) AS return_id,
@@ -161,24 +175,31 @@ WITH latest AS MATERIALIZED (
            AS kpi_count
   FROM {contracts} c WHERE c.id IN ({visible})
 )
-SELECT l.contract_id, l.reference, l.start_date, l.initial_end_date, l.annual_value,
-       l.kpi_count, l.return_id, r.period_id, r.rag_red, r.rag_amber, r.rag_green, r.rag_kpis,
-       c.title, o.name, o.short_name, p.name, p.short_name
+SELECT l.contract_id, c.reference, c.title, o.name, COALESCE(NULLIF(o.short_name, ''), o.name),
+       COALESCE(NULLIF(p.short_name, ''), p.name), r.period_id, rp.start_date,
+       r.rag_red, r.rag_amber, r.rag_green, r.rag_kpis, l.kpi_count, l.return_id,
+       c.start_date, c.initial_end_date, c.annual_value,
+       (SELECT SUM(e.length_months) FROM {options} e WHERE e.contract_id = l.contract_id),
+       (SELECT MAX(a.finalised_at) FROM {assessments} a
+        WHERE a.contract_id = l.contract_id AND a.status = %s)
 FROM latest l LEFT JOIN {returns} r ON r.id = l.return_id
+LEFT JOIN {periods} rp ON rp.id = r.period_id
 JOIN {contracts} c ON c.id = l.contract_id JOIN {organisations} o ON o.id = c.provider_id
 JOIN {partnerships} p ON p.id = c.partnership_id
 """
 
 
-def _overview_sql(template: str, ids: list[int]) -> tuple[str, list]:
+def _overview_sql(template: str, ids: list[int], *after: object) -> tuple[str, list]:
+    """The statement and its parameters: the shown statuses, the ids, then ``after``."""
     sql = template.format(
         visible=", ".join(["%s"] * len(ids)), contracts=Contract._meta.db_table,
         kpis=KPI._meta.db_table, returns=PerformanceReturn._meta.db_table,
         periods=ReportingPeriod._meta.db_table, targets=KPITarget._meta.db_table,
         values=ReturnValue._meta.db_table, organisations=Organisation._meta.db_table,
-        partnerships=Partnership._meta.db_table,
+        partnerships=Partnership._meta.db_table, options=ExtensionOption._meta.db_table,
+        assessments=PerformanceAssessment._meta.db_table,
     )
-    return sql, [ReturnStatus.SUBMITTED, ReturnStatus.ACCEPTED, *ids]
+    return sql, [ReturnStatus.SUBMITTED, ReturnStatus.ACCEPTED, *ids, *after]
 
 
 RAG_FIELDS = ("rag_red", "rag_amber", "rag_green", "rag_kpis")
@@ -222,60 +243,96 @@ def store_rag_counts(rated: list[tuple]) -> None:
              for return_id, epoch, red, amber, green, kpis in rated])
 
 
-def performance_overview(*, contracts: QuerySet[Contract], attach: bool = True,
-                         sort: str | None = None) -> list[ContractRAG]:
-    """RAG counts from each contract's latest submitted or accepted return, worst first
-    (most red, then most amber) or in the order ``sort`` names (``sort_overview``). A fixed
-    number of queries for any number of contracts.
+class OverviewRow(NamedTuple):
+    """One contract on the performance overview as read (``overview_rows``): enough for the
+    order, the totals and the assessments due over every row, and to draw the row when its
+    page is shown (``rag_rows``). A plain tuple: hundreds are read on every request."""
+
+    contract_id: int
+    reference: str
+    title: str
+    provider_name: str
+    provider_shown: str
+    partnership_shown: str
+    period_id: int | None
+    period_start: date | None
+    red: int
+    amber: int
+    green: int
+    no_target: int
+    kpi_count: int
+    # What the s.52 assessment date depends on (``overview_assessments_due``), as read.
+    start_date: object
+    initial_end_date: object
+    annual_value: object
+    option_months: int | None
+    last_final: object
+
+    @property
+    def worst(self) -> str | None:
+        return "red" if self.red else "amber" if self.amber else (
+            "green" if self.green else None)
+
+
+def overview_rows(*, contracts: QuerySet[Contract], sort: str | None = None
+                  ) -> list[OverviewRow]:
+    """Every contract of ``contracts`` with the RAG counts of its latest submitted or accepted
+    return, worst first (most red, then most amber) or in the order ``sort`` names
+    (``sort_overview``), as plain rows. Three queries for any number of contracts (a fourth
+    only while some returns' counts are not stored yet).
 
     Each return's counts are worked out in the database (``OVERVIEW_SQL``) and kept on the
     return by the services that change what they depend on (``rag_counts_refresh``): rating
-    a thousand contracts' six KPIs on every request was most of this page's time. With
-    ``attach=False`` the rows carry no ``contract``: the overview page draws its rows from
-    their own columns (title, provider and partnership as shown), the downloads attach them."""
+    a thousand contracts' six KPIs on every request was most of this page's time. Counts not
+    stored yet (data loaded in bulk, say) are worked out here and not kept: a page being read
+    writes nothing."""
     # The ids first, then a literal list: the planner then knows it is reading a thousand
     # contracts, not guessing ten thousand (which made it hash whole tables).
-    visible = contracts.order_by().values("pk")
-    ids = list(visible.values_list("pk", flat=True))
+    ids = list(contracts.order_by().values_list("pk", flat=True))
     if not ids:
         return []
     with connection.cursor() as cursor:
-        cursor.execute(*_overview_sql(LATEST_SQL, ids))
+        cursor.execute(*_overview_sql(LATEST_SQL, ids, AssessmentStatus.FINAL))
         latest = cursor.fetchall()
-    # Counts not stored yet (data loaded in bulk, say) are worked out here and not kept: a
-    # page being read writes nothing.
-    missing = [row[0] for row in latest if row[6] is not None and row[11] is None]
-    fresh = {row[0]: tuple(int(n) for n in row[2:]) for row in read_rag_counts(missing)}
-    periods = ReportingPeriod.objects.in_bulk({row[7] for row in latest if row[7]})
-    option_months: dict[int, list[int]] = defaultdict(list)
-    for contract_id, months in ExtensionOption.objects.filter(
-            contract__in=visible).order_by().values_list("contract_id", "length_months"):
-        option_months[contract_id].append(months)
+    missing = [row[0] for row in latest if row[13] is not None and row[11] is None]
+    fresh = {row[0]: row[2:] for row in read_rag_counts(missing)} if missing else {}
     rows = []
-    for pk, reference, start, initial_end, annual_value, kpi_count, return_id, period_id, \
-            *stored, title, provider, provider_short, partnership, partnership_short in latest:
-        red, amber, green = 0, 0, 0
-        if return_id is not None:
-            red, amber, green, _kpis = fresh.get(return_id) or stored
-        annual_value = Decimal(annual_value)
-        start = _as_date(start)
-        # In Python: the same rule in SQL (whole_life_value_sql) costs more to build than
-        # this loop over a thousand contracts.
-        big = over_s52_threshold(annual_value=annual_value, whole_life_value=whole_life_value(
-            start=start, initial_end=_as_date(initial_end), annual_value=annual_value,
-            option_months=option_months.get(pk, [])))
-        rows.append(ContractRAG(
-            pk, reference, periods.get(period_id), over_s52_threshold=big,
-            red=int(red), amber=int(amber), green=int(green),
-            no_target=int(kpi_count) - int(red) - int(amber) - int(green),
-            kpi_count=int(kpi_count), provider_name=provider, title=title,
-            provider_shown=provider_short or provider,
-            partnership_shown=partnership_short or partnership, start_date=start))
-    rows = sort_overview(rows, sort)
+    for pk, reference, title, provider, provider_shown, partnership_shown, period_id, \
+            period_start, red, amber, green, _kpis, kpi_count, return_id, *s52 in latest:
+        if return_id is None:
+            red = amber = green = 0
+        elif return_id in fresh:
+            red, amber, green, _kpis = fresh[return_id]
+        red, amber, green, kpi_count = int(red), int(amber), int(green), int(kpi_count)
+        rows.append(OverviewRow(
+            pk, reference, title, provider, provider_shown, partnership_shown, period_id,
+            None if period_start is None else _as_date(period_start), red, amber, green,
+            kpi_count - red - amber - green, kpi_count, *s52))
+    return sort_overview(rows, sort)
+
+
+def rag_rows(rows: list[OverviewRow]) -> list[ContractRAG]:
+    """The rows as ``ContractRAG`` with their latest periods (one query): for the rows a page
+    draws, or every row for the downloads and the committee report."""
+    periods = ReportingPeriod.objects.in_bulk({r.period_id for r in rows if r.period_id})
+    return [ContractRAG(
+        r.contract_id, r.reference, periods.get(r.period_id), red=r.red, amber=r.amber,
+        green=r.green, no_target=r.no_target, kpi_count=r.kpi_count,
+        provider_name=r.provider_name, title=r.title, provider_shown=r.provider_shown,
+        partnership_shown=r.partnership_shown, start_date=_as_date(r.start_date))
+        for r in rows]
+
+
+def performance_overview(*, contracts: QuerySet[Contract], attach: bool = True,
+                         sort: str | None = None) -> list[ContractRAG]:
+    """``overview_rows`` as ``ContractRAG``, each with its contract (with its provider and
+    partnership) unless ``attach=False``. A fixed number of queries for any number of
+    contracts. The overview page reads ``overview_rows`` and draws only a page of them."""
+    rows = rag_rows(overview_rows(contracts=contracts, sort=sort))
     return attach_contracts(rows) if attach else rows
 
 
-def _worst_first(row: ContractRAG) -> tuple:
+def _worst_first(row: OverviewRow) -> tuple:
     return (-row.red, -row.amber, RAG_ORDER[row.worst])
 
 
@@ -285,7 +342,7 @@ OVERVIEW_SORTS = {
     "worst": lambda r: tuple(-n for n in _worst_first(r)),
     "reference": lambda r: r.reference,
     "provider": lambda r: r.provider_name.casefold(),
-    "period": lambda r: r.latest_period.start_date if r.latest_period else date.min,
+    "period": lambda r: r.period_start or date.min,
     "red": lambda r: r.red,
     "amber": lambda r: r.amber,
     "green": lambda r: r.green,
@@ -293,7 +350,7 @@ OVERVIEW_SORTS = {
 }
 
 
-def sort_overview(rows: list[ContractRAG], sort: str | None = None) -> list[ContractRAG]:
+def sort_overview(rows: list[OverviewRow], sort: str | None = None) -> list[OverviewRow]:
     """The rows in the order ``sort`` names (a key of ``OVERVIEW_SORTS``, "-key" for
     descending), worst first by default or when the key is unknown; ties by reference."""
     descending = bool(sort) and sort.startswith("-")
@@ -310,25 +367,35 @@ def _as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def overview_assessments_due(rows: list[ContractRAG], *, today: date | None = None,
+def _as_datetime(value) -> datetime | None:
+    """A date-time column from a raw query (SQLite gives ISO strings)."""
+    return value if value is None or isinstance(value, datetime) else \
+        parse_datetime(str(value))
+
+
+def overview_assessments_due(rows: list[OverviewRow], *, today: date | None = None,
                              within_days: int = 60) -> list[tuple[object, date]]:
-    """``assessments_due`` for the overview's rows from plain rows: (contract, due date) with
-    each contract's id, reference and title, soonest (most overdue) first."""
-    big = [r.contract_id for r in rows if r.over_s52_threshold]
-    if not big:
-        return []
+    """``assessments_due`` for the overview's rows, from the rows alone: (contract, due date)
+    for each contract over the s.52 threshold whose assessment is due within ``within_days``
+    (or overdue), with the contract's id, reference and title, soonest (most overdue)
+    first."""
     today = today or timezone.localdate()
-    last = dict(PerformanceAssessment.objects.filter(
-        contract_id__in=big, status=AssessmentStatus.FINAL).values("contract_id")
-        .annotate(last=Max("finalised_at")).values_list("contract_id", "last"))
+    horizon = today + timedelta(days=within_days)
     due = []
     for row in rows:
-        if not row.over_s52_threshold:
+        start = _as_date(row.start_date)
+        when = assessment_due_date(start_date=start, last_final=_as_datetime(row.last_final))
+        if when > horizon:
+            continue
+        # The whole-life value only for the contracts whose date has come: the same test,
+        # taken in the other order.
+        annual_value = Decimal(row.annual_value)
+        if not over_s52_threshold(annual_value=annual_value, whole_life_value=whole_life_value(
+                start=start, initial_end=_as_date(row.initial_end_date),
+                annual_value=annual_value, option_months=[row.option_months or 0])):
             continue
         stub = SimpleNamespace(pk=row.contract_id, reference=row.reference, title=row.title,
-                               start_date=row.start_date)
-        when = assessment_due_date(start_date=row.start_date,
-                                   last_final=last.get(row.contract_id))
-        if when <= today + timedelta(days=within_days):
-            due.append((stub, when))
+                               start_date=start,
+                               performance_url=contract_performance_url(row.contract_id))
+        due.append((stub, when))
     return sorted(due, key=lambda item: (item[1], item[0].reference))

@@ -49,7 +49,12 @@ from monitoring.models import (
     ReturnStatus,
     ServiceUserList,
 )
-from monitoring.overview import attach_contracts, overview_assessments_due, performance_overview
+from monitoring.overview import (
+    attach_contracts,
+    overview_assessments_due,
+    overview_rows,
+    rag_rows,
+)
 from monitoring.rag import RAG_LABELS
 from monitoring.services import assessments as assessment_services
 from monitoring.services import kpis as kpi_services
@@ -512,25 +517,24 @@ def overview(request: HttpRequest) -> HttpResponse:
         queryset=selectors.monitored_contracts_for_user(request.user).filter(
             Exists(KPI.objects.filter(contract=OuterRef("pk")))),
     )
-    rows = performance_overview(contracts=filterset.qs, attach=False,
-                                sort=request.GET.get("sort"))
+    rows = overview_rows(contracts=filterset.qs, sort=request.GET.get("sort"))
     fmt = request.GET.get("format")
     if fmt in ("csv", "xlsx"):
-        attach_contracts(rows)
         return table_response(fmt, "performance-overview", [
             "Reference", "Title", "Provider", "Partnership", "Latest period", "Red", "Amber",
             "Green", "No target", "Worst"], [
             [r.contract.reference, r.contract.title, r.contract.provider.name,
              r.contract.partnership.name, r.latest_period.label if r.latest_period else "",
-             r.red, r.amber, r.green, r.no_target, r.worst_label] for r in rows])
+             r.red, r.amber, r.green, r.no_target, r.worst_label]
+            for r in attach_contracts(rag_rows(rows))])
     query = request.GET.copy()
     query.pop("format", None)
     query.pop("page", None)
-    # Every row is rated (order, totals) but only a page of them is drawn, from the rows'
-    # own columns (no contracts loaded).
+    # Every row is read as a plain row (order, totals, assessments due) but only a page of
+    # them is drawn, from the rows' own columns (no contracts loaded).
     page = Paginator(rows, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "monitoring/overview.html", {
-        "rows": page.object_list, "page_obj": page,
+        "rows": rag_rows(page.object_list), "page_obj": page,
         "count": len(rows), "filter": filterset, "query": query.urlencode(),
         "filtered": _filtered(request),
         "assessments_due": overview_assessments_due(rows),

@@ -4,26 +4,35 @@ target history and return status, both must give the same counts for every contr
 
 import random
 from collections import Counter
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
 
 from commissioning.tests.page_forms import rendered_form
-from contracts.models import Contract
+from contracts.models import Contract, ExtensionOption
 from contracts.tests.factories import contract_for
+from monitoring import selectors
 from monitoring.models import (
     KPI,
+    AssessmentStatus,
     DataType,
     Direction,
     Frequency,
     KPITarget,
+    PerformanceAssessment,
     PerformanceReturn,
     ReturnStatus,
     ReturnValue,
 )
 from monitoring.overview import (
     forget_rag_counts,
+    overview_assessments_due,
+    overview_rows,
     performance_overview,
     read_rag_counts,
     store_rag_counts,
@@ -174,3 +183,78 @@ def test_counts_worked_out_before_a_change_are_not_stored_after_it(world):
     store_rag_counts(read_rag_counts([contract.pk]))  # read after the change: kept
     ret.refresh_from_db()
     assert (ret.rag_red, ret.rag_kpis) == (1, 1)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_overview_assessments_due_agree_with_the_contract_rule(world, seed):
+    """The overview works the s.52 assessments due out from its own rows (value, term,
+    months of options and last final assessment read with the counts); the rule on loaded
+    contracts is ``selectors.assessments_due``. Values either side of £5 million, month
+    ends, options, draft and final assessments: both must name the same contracts and
+    dates."""
+    rng = random.Random(seed)
+    today = date(2026, 3, 31)
+    for n in range(40):
+        start = rng.choice([date(2024, 2, 29), date(2025, 1, 31), date(2025, 3, 31)]) \
+            if n % 5 == 0 else today - timedelta(days=rng.randint(-30, 1500))
+        contract = contract_for(
+            world, reference=f"DUE-{n:02d}", start_date=start,
+            initial_end_date=start + timedelta(days=rng.randint(200, 1800)),
+            annual_value=Decimal(rng.choice([900_000, 1_700_000, 2_500_000, 4_999_999,
+                                             5_000_001])) + Decimal("0.50"))
+        for sequence in range(1, rng.randint(0, 3) + 1):
+            ExtensionOption.objects.create(contract=contract, sequence=sequence,
+                                           length_months=rng.choice([6, 12, 24]))
+        for year in rng.sample(["2023/24", "2024/25", "2025/26"], rng.randint(0, 2)):
+            finalised = datetime(2026, 3, 31, 23, 30) - timedelta(days=rng.randint(0, 800))
+            PerformanceAssessment.objects.create(
+                contract=contract, financial_year=year, status=rng.choice(
+                    [AssessmentStatus.FINAL, AssessmentStatus.FINAL, AssessmentStatus.DRAFT]),
+                finalised_at=timezone.make_aware(finalised))
+    contracts = Contract.objects.filter(reference__startswith="DUE-")
+    expected = selectors.assessments_due(
+        contracts=list(contracts.prefetch_related("extension_options")), today=today)
+    got = overview_assessments_due(overview_rows(contracts=contracts), today=today)
+    assert [(c.pk, c.reference, c.title, due) for c, due in got] == sorted(
+        [(c.pk, c.reference, c.title, due) for c, due in expected],
+        key=lambda item: (item[3], item[1]))
+    assert 3 <= len(got) < 40  # the data really falls on both sides
+    assert all(c.performance_url == f"/monitoring/contracts/{c.pk}/" for c, _due in got)
+
+
+def _overview_page_queries(world, client_for, count: int, data: dict) -> tuple[int, str]:
+    """Queries for an overview page over ``count`` more contracts with KPIs, rated returns
+    (counts stored, as the services keep them), extension options and assessments, some over
+    £5 million and due; and the page's text."""
+    for n in range(count):
+        contract = contract_for(world, reference=f"QC-{count}-{n:02d}", title=f"Service {n}",
+                                annual_value=Decimal("6000000") if n % 3 == 0 else
+                                Decimal("900000"), start_date=date(2023, 4, 1),
+                                initial_end_date=date(2027, 3, 31))
+        ExtensionOption.objects.create(contract=contract, sequence=1, length_months=12)
+        kpi_with_target(contract, code=f"Q{n}")
+        if n % 4:
+            fill_and_submit(contract, quarter(), world.provider_x_user,
+                            values={f"Q{n}": "50" if n % 2 else "120"})
+        if n % 6 == 3:
+            PerformanceAssessment.objects.create(
+                contract=contract, financial_year="2025/26", status=AssessmentStatus.FINAL,
+                finalised_at=timezone.now())
+    client = client_for(world.commissioner_a)
+    url = reverse("monitoring:overview")
+    client.get(url, data)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, data)
+    assert response.status_code == 200
+    return len(queries), response.content.decode()
+
+
+@pytest.mark.parametrize("data", [{}, {"sort": "-period", "page": "2"},
+                                  {"sort": "provider", "q": "Service"}])
+def test_an_overview_page_runs_the_same_queries_for_6_and_36_contracts(world, client_for,
+                                                                       data):
+    small, text = _overview_page_queries(world, client_for, 6, data)
+    assert "performance assessments due" in text  # the due list is there to be read
+    large, text = _overview_page_queries(world, client_for, 30, data)
+    assert "36</strong> contracts with KPIs" in text
+    assert large == small, (small, large)
