@@ -268,6 +268,29 @@ def test_it_exports_every_spreadsheet(site, commissioner):
     _xlsx(commissioner.download(plan.link("Download Excel")))
 
 
+def test_a_change_shows_at_once_on_the_remembered_register(site, commissioner):
+    """The register's list is remembered in Redis for everyone who sees the same contracts
+    (commissioning.datacache); a change saved through the pages, by whichever gunicorn worker,
+    shows on the next register page, in the production set-up."""
+    colleague = sign_in(site, VIEWER)  # the same council, another person (and role)
+    for person in (commissioner, colleague, commissioner):
+        register = person.get("/contracts/")
+    contract = commissioner.get(register.link("CS17033-PSIS"))
+    form = commissioner.get(contract.link("Change details")).form("Save changes")
+    title = next(f.value for f in form.fields if f.name == "title")
+    renamed = f"{title} (renamed in the parity run)"
+    try:
+        commissioner.send(form.fill("title", renamed), "Save changes")
+        for person in (commissioner, colleague):
+            assert renamed in person.get("/contracts/").text
+    finally:
+        form = commissioner.get(contract.link("Change details")).form("Save changes")
+        commissioner.send(form.fill("title", title), "Save changes")
+    for person in (commissioner, colleague):
+        page = person.get("/contracts/").text
+        assert title in page and renamed not in page
+
+
 def test_a_provider_downloads_the_return_template(site):
     provider = sign_in(site, PROVIDER)
     returns = provider.get("/returns/")
