@@ -12,8 +12,9 @@ production) under a key made of:
   the same commit, whatever wrote them (the ORM, ``QuerySet.update``, raw SQL, an import, a
   Celery task). The counter is updated at commit time, after every other lock the
   transaction takes, so writers wait on it only for the moment of each other's commits and
-  cannot deadlock on it. ``TRUNCATE`` moves it on too; a truncated counter row is made again
-  with a new random epoch, so keys from before can never be met again;
+  cannot deadlock on it. The counter's row is made by the migration that makes its table,
+  before any change. ``TRUNCATE`` moves it on too; a truncated counter row (tests flush every
+  table) is made again with a new random epoch, so keys from before can never be met again;
 - **who is looking**: ``access.visibility_key`` (platform administrator, or the organisation
   acted for and the roles held there), everything the access module decides visibility by;
 - **today**: rules such as the shown status and the alerts depend on the date;
