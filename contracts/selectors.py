@@ -247,16 +247,20 @@ def key_date_alerts_due(
     return alerts
 
 
+# What templates/monitoring/includes/alerts_table.html shows of an alert's contract.
+ALERT_LIST_COLUMNS = ("reference", "title", "contract_manager_id")
+
+
 def attach_contracts(alerts: list[DueAlert], *, loaded: dict[int, Contract] | None = None,
                      full: bool = True) -> list[DueAlert]:
     """Set each alert's ``contract``, in one query for those not already ``loaded``: with its
-    derived end date, provider and manager (``full``), or only its own row (what the
-    dashboard's lists show: reference, title, link and manager)."""
+    derived end date, provider and manager (``full``), or only what the dashboard's lists
+    show of it (``ALERT_LIST_COLUMNS``: reference, title, link and manager)."""
     loaded = dict(loaded or {})
     missing = {a.contract_id for a in alerts} - loaded.keys()
     if missing:
         contracts = (Contract.objects.with_term().select_related("contract_manager", "provider")
-                     if full else Contract.objects.all())
+                     if full else Contract.objects.only(*ALERT_LIST_COLUMNS))
         loaded.update(contracts.in_bulk(missing))
     for item in alerts:
         item.contract = loaded[item.contract_id]
