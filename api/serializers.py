@@ -6,7 +6,11 @@ variations, as the contract page shows it to them (``is_provider`` in the contex
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from decimal import Decimal
+
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
 from commissioning.models import Organisation
 from contracts.frameworks.models import CallOff, Framework, Lot, ProviderApplication
@@ -276,3 +280,54 @@ class MonthlyActualRow(serializers.Serializer):
     actual = serializers.DecimalField(max_digits=14, decimal_places=2)
     forecast_outturn = serializers.DecimalField(max_digits=14, decimal_places=2,
                                                 allow_null=True)
+
+
+# --- Flat rows, plainly -----------------------------------------------------------------------
+#
+# A page of a flat table is up to 1,000 rows of about 25 fields. DRF's serializer finds each
+# value through a field's get_attribute and a generator of readable fields, about a fifth of
+# the KPI values page's time in Python (issue 18). ``plain_rows`` gives the same output from
+# the same field objects: each value goes through its field's own ``to_representation`` (None
+# stays None, as in ``Serializer.to_representation``), except values already in their final
+# form: an int for an IntegerField, a str for a CharField, a Decimal with the field's
+# decimal places for a DecimalField (written as DRF writes it). The suite checks the rows
+# equal the serializer's.
+
+def _converter(field: serializers.Field) -> Callable:
+    represent = field.to_representation
+    kind = type(field)
+    if kind is serializers.IntegerField:
+        return lambda value: value if type(value) is int else represent(value)
+    if kind is serializers.CharField:
+        return lambda value: value if type(value) is str else represent(value)
+    if (kind is serializers.DecimalField
+            and getattr(field, "coerce_to_string", api_settings.COERCE_DECIMAL_TO_STRING)
+            and not field.localize and not field.normalize_output
+            and field.decimal_places is not None and field.max_digits is not None):
+        exponent, digits = -field.decimal_places, field.max_digits
+
+        def decimal(value):
+            if type(value) is Decimal:
+                shape = value.as_tuple()
+                if shape.exponent == exponent and len(shape.digits) <= digits:
+                    return f"{value:f}"
+            return represent(value)
+        return decimal
+    return represent
+
+
+def plain_rows(serializer_class: type[serializers.Serializer]) -> Callable[[list[dict]],
+                                                                              list[dict]]:
+    """A function giving ``serializer_class(rows, many=True).data`` for rows of plain dicts
+    (each field read by its name; no ``source``, no nested serializers)."""
+    fields = serializer_class().fields
+    for name, field in fields.items():
+        if field.source != name or isinstance(field, serializers.BaseSerializer):
+            raise TypeError(f"{serializer_class.__name__}.{name}: plain rows read a field by "
+                            "its own name")
+    converters = [(name, _converter(field)) for name, field in fields.items()]
+
+    def build(rows: list[dict]) -> list[dict]:
+        return [{name: None if (value := row[name]) is None else convert(value)
+                 for name, convert in converters} for row in rows]
+    return build

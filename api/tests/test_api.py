@@ -13,18 +13,20 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from openapi_spec_validator import validate
 
-from api import tokens
+from api import facts, tokens
 from api.contract_rows import contract_rows
 from api.models import ApiToken
-from api.serializers import ContractSerializer
+from api.serializers import ContractSerializer, KPIValueRow, MonthlyActualRow, plain_rows
 from api.throttling import PerTokenThrottle
 from commissioning.models import Membership
+from contracts.models import Contract
 from contracts.selectors import contract_register
 from contracts.tests.factories import (
     DecisionFactory,
@@ -36,7 +38,14 @@ from contracts.tests.factories import (
     contract_for,
 )
 from funding.tests.factories import actual, agreement_for, scheme_for
-from monitoring.tests.factories import fill_and_submit, kpi_with_target, quarter
+from monitoring.models import DataType, ReturnValue
+from monitoring.selectors import SHOWN_STATUSES
+from monitoring.tests.factories import (
+    fill_and_submit,
+    kpi_with_target,
+    percentage_kpi,
+    quarter,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -135,6 +144,72 @@ def test_it_gives_kpi_values_flat_with_rag_as_json_and_csv(world, data):
     assert [(r["contract_reference"], r["value"], r["rag"]) for r in table] == [
         ("A-CON-1", "95.00", "amber")]
     assert "KB" not in text
+
+
+def test_it_reads_kpi_values_of_exactly_the_contracts_the_user_sees(world, data):
+    # facts.kpi_values_for_user filters on a list of return ids sent as one array (AnyOf);
+    # the reference is the plain join through the one visibility rule.
+    other = contract_for(world, reference="A-SHARED", holder=world.icb_a,
+                         lead_commissioner=world.icb_a)
+    ShareFactory(contract=other, organisation=world.council_a)
+    kpi_with_target(other, code="S1")
+    fill_and_submit(other, quarter(date(2025, 8, 1)), world.provider_x_user,
+                    today=date(2025, 10, 10))
+    draft = contract_for(world, reference="A-DRAFT")
+    kpi_with_target(draft, code="D1")
+    seen = set()
+    for name, user in world.personas().items():
+        got = list(facts.kpi_values_for_user(user).values_list("pk", flat=True))
+        expected = set(ReturnValue.objects.filter(
+            performance_return__contract__in=Contract.objects.for_user(user),
+            performance_return__status__in=SHOWN_STATUSES).values_list("pk", flat=True))
+        assert len(got) == len(set(got)) and set(got) == expected, name
+        seen |= expected
+    assert seen == set(ReturnValue.objects.values_list("pk", flat=True))
+
+
+@pytest.mark.parametrize("which", ["none", "unknown", "all", "one, repeated"])
+def test_any_of_picks_the_same_rows_as_in(world, data, which):
+    every = list(ReturnValue.objects.values_list("performance_return_id", flat=True))
+    ids = {"none": [], "unknown": [0], "all": every, "one, repeated": every[:1] * 3}[which]
+    with_array = ReturnValue.objects.filter(facts.AnyOf(F("performance_return_id"), ids))
+    assert "= ANY(" in str(with_array.query)
+    assert (sorted(with_array.values_list("pk", flat=True))
+            == sorted(ReturnValue.objects.filter(performance_return_id__in=ids)
+                      .values_list("pk", flat=True)))
+
+
+def _agreeing(serializer_class, rows: list[dict]) -> list[dict]:
+    plain = plain_rows(serializer_class)(rows)
+    documented = serializer_class(rows, many=True).data
+    assert json.dumps(plain) == json.dumps(documented)
+    return plain
+
+
+def test_it_gives_flat_rows_exactly_as_the_documented_serializers_do(world, data):
+    pct = percentage_kpi(data["a"], code="P1")
+    submitted = fill_and_submit(data["a"], quarter(date(2025, 8, 1)), world.provider_x_user,
+                                today=date(2025, 10, 10))
+    for kpi, answer in (
+        (kpi_with_target(data["a"], code="Y1", data_type=DataType.YES_NO, target="1"),
+         {"yes_no": True}),
+        (kpi_with_target(data["a"], code="T1", data_type=DataType.TEXT, target=None),
+         {"text": "Waiting list closed"}),
+    ):
+        ReturnValue.objects.create(performance_return=submitted, kpi=kpi, **answer)
+    rows = facts.with_rag(list(facts.kpi_values_for_user(world.commissioner_a).order_by("pk")))
+    plain = _agreeing(KPIValueRow, rows)
+    by_kpi = {row["kpi_code"]: row for row in plain}
+    assert by_kpi[pct.code]["numerator"] is not None and by_kpi["Y1"]["yes_no"] is True
+    assert by_kpi["T1"]["text"] == "Waiting list closed" and by_kpi["T1"]["rag"] is None
+    # Values not straight from the database go through the fields' own representation.
+    row = dict(rows[0], value=Decimal("95"), numerator=Decimal("1.005"), denominator=7,
+               yes_no=False, text="", target=None, rag="green", kpi_id=str(rows[0]["kpi_id"]))
+    assert _agreeing(KPIValueRow, [row])[0]["value"] == "95.00"
+    actuals = facts.with_financial_year(list(
+        facts.monthly_actuals_for_user(world.finance_officer_a)))
+    assert _agreeing(MonthlyActualRow, actuals)
+    assert _agreeing(MonthlyActualRow, [dict(actuals[0], forecast_outturn=None)])
 
 
 def test_it_gives_monthly_actuals_flat_with_financial_year(world, data):
