@@ -41,8 +41,9 @@ class StrictFilterBackend(DjangoFilterBackend):
 
 
 def _partnerships(request):
+    # The choices only check a partnership asked for; without one, no query for them.
     user = getattr(request, "user", None)
-    if user is None:
+    if user is None or "partnership" not in request.GET:
         return Partnership.objects.none()
     return access.partnerships_for_user(user)
 

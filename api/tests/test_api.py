@@ -212,6 +212,15 @@ def test_it_gives_flat_rows_exactly_as_the_documented_serializers_do(world, data
     assert _agreeing(MonthlyActualRow, [dict(actuals[0], forecast_outturn=None)])
 
 
+def test_it_filters_kpi_values_by_a_partnership_of_the_users_own_only(world, data):
+    secret = token_for(world.commissioner_a)
+    url = reverse("api:kpi-values-list")
+    rows = all_rows(secret, f"{url}?partnership={world.partnership_a.pk}")
+    assert [r["contract_reference"] for r in rows] == ["A-CON-1"]
+    response = api(secret, f"{url}?partnership={world.partnership_b.pk}")
+    assert response.status_code == 400 and "partnership" in body(response)["detail"]
+
+
 def test_it_gives_monthly_actuals_flat_with_financial_year(world, data):
     rows = all_rows(token_for(world.finance_officer_a), reverse("api:monthly-actuals-list"))
     assert [(r["scheme_code"], r["month"], r["financial_year"], r["actual"],
