@@ -36,6 +36,7 @@ IMPORT_ROWS = 5_000
 PREFIX = "BENCH-"
 ORG_PREFIX = "Bench "
 EMAIL_DOMAIN = "@bench.invalid"
+AFTER_A_CHANGE = "(data changed before each request)"
 
 
 def _setup_django() -> None:
@@ -306,12 +307,16 @@ def measure_pages(pages, requests: int = REQUESTS, warm_up: int = WARM_UP):
     cpu: dict[str, list[float]] = {label: [] for label, _c, _u in pages}
     for _ in range(requests):
         for label, client, url in pages:
+            if hasattr(client, "before"):
+                client.before()  # not timed
             started, started_cpu = time.perf_counter(), time.process_time()
             _consume(client.get(url))
             wall[label].append((time.perf_counter() - started) * 1000)
             cpu[label].append((time.process_time() - started_cpu) * 1000)
     results = []
     for label, client, url in pages:
+        if hasattr(client, "before"):
+            client.before()
         with CaptureQueriesContext(connection) as queries:
             _consume(client.get(url))
         figures = _summary(wall[label], cpu[label])
@@ -319,6 +324,27 @@ def measure_pages(pages, requests: int = REQUESTS, warm_up: int = WARM_UP):
         figures["rows"] = _rows_count(client, url)
         results.append((label, url, figures))
     return results
+
+
+class DataChangedClient:
+    """A signed-in client whose every request follows a change to the data: the counter of
+    ``commissioning.datacache`` is moved on before each request (not timed), as a commit
+    would, so nothing remembered can be used and the page is worked out afresh — the cost of
+    the first view after a change."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def before(self) -> None:
+        # Django is set up at run time, not on import.
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE commissioning_dataversion SET version = version + 1 "
+                           "WHERE id = 1")
+
+    def get(self, url: str):
+        return self.client.get(url)
 
 
 class BareListClient:
@@ -353,7 +379,7 @@ def _rows_count(client, url: str) -> int:
     if "/export" in url:
         return -1
     text = client.get(url).content.decode()
-    match = re.search(r"<strong>([\d,]+)</strong> contracts?", text) or re.search(
+    match = re.search(r"<strong>([\d,]+)</strong> (?:contract|return)s?", text) or re.search(
         r"([\d,]+) contracts?\b", text)
     return int(match[1].replace(",", "")) if match else -1
 
@@ -404,6 +430,7 @@ def main() -> None:
     ours = _client_for(f"commissioner{EMAIL_DOMAIN}")
     admin = _client_for(f"admin{EMAIL_DOMAIN}")
     bare_client = BareListClient(f"commissioner{EMAIL_DOMAIN}")
+    changed = DataChangedClient(ours)
     pages = [
         ("Register, unfiltered", ours, "/contracts/"),
         ("Register, filtered (status + service area)", ours,
@@ -422,6 +449,13 @@ def main() -> None:
         ("Dashboard", ours, "/"),
         ("Review inbox", ours, "/monitoring/inbox/"),
         ("Performance overview", ours, "/monitoring/"),
+        # The same pages when the data changed just before (nothing remembered).
+        (f"Register, filtered {AFTER_A_CHANGE}", changed,
+         "/contracts/?status=live&service_area=adult_social_care"),
+        (f"Register, unfiltered {AFTER_A_CHANGE}", changed, "/contracts/"),
+        (f"Dashboard {AFTER_A_CHANGE}", changed, "/"),
+        (f"Review inbox {AFTER_A_CHANGE}", changed, "/monitoring/inbox/"),
+        (f"Performance overview {AFTER_A_CHANGE}", changed, "/monitoring/"),
     ]
     results = measure_pages(pages)
     exports = [
@@ -471,8 +505,10 @@ def main() -> None:
     print("| Page | CPU ms | x bare ListView | x bare ListView + middleware "
           "| x admin changelist (filtered) |")
     print("|---|---:|---:|---:|---:|")
-    for label in ["Register, filtered (status + service area)", "Register, unfiltered",
-                  "Dashboard", "Review inbox", "Performance overview",
+    compared = ["Register, filtered (status + service area)", "Register, unfiltered",
+                "Dashboard", "Review inbox", "Performance overview"]
+    compared += [f"{label.split(' (status')[0]} {AFTER_A_CHANGE}" for label in compared]
+    for label in [*compared,
                   "Admin changelist, filtered (status + service area)",
                   "Bare ListView, filtered (status + service area)",
                   "Bare ListView through the middleware stack",
@@ -480,6 +516,9 @@ def main() -> None:
         cpu = by_label[label]["cpu"]
         print(f"| {label} | {cpu:.1f} | {cpu / bare['cpu']:.2f} | "
               f"{cpu / bare_stack['cpu']:.2f} | {cpu / admin_same['cpu']:.2f} |")
+    over = [label for label in compared if by_label[label]["cpu"] > 3 * bare["cpu"]]
+    print(f"Target: register, dashboard, inbox and overview within 3x the bare ListView's CPU, "
+          f"remembered and after a change: {'met' if not over else 'NOT met: ' + '; '.join(over)}")
     filtered = by_label["Register, filtered (status + service area)"]["median"]
     admin_filtered = by_label["Admin changelist, filtered (status + service area)"]["median"]
     print(f"Target filtered register median < 100 ms: {'met' if filtered < 100 else 'NOT met'}"
