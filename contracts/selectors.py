@@ -10,6 +10,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from commissioning import access
 from commissioning.models import Organisation, Partnership
@@ -294,7 +295,8 @@ def _alerts_sql(contracts: QuerySet[Contract], today: date) -> tuple[str, tuple]
     and contracts query (the user's visibility), as compiling the candidate rows costs more
     CPU than running the rules."""
     try:
-        key = (connection.alias, connection.vendor, today,
+        # Today's date too: with_term's SQL may hold it (status_now).
+        key = (connection.alias, connection.vendor, today, timezone.localdate(),
                *contracts.order_by().query.sql_with_params())
     except EmptyResultSet:
         return None
