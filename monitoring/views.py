@@ -7,6 +7,8 @@ Every object is found through a ``for_user`` queryset, so a user who may not see
 
 from __future__ import annotations
 
+import functools
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -509,15 +511,23 @@ def return_version(request: HttpRequest, pk: int, number: int) -> HttpResponse:
 
 def overview(request: HttpRequest) -> HttpResponse:
     """Every jointly commissioned contract the user may see, worst performers first or as the
-    column headers sort them (the downloads in the same order)."""
+    column headers sort them (the downloads in the same order).
+
+    The page's list part is remembered for everyone who sees the same contracts until the data
+    changes (``{% remembered %}``, commissioning.datacache): what it shows is worked out only
+    when that part is rendered."""
     _commissioner_only(request)
-    filterset = OverviewFilter(
-        request.GET or None, request=request,
-        # EXISTS rather than a join + DISTINCT over every column of every contract.
-        queryset=selectors.monitored_contracts_for_user(request.user).filter(
-            Exists(KPI.objects.filter(contract=OuterRef("pk")))),
-    )
-    rows = overview_rows(contracts=filterset.qs, sort=request.GET.get("sort"))
+
+    @functools.cache
+    def filtered():
+        filterset = OverviewFilter(
+            request.GET or None, request=request,
+            # EXISTS rather than a join + DISTINCT over every column of every contract.
+            queryset=selectors.monitored_contracts_for_user(request.user).filter(
+                Exists(KPI.objects.filter(contract=OuterRef("pk")))),
+        )
+        return filterset, overview_rows(contracts=filterset.qs, sort=request.GET.get("sort"))
+
     fmt = request.GET.get("format")
     if fmt in ("csv", "xlsx"):
         return table_response(fmt, "performance-overview", [
@@ -526,20 +536,34 @@ def overview(request: HttpRequest) -> HttpResponse:
             [r.contract.reference, r.contract.title, r.contract.provider.name,
              r.contract.partnership.name, r.latest_period.label if r.latest_period else "",
              r.red, r.amber, r.green, r.no_target, r.worst_label]
-            for r in attach_contracts(rag_rows(rows))])
+            for r in attach_contracts(rag_rows(filtered()[1]))])
     query = request.GET.copy()
     query.pop("format", None)
     query.pop("page", None)
+
     # Every row is read as a plain row (order, totals, assessments due) but only a page of
     # them is drawn, from the rows' own columns (no contracts loaded).
-    page = Paginator(rows, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    @functools.cache
+    def page():
+        return Paginator(filtered()[1], LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+
+    @functools.cache
+    def drawn():
+        return rag_rows(page().object_list)
+
+    @functools.cache
+    def assessments_due():
+        return overview_assessments_due(filtered()[1])
+
+    @functools.cache
+    def totals():
+        return {k: sum(getattr(r, k) for r in filtered()[1]) for k in ("red", "amber", "green")}
+
     return render(request, "monitoring/overview.html", {
-        "rows": rag_rows(page.object_list), "page_obj": page,
-        "count": len(rows), "filter": filterset, "query": query.urlencode(),
-        "filtered": _filtered(request),
-        "assessments_due": overview_assessments_due(rows),
-        "today": timezone.localdate(),
-        "totals": {k: sum(getattr(r, k) for r in rows) for k in ("red", "amber", "green")},
+        "rows": drawn, "page_obj": page, "count": lambda: len(filtered()[1]),
+        "filter": lambda: filtered()[0], "query": query.urlencode(),
+        "filtered": _filtered(request), "assessments_due": assessments_due,
+        "today": timezone.localdate(), "totals": totals,
     })
 
 

@@ -185,3 +185,25 @@ def test_the_remembered_page_keeps_the_paging(world, client_for):
     html = register_html(client, page="99")  # clamped to the last page, as before
     assert 'aria-current="page">2<' in html
     cache.clear()
+
+
+def test_the_remembered_overview_follows_the_parties_and_the_data(world, client_for):
+    from monitoring.tests.factories import KPIFactory
+
+    bromley = contract_for(world, reference="DC-060", title="Bromley outcomes")
+    merton = contract_for(world, reference="DC-061", title="Merton outcomes",
+                          partnership=world.partnership_b, holder=world.council_b,
+                          lead_commissioner=world.council_b)
+    for contract in (bromley, merton):
+        KPIFactory(contract=contract)
+    clients = [client_for(user) for user in (world.commissioner_a, world.commissioner_b)]
+    state = counter()
+    for _ in range(2):  # worked out, then remembered
+        pages = [client.get(reverse("monitoring:overview")).content.decode()
+                 for client in clients]
+        assert "Bromley outcomes" in pages[0] and "Merton outcomes" not in pages[0]
+        assert "Merton outcomes" in pages[1] and "Bromley outcomes" not in pages[1]
+    assert counter() == state
+    Contract.objects.filter(pk=bromley.pk).update(title="Bromley results")
+    page = clients[0].get(reverse("monitoring:overview")).content.decode()
+    assert "Bromley results" in page and "Bromley outcomes" not in page
