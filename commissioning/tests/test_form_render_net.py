@@ -23,10 +23,12 @@ person cannot fill them in, and the error summary links to nothing.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from types import SimpleNamespace
+from types import FunctionType, SimpleNamespace
 
 import lxml.html
 import pytest
@@ -266,6 +268,10 @@ def forms_in_context(response) -> list[BaseForm]:
             found.setdefault(id(value), value)
         elif isinstance(value, FilterSet):  # a list's filter panel, written by {% filter_fields %}
             add(value.form, depth)
+        elif depth == 0 and _lazy(value):
+            # Worked out when the template first reads it (a remembered list part), as the
+            # template engine calls it.
+            add(value(), depth)
         elif depth < 2 and isinstance(value, list | tuple):
             for item in value:
                 add(item, depth + 1)
@@ -279,6 +285,14 @@ def forms_in_context(response) -> list[BaseForm]:
                 for value in layer.values():
                     add(value)
     return list(found.values())
+
+
+def _lazy(value) -> bool:
+    """A value a view hands its template as a function of no arguments, to be worked out only
+    if the template reads it (``contracts.views.contract_list``)."""
+    if not isinstance(value, FunctionType | functools._lru_cache_wrapper):
+        return False
+    return not any(p.default is p.empty for p in inspect.signature(value).parameters.values())
 
 
 def input_names(field: BoundField) -> list[str]:
