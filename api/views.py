@@ -219,7 +219,7 @@ class KPIValueFacts(FactViewSet):
 
     serializer_class = serializers.KPIValueRow
     filterset_class = KPIValueFilter
-    finish = staticmethod(facts.with_rag)
+    finish = staticmethod(facts.finish_kpi_values)
 
     def get_queryset(self):
         return facts.kpi_values_for_user(self.request.user)
@@ -273,7 +273,7 @@ class KPIValueCSV(FactCSV):
         return facts.kpi_values_for_user(user)
 
     def finish(self, rows):
-        return facts.with_rag(rows)
+        return facts.finish_kpi_values(rows)
 
 
 @extend_schema(tags=["Flat tables"])

@@ -197,7 +197,8 @@ def test_it_gives_flat_rows_exactly_as_the_documented_serializers_do(world, data
          {"text": "Waiting list closed"}),
     ):
         ReturnValue.objects.create(performance_return=submitted, kpi=kpi, **answer)
-    rows = facts.with_rag(list(facts.kpi_values_for_user(world.commissioner_a).order_by("pk")))
+    rows = facts.finish_kpi_values(list(
+        facts.kpi_values_for_user(world.commissioner_a).order_by("pk")))
     plain = _agreeing(KPIValueRow, rows)
     by_kpi = {row["kpi_code"]: row for row in plain}
     assert by_kpi[pct.code]["numerator"] is not None and by_kpi["Y1"]["yes_no"] is True
