@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from commissioning import access
+from commissioning import access, datacache
 from commissioning.models import Invitation, User
 from contracts.models import Contract
 from contracts.notices import DueNotice, outstanding_page
@@ -44,27 +44,37 @@ def shows_contracts(user: User) -> bool:
 
 
 def dashboard_for_user(*, user: User) -> Dashboard:
+    """What the user must act on. The parts worked out from many rows (key dates, notices,
+    returns to review, partnerships) are remembered until the data changes
+    (commissioning.datacache): for everyone who sees the same contracts, and for the key dates
+    for the user alone (they count the ones the user manages)."""
     dashboard = Dashboard()
-    dashboard.partnerships = list(
-        access.partnerships_for_user(user).prefetch_related("members__organisation")
-    )
+    dashboard.partnerships = datacache.remember(
+        "monitoring.dashboard-partnerships", user, (), lambda: list(
+            access.partnerships_for_user(user).prefetch_related("members__organisation")))
     if shows_contracts(user):
         # Contracts ending (18/12/6/3 months), standstill ends, reviews, extension decisions.
         dashboard.show_contracts = True
         dashboard.can_add_contracts = can_create_contract(user)
         # The soonest and how many, worked out in the database (contracts.selectors).
-        alerts = key_date_alerts_page(Contract.objects.for_user(user),
-                                      today=timezone.localdate(),
-                                      limit=DASHBOARD_ALERTS_SHOWN, manager_id=user.pk)
+        alerts = datacache.remember(
+            "monitoring.dashboard-alerts", user, (user.pk,),
+            lambda: key_date_alerts_page(Contract.objects.for_user(user),
+                                         today=timezone.localdate(),
+                                         limit=DASHBOARD_ALERTS_SHOWN, manager_id=user.pk))
         dashboard.contract_alerts = alerts.alerts
         dashboard.contract_alerts_count = alerts.count
         dashboard.my_contract_alerts = alerts.managed
         # Procurement Act and PSR notices not yet recorded as published (contracts.notices):
         # the soonest and how many, worked out in the database, not contract by contract.
-        dashboard.notices_due, dashboard.notices_due_count = outstanding_page(
-            Contract.objects.for_user(user), limit=DASHBOARD_NOTICES_SHOWN)
+        dashboard.notices_due, dashboard.notices_due_count = datacache.remember(
+            "monitoring.dashboard-notices", user, (),
+            lambda: outstanding_page(Contract.objects.for_user(user),
+                                     limit=DASHBOARD_NOTICES_SHOWN))
     if access.is_commissioner_side(user):
-        dashboard.returns_to_review = inbox_for_user(user=user).count()
+        dashboard.returns_to_review = datacache.remember(
+            "monitoring.returns-to-review", user, (),
+            lambda: inbox_for_user(user=user).count())
     if access.is_provider_user(user):
         dashboard.provider_returns = [
             item for item in provider_task_list(user=user)

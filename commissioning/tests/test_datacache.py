@@ -207,3 +207,34 @@ def test_the_remembered_overview_follows_the_parties_and_the_data(world, client_
     Contract.objects.filter(pk=bromley.pk).update(title="Bromley results")
     page = clients[0].get(reverse("monitoring:overview")).content.decode()
     assert "Bromley results" in page and "Bromley outcomes" not in page
+
+
+def test_the_remembered_dashboard_follows_the_parties_the_person_and_the_data(world,
+                                                                             client_for):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    ends = timezone.localdate() + timedelta(days=100)  # within 3 months + : an expiry alert
+    contract_for(world, reference="DC-070", title="Bromley ending", initial_end_date=ends,
+                 contract_manager=world.commissioner_a)
+    contract_for(world, reference="DC-071", title="Merton ending", initial_end_date=ends,
+                 partnership=world.partnership_b, holder=world.council_b,
+                 lead_commissioner=world.council_b)
+    colleague = Membership.objects.create(user=world.outsider, organisation=world.council_a,
+                                          role=Role.COMMISSIONER).user
+    people = (world.commissioner_a, colleague, world.commissioner_b)
+    clients = [client_for(person) for person in people]
+    state = counter()
+    for _ in range(2):  # worked out, then remembered
+        mine, colleagues, merton = (client.get("/").content.decode() for client in clients)
+        assert "DC-070" in mine and "DC-071" not in mine
+        # How many are on contracts the person manages is the person's own.
+        assert "You manage this" in mine and "1 on contracts you manage" in mine
+        assert "DC-070" in colleagues
+        assert "You manage this" not in colleagues and "contracts you manage" not in colleagues
+        assert "DC-071" in merton and "DC-070" not in merton
+    assert counter() == state
+    Contract.objects.filter(reference="DC-070").update(reference="DC-072")
+    page = clients[0].get("/").content.decode()
+    assert "DC-072" in page and "DC-070" not in page
