@@ -39,7 +39,6 @@ from typing import TypeVar
 
 from django.apps import apps
 from django.core.cache import cache
-from django.core.paginator import Page, Paginator
 from django.db import connection, connections
 from django.utils import timezone
 
@@ -157,26 +156,3 @@ def remember(namespace: str, user, parts: Iterable, compute: Callable[[], T]) ->
     except Exception:  # as above
         logger.warning("datacache: could not keep %s", namespace, exc_info=True)
     return value
-
-
-class _Counted:
-    """What Paginator needs of a list it does not hold: its length."""
-
-    def __init__(self, count: int) -> None:
-        self._count = count
-
-    def count(self) -> int:
-        return self._count
-
-
-def remember_page(namespace: str, user, parts: Iterable, rows: Callable[[], object],
-                  per_page: int, number) -> Page:
-    """The page ``number`` (as typed: clamped like ``Paginator.get_page``) of the rows
-    ``rows()`` gives (a queryset or list), remembered with their count."""
-    def compute() -> tuple[int, int, list]:
-        paginator = Paginator(rows(), per_page)
-        page = paginator.get_page(number)
-        return paginator.count, page.number, list(page.object_list)
-
-    count, shown, objects = remember(namespace, user, (*parts, "page", number), compute)
-    return Page(objects, shown, Paginator(_Counted(count), per_page))
