@@ -114,7 +114,8 @@ def kpi_values_for_user(user) -> QuerySet:
     if not visible:  # Q(): every contract (platform administrators), no list needed
         return values.filter(performance_return__status__in=SHOWN_STATUSES)
     # Two steps, not a join of returns to contracts: filtering the returns by the party rule
-    # walked all 72,862 of them (30 ms); by the contracts' ids it reads theirs by index.
+    # walked all 72,862 of them (33-55 ms on a busy machine, against 2 ms for the two steps);
+    # by the contracts' ids it reads theirs by index.
     contract_ids = _ids(Contract.objects.filter(visible))
     return_ids = _ids(PerformanceReturn.objects.filter(
         _id_in("contract_id", contract_ids), status__in=SHOWN_STATUSES))
