@@ -14,7 +14,20 @@ pages in Debian's Chromium at a 320 px wide viewport and:
   ones it may see, following their links too;
 - on each page with a form that posts (the form-render net's ``FORM_PAGES``, less those where
   sending nothing would do something, ``NOT_SUBMITTED``), clears what can be typed and sends the
-  form once, and checks the page that shows the errors.
+  form once, and checks the page that shows the errors;
+- the first time it meets a page with a GET form (the register's, the inbox's and the
+  overview's filters and search, the reports' filter, a chooser), checks the pages only that
+  form shows, built from what it shows: a word of the list's first rows typed into the search
+  box and sent with the form's button; one filter chosen, then every filter (the most
+  selected-filter tags); a search that finds nothing; page 2 of those results where there is
+  one (the paged lists have pages of 5 rows here, so the demo's have a page 2);
+- the first time it meets a page with pickers (GOV.UK's accessible autocomplete: the CPV code,
+  the provider filter), types the start of a word into each and checks the page with the
+  suggestions shown.
+
+Every page is measured as it loads, and again with every closed ``<details>`` opened and every
+collapsed section (a hidden filter panel, the service navigation's menu at this width) shown:
+content that is only there once opened must reflow too.
 
 Pages are told apart by (role, path with numbers replaced by N, names of the query's
 parameters): ``/contracts/12/`` and ``/contracts/13/`` are one page per role, so are the
@@ -35,7 +48,7 @@ import time
 from dataclasses import dataclass, field
 from io import StringIO
 from types import SimpleNamespace
-from urllib.parse import parse_qsl, urldefrag, urljoin, urlparse
+from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlparse
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -48,6 +61,8 @@ from commissioning.models import Organisation, Partnership, User
 from commissioning.tests.browser import give_authenticator, sign_in_verified
 from commissioning.tests.test_access_matrix import ACCESS, _cases, build_side
 from commissioning.tests.test_form_render_net import DOWNLOAD, FORM_PAGES, WITHOUT_FORM
+from contracts import views as contracts_views
+from monitoring import views as monitoring_views
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -98,6 +113,46 @@ AXE_RUN = """async () => {
     .map(v => `${v.id} (${v.impact}): ${v.help} at ` +
               v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", "));
 }"""
+# Before a page is measured a second time: every closed <details> opened, every collapsed
+# section's button (``aria-expanded="false"``: the filter panel's hide/show button, the service
+# navigation's menu at this width) pressed, and a filter panel hidden some other way shown.
+# Answers how many things in the main content, and in the header, were opened.
+OPEN_COLLAPSED = """() => {
+  const opened = {main: 0, header: 0};
+  const count = element => { opened[element.closest("main") ? "main" : "header"] += 1; };
+  for (const details of document.querySelectorAll("details:not([open])")) {
+    details.open = true; count(details);
+  }
+  for (const button of document.querySelectorAll(
+      "button[type=button][aria-expanded=false][aria-controls]")) {
+    if (button.getClientRects().length) { button.click(); count(button); }
+  }
+  for (const panel of document.querySelectorAll(".app-filter-panel[hidden]")) {
+    panel.hidden = false; count(panel);
+  }
+  return opened;
+}"""
+# The GET forms of a page's main content (filters, searches, choosers), and what each shows:
+# its fields' names, current values and, for a select, its options' values.
+GET_FORMS = "main form:not([method=post i])"
+FORM_FIELDS = """form => Array.from(form.elements)
+  .filter(e => e.name && !e.disabled && !["submit", "button", "reset", "file"].includes(e.type)
+               && (!["checkbox", "radio"].includes(e.type) || e.checked))
+  .map(e => ({name: e.name, value: e.value, type: e.type, select: e.tagName === "SELECT",
+              shown: e.type !== "hidden" && (e.getClientRects().length > 0
+                                             || e.hasAttribute("data-app-autocomplete")),
+              options: e.tagName === "SELECT" ? Array.from(e.options).map(o => o.value) : []}))"""
+# Words of a list's first rows (a contract's title, a provider's name): a search for one of
+# them finds something.
+PAGE_WORDS = """() => Array.from(document.querySelectorAll(
+    "main table tbody tr, main .govuk-summary-card__title, main .govuk-summary-list__value"))
+  .slice(0, 5).map(e => e.textContent).join(" ")"""
+# A picker's suggestions (GOV.UK accessible-autocomplete, commissioning/widgets.py): its box.
+PICKERS = "main .autocomplete__wrapper > input.autocomplete__input"
+# What is typed into a picker with no option on the page to take a word from: the CPV
+# vocabulary and provider names both hold it.
+PICKER_FALLBACK = "health"
+NO_MATCH = "zzqxv"  # found in nothing: the list's empty result
 TEXT_BOXES = ("main form[method=post] input:not([type]), main form[method=post] "
               "input:is([type=text],[type=email],[type=tel],[type=url],[type=number],"
               "[type=password],[type=search],[type=date]), main form[method=post] textarea")
@@ -131,21 +186,55 @@ class Visit:
     error_pages: int = 0
     not_refused: list[str] = field(default_factory=list)
     axe_seconds: float = 0.0
+    opened: int = 0
+    searched: set[str] = field(default_factory=set)
+    suggested: set[str] = field(default_factory=set)
+    suggestions: int = 0
+    second_pages: int = 0
+    # Time spent on searches, filters, pickers' suggestions and opened sections.
+    extra_seconds: float = 0.0
+    searching: bool = False
+    results: int = 0
+    header_checked: bool = False
 
     def problem(self, url: str, what: str) -> None:
         self.problems.append((self.role, url.removeprefix(self.base), what))
 
     def check(self, page: Page) -> None:
         """No sideways scroll at 320 px, and nothing serious for axe (which the context put in
-        every page it loads)."""
+        every page it loads); then again with every closed section opened (``OPEN_COLLAPSED``)
+        when there was one. The header's menu, the same on every page, is checked by axe once
+        per role; its width on every page."""
         self.checked += 1
         started = time.monotonic()
+        shown = self.measure(page, page.url)
+        opened = page.evaluate(OPEN_COLLAPSED)
+        if opened["main"] or opened["header"]:
+            with_axe = bool(opened["main"]) or not self.header_checked
+            self.header_checked = self.header_checked or bool(opened["header"])
+            self.opened += with_axe
+            reopened = time.monotonic()
+            self.measure(page, page.url, " (with every section opened)", with_axe=with_axe,
+                         known=shown)
+            if not self.searching:  # else counted with the search
+                self.extra_seconds += time.monotonic() - reopened
+        self.axe_seconds += time.monotonic() - started
+
+    def measure(self, page: Page, url: str, state: str = "", with_axe: bool = True,
+                known: frozenset[str] = frozenset()) -> frozenset[str]:
+        """The page's width and axe's findings as it is now; problems in ``known`` (what the
+        page showed before its sections were opened) are not reported again."""
+        found = []
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > WIDTH:
-            self.problem(page.url, f"scrolls sideways: {width} px wide at {WIDTH} px")
-        for violation in page.evaluate(AXE_RUN):
-            self.problem(page.url, violation)
-        self.axe_seconds += time.monotonic() - started
+            found.append("scrolls sideways")
+            if "scrolls sideways" not in known:
+                self.problem(url, f"scrolls sideways{state}: {width} px wide at {WIDTH} px")
+        for violation in page.evaluate(AXE_RUN) if with_axe else []:
+            found.append(violation)
+            if violation not in known:
+                self.problem(url, violation + state)
+        return frozenset(found)
 
     def open(self, page: Page, url: str) -> bool:
         """Open ``url`` if its page has not been checked for this role; True when a page this
@@ -154,21 +243,7 @@ class Visit:
         if key in self.seen:
             return False
         self.seen.add(key)
-        try:
-            response = page.goto(url)
-        except Error as error:  # a file download starts instead of a page
-            if "Download is starting" in str(error):
-                return False
-            raise
-        if response is None:
-            return False
-        if response.status >= 500:
-            self.problem(url, f"answered {response.status}")
-            return False
-        if response.status == 404 or HTML not in response.headers.get("content-type", ""):
-            return False  # not for this role; or a download (CSV, PDF, JSON...)
-        landed = urlparse(page.url)
-        if landed.netloc != urlparse(self.base).netloc:
+        if not self.load(page, url):
             return False
         # A redirect (the journey's first step, say): the page landed on, once.
         landed_key = page_key(page.url)
@@ -177,6 +252,26 @@ class Visit:
                 return False
             self.seen.add(landed_key)
         return True
+
+    def load(self, page: Page, url: str) -> bool:
+        """Open ``url``; True when a page of this site this role may see is shown."""
+        try:
+            response = page.goto(url)
+        except Error as error:  # a file download starts instead of a page
+            if "Download is starting" in str(error):
+                return False
+            raise
+        return self.shown(page, url, response)
+
+    def shown(self, page: Page, url: str, response) -> bool:
+        if response is None:
+            return False
+        if response.status >= 500:
+            self.problem(url, f"answered {response.status}")
+            return False
+        if response.status == 404 or HTML not in response.headers.get("content-type", ""):
+            return False  # not for this role; or a download (CSV, PDF, JSON...)
+        return urlparse(page.url).netloc == urlparse(self.base).netloc
 
     def submit_empty(self, page: Page) -> None:
         """On a form page: clear every text box of the page's posting form, send it once, and
@@ -200,6 +295,105 @@ class Visit:
             return
         self.error_pages += 1
         self.check(page)
+
+    def search(self, page: Page, form_url: str) -> None:
+        """On a page with GET forms (a list's filters or search, a chooser), the first time this
+        role meets that page (its path, numbers as N; ``walk``): the pages only a search or a filter
+        shows. For each form, from what it shows: a word of the list's first rows typed into its
+        search box and the form sent with its button, as a person would; one filter chosen
+        (the first shown select's first other option); every shown select given a choice (the
+        most selected-filter tags); a search that finds nothing; and page 2 of the results where
+        they have a next page. The last three are the form's own address with its own field
+        names and option values."""
+        if page.url != form_url and not self.load(page, form_url):
+            return
+        words = [word for word in re.findall(r"[A-Za-z]{4,}", page.evaluate(PAGE_WORDS))
+                 if word.lower() not in {"with", "from", "this", "that", "view", "change"}]
+        forms = []
+        for index in range(page.locator(GET_FORMS).count()):
+            form = page.locator(GET_FORMS).nth(index)
+            action = form.evaluate("form => form.action") or form_url
+            forms.append((action, form.evaluate(FORM_FIELDS)))
+        for index, (action, fields) in enumerate(forms):
+            urls = []
+            box = next((f for f in fields if f["shown"] and f["type"] == "search"), None)
+            if box and words:
+                if page.url != form_url and not self.load(page, form_url):
+                    return
+                field_box = page.locator(GET_FORMS).nth(index).locator(
+                    f"input[name='{box['name']}']").first
+                field_box.fill(words[0])
+                button = page.locator(GET_FORMS).nth(index).locator(
+                    "button:not([type=button]), input[type=submit]").first
+                with page.expect_navigation() as navigation:
+                    button.click()
+                if self.shown(page, page.url, navigation.value):
+                    self.result(page)
+            selects = [f for f in fields if f["shown"] and f["select"]
+                       and [o for o in f["options"] if o and o != f["value"]]]
+            filters = [f for f in selects if f["name"] != "sort"]
+            if filters:
+                first = filters[0]
+                urls.append(form_query(action, fields, {first["name"]: next(
+                    o for o in first["options"] if o and o != first["value"])}))
+            if len(filters) > 1:
+                urls.append(form_query(action, fields, {f["name"]: [
+                    o for o in f["options"] if o and o != f["value"]][-1] for f in filters}))
+            text = box or next((f for f in fields if f["shown"] and f["type"] == "text"), None)
+            if text:
+                urls.append(form_query(action, fields, {text["name"]: NO_MATCH}))
+            for url in urls:
+                if self.load(page, url):
+                    self.result(page)
+
+    def result(self, page: Page) -> None:
+        """A page a form's search or filter led to, and its page 2 when it has one."""
+        self.results += 1
+        self.check(page)
+        following = page.locator("main a[rel=next]")
+        if following.count() and self.load(page, following.first.evaluate("a => a.href")):
+            self.results += 1
+            self.second_pages += 1
+            self.check(page)
+
+    def suggest(self, page: Page) -> None:
+        """The first time this role meets a page (its path, numbers as N) with pickers: in each,
+        the start of a word typed as a person would (a select's first option's, else one of the
+        list's first rows, else ``PICKER_FALLBACK``), and the page measured with the
+        suggestions (or "No results found") shown; then the box cleared."""
+        pickers = page.locator(PICKERS)
+        path = re.sub(r"\d+", "N", urlparse(page.url).path)
+        if path in self.suggested or not (
+                pickers.count() or page.locator("main [data-app-autocomplete]").count()):
+            return
+        self.suggested.add(path)
+        try:  # the library is fetched once the page has loaded
+            pickers.first.wait_for(state="attached", timeout=10_000)
+        except Error:
+            self.problem(page.url, "its pickers were not made autocompletes")
+            return
+        words = re.findall(r"[A-Za-z]{4,}", page.evaluate(PAGE_WORDS))
+        for index in range(pickers.count()):
+            picker = pickers.nth(index)
+            if not picker.is_visible() or not picker.is_editable():
+                continue
+            options = picker.evaluate("""box => {
+              const select = box.closest(".autocomplete__wrapper").parentElement
+                .querySelector("select");
+              return select ? Array.from(select.options).map(o => o.text).join(" ") : ""}""")
+            term = (re.findall(r"[A-Za-z]{4,}", options) or words or [PICKER_FALLBACK])[0]
+            picker.fill("")
+            picker.press_sequentially(term[:5].lower(), delay=10)
+            menu = page.locator(".autocomplete__menu--visible").first
+            try:
+                menu.wait_for(state="visible", timeout=10_000)
+            except Error:
+                self.problem(page.url, f"picker {index + 1}: no suggestions shown for {term!r}")
+                continue
+            self.suggestions += 1
+            self.measure(page, page.url, f" (picker {index + 1} suggesting for {term[:5]!r})")
+            picker.press("Escape")
+            picker.fill("")
 
     def links(self, page: Page) -> list[str]:
         origin = urlparse(self.base).netloc
@@ -225,7 +419,25 @@ class Visit:
                 continue
             self.check(page)
             queue += self.links(page)
+            started = time.monotonic()
+            self.suggest(page)
+            self.extra_seconds += time.monotonic() - started
+            form_url = page.url
+            path = re.sub(r"\d+", "N", urlparse(form_url).path)
+            searchable = path not in self.searched and page.locator(GET_FORMS).count()
             self.submit_empty(page)
+            if searchable:
+                self.searched.add(path)
+                started, self.searching = time.monotonic(), True
+                self.search(page, form_url)
+                self.extra_seconds += time.monotonic() - started
+                self.searching = False
+
+
+def form_query(action: str, fields: list[dict], changes: dict[str, str]) -> str:
+    """The address a GET form sends: its fields as shown, ``changes`` made."""
+    pairs = [(f["name"], changes.get(f["name"], f["value"])) for f in fields]
+    return urldefrag(action)[0].split("?")[0] + "?" + urlencode(pairs)
 
 
 def matrix_side() -> SimpleNamespace:
@@ -261,6 +473,15 @@ def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
 
 
+@pytest.fixture(autouse=True)
+def _short_pages(monkeypatch):
+    """Pages of 5 rows in the paged lists (the register, the review inbox, the performance
+    overview), so that the demo's lists, and the results of their searches and filters, have a
+    page 2 to check."""
+    monkeypatch.setattr(monitoring_views, "LIST_PAGE_SIZE", 5)
+    monkeypatch.setattr(contracts_views, "PAGE_SIZE", 5)
+
+
 def test_it_reflows_every_page_of_every_demo_role_at_320_px_with_no_serious_axe_problems(
     browser: Browser, live_server
 ):
@@ -287,8 +508,13 @@ def test_it_reflows_every_page_of_every_demo_role_at_320_px_with_no_serious_axe_
         context.close()
         problems += visit.problems
         print(f"  {role}: {visit.checked} pages ({crawled} by following links, "
-              f"{visit.error_pages} with form errors) in {time.monotonic() - started:.0f} s "
-              f"({visit.axe_seconds:.0f} s checking)"
+              f"{visit.error_pages} with form errors, {visit.results} found by "
+              f"{len(visit.searched)} pages' GET forms, {visit.second_pages} of "
+              f"them a page 2; {visit.opened} checked "
+              f"again with their sections opened; {visit.suggestions} pickers' suggestions) "
+              f"in {time.monotonic() - started:.0f} s "
+              f"({visit.axe_seconds:.0f} s checking, {visit.extra_seconds:.0f} s on searches, "
+              f"filters, suggestions and opened sections)"
               + (f"; sent without errors: {', '.join(visit.not_refused)}"
                  if visit.not_refused else ""), flush=True)
         assert crawled > 1, f"{role} reached no page from the dashboard"
