@@ -462,19 +462,18 @@ def _rows_sql(contracts: Any, today: date) -> tuple[str, tuple]:
 
 
 def notices_for_rows(rows: Any) -> list[DueNotice]:
-    """The notices of rows of ``unpublished_notice_rows`` (a page of them), in their order,
-    each worked out by the Python rules above (a payments notice without its ``contracts``)."""
+    """The notices of rows of ``unpublished_notice_rows`` (a page of them), in their order, as
+    the lists of notices due show them (the dashboard, the notices list): kind, event,
+    deadline, and the contract (reference, title, holder) or, for a payments notice, the
+    organisation. Which notices are owed and when was decided by the SQL form of the rules,
+    which ``contracts/tests/test_notices_sql.py`` holds to the Python rules; the deadline's
+    rule in words, the problems and the variation or assessment a notice is about are not
+    worked out here (the notice's own page does, with ``find_notice``): loading each
+    contract's options, variations, KPIs and assessments again for that was most of the
+    dashboard's time after a change (issue 19)."""
     rows = list(rows)
-    contract_ids = {row[0] for row in rows if row[0] is not None}
-    owed: dict[tuple[int, str, str], DueNotice] = {}
-    if contract_ids:
-        # Only what notices_for_contract reads (notice_queryset also loads a release's rows).
-        for contract in (Contract.objects.filter(pk__in=contract_ids).with_term()
-                         .select_related("holder", "call_off__lot__framework")
-                         .prefetch_related("extension_options", "variations", "kpis",
-                                           "performance_assessments", "notice_publications")):
-            for notice in notices_for_contract(contract):
-                owed[(contract.pk, notice.kind, notice.event)] = notice
+    contracts = Contract.objects.select_related("holder").only(
+        "reference", "title", "holder").in_bulk({row[0] for row in rows if row[0] is not None})
     organisations = Organisation.objects.in_bulk(
         {row[1] for row in rows if row[0] is None})
     found = []
@@ -482,8 +481,9 @@ def notices_for_rows(rows: Any) -> list[DueNotice]:
         if contract_id is None:
             found.append(DueNotice(kind=kind, event=event, due=due, rule=PAYMENTS_RULE,
                                    contract=None, subject=organisations[organisation_id]))
-        elif (contract_id, kind, event) in owed:
-            found.append(owed[(contract_id, kind, event)])
+        else:
+            found.append(DueNotice(kind=kind, event=event, due=due, rule="",
+                                   contract=contracts[contract_id]))
     return found
 
 

@@ -128,10 +128,14 @@ def test_it_owes_the_same_notices_in_sql_as_in_python(world, seed):
     assert over == {pk for pk, c in loaded.items() if contract_over_s52_threshold(c)}
     regimes = dict(Contract.objects.annotate(r=regime_sql()).values_list("pk", "r"))
     assert regimes == {pk: regime(c) for pk, c in loaded.items()}
-    # A page of rows gives the Python rules' own notices, in the SQL order.
+    # A page of rows gives the Python rules' own notices (contract, kind, event, deadline),
+    # in the SQL order.
     rows = notices.unpublished_notice_rows(contracts, today=today)
     page = notices.notices_for_rows(rows[:40])
     assert [(n.kind, n.event, n.due) for n in page] == [r[2:5] for r in rows[:40]]
+    owed = {(n.contract.pk, n.kind, n.event, n.due) for c in loaded.values()
+            for n in notices.notices_for_contract(c) if n.published is None}
+    assert {(n.contract.pk, n.kind, n.event, n.due) for n in page if n.contract} <= owed
     assert rows.count() == len(expected) and len(made) == 160
 
 
