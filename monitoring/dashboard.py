@@ -44,37 +44,21 @@ def shows_contracts(user: User) -> bool:
 
 
 def dashboard_for_user(*, user: User) -> Dashboard:
-    """What the user must act on. The parts worked out from many rows (key dates, notices,
-    returns to review, partnerships) are remembered until the data changes
-    (commissioning.datacache): for everyone who sees the same contracts, and for the key dates
-    for the user alone (they count the ones the user manages)."""
+    """What the user must act on. The parts worked out from many rows (partnerships, key
+    dates, notices, returns to review) are remembered until the data changes
+    (commissioning.datacache), for the user (the key dates count the ones the user manages);
+    invitations (they expire by the minute) and a provider's own returns are read afresh."""
     dashboard = Dashboard()
-    dashboard.partnerships = datacache.remember(
-        "monitoring.dashboard-partnerships", user, (), lambda: list(
-            access.partnerships_for_user(user).prefetch_related("members__organisation")))
+    (dashboard.partnerships, alerts, (dashboard.notices_due, dashboard.notices_due_count),
+     dashboard.returns_to_review) = datacache.remember(
+        "monitoring.dashboard", user, (user.pk,), lambda: _worked_out(user))
     if shows_contracts(user):
         # Contracts ending (18/12/6/3 months), standstill ends, reviews, extension decisions.
         dashboard.show_contracts = True
         dashboard.can_add_contracts = can_create_contract(user)
-        # The soonest and how many, worked out in the database (contracts.selectors).
-        alerts = datacache.remember(
-            "monitoring.dashboard-alerts", user, (user.pk,),
-            lambda: key_date_alerts_page(Contract.objects.for_user(user),
-                                         today=timezone.localdate(),
-                                         limit=DASHBOARD_ALERTS_SHOWN, manager_id=user.pk))
         dashboard.contract_alerts = alerts.alerts
         dashboard.contract_alerts_count = alerts.count
         dashboard.my_contract_alerts = alerts.managed
-        # Procurement Act and PSR notices not yet recorded as published (contracts.notices):
-        # the soonest and how many, worked out in the database, not contract by contract.
-        dashboard.notices_due, dashboard.notices_due_count = datacache.remember(
-            "monitoring.dashboard-notices", user, (),
-            lambda: outstanding_page(Contract.objects.for_user(user),
-                                     limit=DASHBOARD_NOTICES_SHOWN))
-    if access.is_commissioner_side(user):
-        dashboard.returns_to_review = datacache.remember(
-            "monitoring.returns-to-review", user, (),
-            lambda: inbox_for_user(user=user).count())
     if access.is_provider_user(user):
         dashboard.provider_returns = [
             item for item in provider_task_list(user=user)
@@ -93,3 +77,22 @@ def dashboard_for_user(*, user: User) -> Dashboard:
         dashboard.pending_invitations = live
         dashboard.expired_invitations = expired
     return dashboard
+
+
+def _worked_out(user: User) -> tuple:
+    """The dashboard's parts read from many rows: partnerships, key dates, notices due and
+    returns to review."""
+    partnerships = list(
+        access.partnerships_for_user(user).prefetch_related("members__organisation"))
+    alerts, notices = None, ([], 0)
+    if shows_contracts(user):
+        # The soonest and how many, worked out in the database (contracts.selectors).
+        alerts = key_date_alerts_page(Contract.objects.for_user(user),
+                                      today=timezone.localdate(),
+                                      limit=DASHBOARD_ALERTS_SHOWN, manager_id=user.pk)
+        # Procurement Act and PSR notices not yet recorded as published (contracts.notices):
+        # the soonest and how many, worked out in the database, not contract by contract.
+        notices = outstanding_page(Contract.objects.for_user(user),
+                                   limit=DASHBOARD_NOTICES_SHOWN)
+    returns = inbox_for_user(user=user).count() if access.is_commissioner_side(user) else 0
+    return partnerships, alerts, notices, returns
