@@ -379,6 +379,17 @@ def test_it_throttles_each_token_with_a_429(world, data, monkeypatch):
     assert api(second, reverse("api:period-list")).status_code == 200
 
 
+def test_it_serves_uncounted_when_the_cache_that_counts_does_not_answer(world, data,
+                                                                        settings):
+    settings.CACHES = {"default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}}}
+    response = api(token_for(world.commissioner_a), reverse("api:contract-list"))
+    assert response.status_code == 200
+    assert [r["reference"] for r in body(response)["results"]] == ["A-CON-1"]
+
+
 def test_it_never_answers_with_a_500_for_any_list_and_persona(world, data):
     names = ("contract", "provider", "framework", "lot", "admission", "call-off",
              "agreement", "scheme", "budget", "contribution", "kpi", "return",
