@@ -11,9 +11,14 @@ oidc_dir="$(cd "$(dirname "$0")" && pwd)/oidc-provider"
 
 run_dir=$(mktemp -d /tmp/jc-services-XXXXXX)
 chmod 755 "$run_dir"
-pg_port=${TEST_PG_PORT:-$((20000 + RANDOM % 20000))}
-redis_port=${TEST_REDIS_PORT:-$((40000 + RANDOM % 20000))}
-oidc_port=${TEST_OIDC_PORT:-$((10000 + RANDOM % 10000))}
+# Ports nothing is listening on now (asked of the kernel, not guessed: a guessed port can be
+# one another run, a browser or a benchmark's connections already hold).
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+pg_port=${TEST_PG_PORT:-$(free_port)}
+redis_port=${TEST_REDIS_PORT:-$(free_port)}
+oidc_port=${TEST_OIDC_PORT:-$(free_port)}
 
 as_postgres() {
   # initdb and postgres refuse to run as root: use the postgres system user then.
@@ -36,11 +41,14 @@ as_postgres "$pgbin/pg_ctl" -D "$run_dir/pg" -l "$run_dir/pg/server.log" -w \
   start >/dev/null
 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
   --daemonize yes --pidfile "$run_dir/redis.pid" --logfile "$run_dir/redis.log"
-for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+redis-cli -p "$redis_port" ping >/dev/null 2>&1 || {
+  cat "$run_dir/redis.log" >&2; echo "Redis did not start on port $redis_port" >&2; exit 1; }
 # A real OpenID provider (Node.js oidc-provider) for the single sign-on tests.
 PORT="$oidc_port" node "$oidc_dir/provider.mjs" >"$run_dir/oidc.log" 2>&1 &
 echo $! >"$run_dir/oidc.pid"
-for _ in $(seq 100); do grep -q listening "$run_dir/oidc.log" 2>/dev/null && break; sleep 0.1; done
+# Up to 30 s: Node.js starts slowly on a busy machine.
+for _ in $(seq 300); do grep -q listening "$run_dir/oidc.log" 2>/dev/null && break; sleep 0.1; done
 grep -q listening "$run_dir/oidc.log" || { cat "$run_dir/oidc.log" >&2; echo "The test OpenID provider did not start" >&2; exit 1; }
 
 export DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/commissioning"
