@@ -156,3 +156,27 @@ def remember(namespace: str, user, parts: Iterable, compute: Callable[[], T]) ->
     except Exception:  # as above
         logger.warning("datacache: could not keep %s", namespace, exc_info=True)
     return value
+
+
+# --- SQL compiled once a day ------------------------------------------------------------------
+
+_COMPILED: dict[tuple, tuple[str, tuple]] = {}
+
+
+def compiled_once(name: str, contracts, today, compile_sql: Callable[[], tuple[str, tuple]]
+                  ) -> tuple[str, tuple]:
+    """The SQL and parameters ``compile_sql()`` gives for the rows of ``contracts`` (a
+    ``for_user`` queryset: the user's visibility) on ``today``, compiled once per process for
+    the same query, day and database. Building and compiling the rules' querysets (notices,
+    key dates) costs the ORM more CPU than the database takes to run them. The real day is in
+    the key too: querysets such as ``with_term``'s may hold it. Raises ``EmptyResultSet`` when
+    Django knows ``contracts`` to be empty."""
+    key = (name, connection.alias, connection.vendor, today, timezone.localdate(),
+           *contracts.order_by().query.sql_with_params())
+    found = _COMPILED.get(key)
+    if found is None:
+        if len(_COMPILED) > 1000:
+            _COMPILED.clear()
+        found = _COMPILED[key] = compile_sql()
+    return found
+

@@ -10,9 +10,8 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
-from commissioning import access
+from commissioning import access, datacache
 from commissioning.models import Organisation, Partnership
 from commissioning.periods import add_months
 from contracts.key_dates import notice_deadline
@@ -295,14 +294,13 @@ def _alerts_sql(contracts: QuerySet[Contract], today: date) -> tuple[str, tuple]
     and contracts query (the user's visibility), as compiling the candidate rows costs more
     CPU than running the rules."""
     try:
-        # Today's date too: with_term's SQL may hold it (status_now).
-        key = (connection.alias, connection.vendor, today, timezone.localdate(),
-               *contracts.order_by().query.sql_with_params())
+        return datacache.compiled_once("contracts.alerts", contracts, today,
+                                       lambda: _compile_alerts_sql(contracts, today))
     except EmptyResultSet:
         return None
-    found = _ALERTS_SQL.get(key)
-    if found is not None:
-        return found
+
+
+def _compile_alerts_sql(contracts: QuerySet[Contract], today: date) -> tuple[str, tuple]:
     rows_sql, rows_params = alert_candidate_rows(contracts, today=today).query.sql_with_params()
     option, decision, review = (ExtensionOption._meta, Decision._meta, ReviewDate._meta)
 
@@ -375,13 +373,7 @@ WHERE c.a_status IN ({with_options})
         AlertKind.EXTENSION_DECISION.value, *with_options_params,
         EXTENSION_DECISION_LEAD_MONTHS, today, today,
     )
-    if len(_ALERTS_SQL) > 500:
-        _ALERTS_SQL.clear()
-    _ALERTS_SQL[key] = found = (sql, params)
-    return found
-
-
-_ALERTS_SQL: dict[tuple, tuple[str, tuple]] = {}
+    return sql, params
 
 
 def alerts_in_sql() -> bool:
